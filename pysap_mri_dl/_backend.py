@@ -1,0 +1,209 @@
+"""Array-kind helpers: one operator, any array.
+
+The kind of array an operator receives (NumPy, CuPy or PyTorch) decides the
+functions used to compute on it; there is no global backend switch. Torch and
+CuPy are imported lazily, only once such an array is seen, so that
+``import pysap_mri_dl`` never imports them.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = [
+    "array_kind", "is_torch", "is_cupy", "xp_of", "fftn_centered",
+    "ifftn_centered", "to_numpy", "same_kind", "check_same_kind",
+    "complex_dtype_of", "vdot_real", "norm", "FFT_WORKERS", "to_torch",
+]
+
+FFT_WORKERS = int(os.environ.get("PYSAP_MRI_DL_FFT_WORKERS", os.cpu_count() or 1))
+
+
+def array_kind(x) -> str:
+    """Return ``'numpy'``, ``'torch'`` or ``'cupy'`` for an array, without importing torch."""
+    module = type(x).__module__
+    if module.startswith("torch"):
+        return "torch"
+    if module.startswith("cupy"):
+        return "cupy"
+    if isinstance(x, (np.ndarray, np.generic)):
+        return "numpy"
+    raise TypeError(
+        f"expected a numpy.ndarray, cupy.ndarray or torch.Tensor, received {type(x).__name__}"
+    )
+
+
+def is_torch(x) -> bool:
+    return type(x).__module__.startswith("torch")
+
+
+def is_cupy(x) -> bool:
+    return type(x).__module__.startswith("cupy")
+
+
+def xp_of(x):
+    """The namespace module that computes on ``x`` (numpy, cupy or torch)."""
+    kind = array_kind(x)
+    if kind == "numpy":
+        return np
+    if kind == "torch":
+        import torch
+        return torch
+    import cupy
+    return cupy
+
+
+def _device_of(x):
+    if is_torch(x):
+        return str(x.device)
+    if is_cupy(x):
+        return f"cuda:{x.device.id}"
+    return "cpu"
+
+
+def check_same_kind(reference, other, *, name: str, reference_name: str = "input") -> None:
+    """Raise a TypeError if ``other`` is not the same array kind and device as ``reference``."""
+    kind_a, kind_b = array_kind(reference), array_kind(other)
+    if kind_a != kind_b or _device_of(reference) != _device_of(other):
+        raise TypeError(
+            f"{name} is a {kind_b} array on {_device_of(other)} but {reference_name} is a "
+            f"{kind_a} array on {_device_of(reference)}; convert one of them explicitly "
+            "(pysap_mri_dl.to_numpy / to_torch)"
+        )
+
+
+def same_kind(array, like):
+    """Return ``array`` (held by the operator, e.g. a mask) as the kind/device/dtype family of ``like``.
+
+    Operator constants are stored as NumPy arrays and converted once per kind; the
+    conversion is cached by the caller.
+    """
+    kind = array_kind(like)
+    if kind == "numpy":
+        return np.asarray(array)
+    if kind == "torch":
+        import torch
+        if is_torch(array):
+            return array.to(like.device)
+        return torch.as_tensor(np.ascontiguousarray(array), device=like.device)
+    import cupy
+    return cupy.asarray(array)
+
+
+def to_numpy(x) -> np.ndarray:
+    """Convert any supported array to NumPy (copies from GPU, detaches torch tensors)."""
+    kind = array_kind(x)
+    if kind == "numpy":
+        return np.asarray(x)
+    if kind == "torch":
+        return x.detach().cpu().resolve_conj().numpy()
+    return x.get()
+
+
+def to_torch(x, *, device=None):
+    """Convert to a torch tensor (shares memory with NumPy arrays; DLPack for CuPy)."""
+    import torch
+    if is_torch(x):
+        return x if device is None else x.to(device)
+    if is_cupy(x):
+        return torch.from_dlpack(x) if device is None else torch.from_dlpack(x).to(device)
+    return torch.as_tensor(np.asarray(x), device=device)
+
+
+def _spatial_axes(x, ndim):
+    return tuple(range(x.ndim - ndim, x.ndim))
+
+
+def fftn_centered(x, ndim: int):
+    """Centred orthonormal FFT over the last ``ndim`` axes, for any array kind."""
+    axes = _spatial_axes(x, ndim)
+    kind = array_kind(x)
+    if kind == "numpy":
+        import scipy.fft as sfft
+        return sfft.fftshift(
+            sfft.fftn(sfft.ifftshift(x, axes=axes), axes=axes, norm="ortho",
+                      workers=FFT_WORKERS), axes=axes)
+    xp = xp_of(x)
+    if kind == "torch":
+        return xp.fft.fftshift(xp.fft.fftn(xp.fft.ifftshift(x, dim=axes), dim=axes,
+                                           norm="ortho"), dim=axes)
+    return xp.fft.fftshift(xp.fft.fftn(xp.fft.ifftshift(x, axes=axes), axes=axes,
+                                       norm="ortho"), axes=axes)
+
+
+def ifftn_centered(x, ndim: int):
+    """Inverse of :func:`fftn_centered` (and its adjoint)."""
+    axes = _spatial_axes(x, ndim)
+    kind = array_kind(x)
+    if kind == "numpy":
+        import scipy.fft as sfft
+        return sfft.fftshift(
+            sfft.ifftn(sfft.ifftshift(x, axes=axes), axes=axes, norm="ortho",
+                       workers=FFT_WORKERS), axes=axes)
+    xp = xp_of(x)
+    if kind == "torch":
+        return xp.fft.fftshift(xp.fft.ifftn(xp.fft.ifftshift(x, dim=axes), dim=axes,
+                                            norm="ortho"), dim=axes)
+    return xp.fft.fftshift(xp.fft.ifftn(xp.fft.ifftshift(x, axes=axes), axes=axes,
+                                        norm="ortho"), axes=axes)
+
+
+def complex_dtype_of(x):
+    """The complex dtype matching the precision of ``x`` (in x's own namespace)."""
+    kind = array_kind(x)
+    if kind == "torch":
+        import torch
+        if x.dtype in (torch.float64, torch.complex128):
+            return torch.complex128
+        return torch.complex64
+    xp = xp_of(x)
+    if x.dtype in (xp.float64, xp.complex128):
+        return xp.complex128
+    return xp.complex64
+
+
+def vdot_real(a, b):
+    """Real part of <a, b> summed over all entries, as a Python float (no autograd)."""
+    if is_torch(a):
+        return float((a.conj() * b).real.sum().detach()) if a.is_complex() else float((a * b).sum().detach())
+    xp = xp_of(a)
+    return float(xp.real(xp.vdot(a.ravel(), b.ravel())))
+
+
+def norm(x) -> float:
+    """Euclidean norm of all entries as a Python float."""
+    if is_torch(x):
+        return float(x.detach().abs().pow(2).sum().sqrt())
+    xp = xp_of(x)
+    return float(xp.linalg.norm(x.ravel()))
+
+
+def relu(x):
+    """max(x, 0) in x's namespace."""
+    if is_torch(x):
+        import torch
+        return torch.relu(x)
+    return xp_of(x).maximum(x, 0)
+
+
+def clamp_min(x, value):
+    """max(x, value) elementwise, value a Python scalar."""
+    if is_torch(x):
+        return x.clamp_min(value)
+    return xp_of(x).maximum(x, value)
+
+
+class KindCache:
+    """Converts constant NumPy arrays (weights, masks) once per array kind and device."""
+
+    def __init__(self):
+        self._store = {}
+
+    def get(self, name, array, like):
+        if array_kind(array) != "numpy":
+            return array
+        key = (name, array_kind(like), str(getattr(like, "device", "cpu")))
+        if key not in self._store:
+            self._store[key] = same_kind(array, like)
+        return self._store[key]

@@ -1,0 +1,4 @@
+"""Calibration: coil sensitivity maps (and, later, density compensation, GRAPPA)."""
+from .smaps import calibration_region, rss, self_calibrated_smaps
+
+__all__ = ["self_calibrated_smaps", "calibration_region", "rss"]

@@ -1,0 +1,6 @@
+"""Data: bundled real samples, readers (fastMRI HDF5, .npz) and atomic writers."""
+from .io import Acquisition, DataError, atomic_path, read_acquisition, write_json, write_nifti
+from .samples import SAMPLES, Sample, load_sample
+
+__all__ = ["load_sample", "Sample", "SAMPLES", "read_acquisition", "Acquisition",
+           "DataError", "write_nifti", "write_json", "atomic_path"]

@@ -1,0 +1,182 @@
+"""Readers and writers: fastMRI HDF5 and NumPy ``.npz`` inputs, NIfTI/PNG/JSON outputs.
+
+Readers validate everything they return (shapes, dtypes, finite values) and raise a
+:class:`DataError` that names the file and the dataset; writers never leave a half-written
+file behind (they write to a temporary file in the same folder, then rename).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["DataError", "Acquisition", "read_acquisition", "write_nifti", "write_json",
+           "atomic_path"]
+
+
+class DataError(ValueError):
+    """Bad input data: a missing dataset, a wrong shape or dtype, non-finite values."""
+
+
+@dataclass
+class Acquisition:
+    """One 2D Cartesian slice: ``kspace`` ``([coils,] ny, nx)`` complex64, optional
+    ``mask`` ``(ny, nx)`` bool, ``smaps`` ``(coils, ny, nx)`` and ``reference`` ``(ny, nx)``."""
+
+    kspace: np.ndarray
+    mask: np.ndarray | None = None
+    smaps: np.ndarray | None = None
+    reference: np.ndarray | None = None
+    source: str = ""
+
+    @property
+    def n_coils(self):
+        return self.kspace.shape[0] if self.kspace.ndim == 3 else 1
+
+    @property
+    def shape(self):
+        return tuple(self.kspace.shape[-2:])
+
+
+def _finite(array, what):
+    if not np.all(np.isfinite(array)):
+        raise DataError(f"{what} contains NaN or Inf values")
+
+
+def _validate(acq: Acquisition) -> Acquisition:
+    src = acq.source
+    k = np.asarray(acq.kspace)
+    if k.ndim not in (2, 3) or not np.issubdtype(k.dtype, np.number):
+        raise DataError(f"{src}: kspace must be a numeric array of shape ([coils,] ny, nx), "
+                        f"received shape {k.shape} dtype {k.dtype}")
+    _finite(k, f"{src}: kspace")
+    acq.kspace = k.astype(np.complex64)
+    shape = acq.kspace.shape[-2:]
+    if acq.mask is not None:
+        m = np.asarray(acq.mask)
+        try:
+            m = np.broadcast_to(m, shape)
+        except ValueError:
+            raise DataError(f"{src}: mask of shape {np.shape(acq.mask)} does not match the "
+                            f"k-space shape {shape}") from None
+        acq.mask = m.astype(bool)
+    if acq.smaps is not None:
+        s = np.asarray(acq.smaps)
+        if s.shape != (acq.n_coils,) + tuple(shape) or acq.kspace.ndim != 3:
+            raise DataError(f"{src}: smaps must have shape {(acq.n_coils,) + tuple(shape)} "
+                            f"(coils, ny, nx) matching kspace {acq.kspace.shape}, received {s.shape}")
+        _finite(s, f"{src}: smaps")
+        acq.smaps = s.astype(np.complex64)
+    if acq.reference is not None:
+        r = np.asarray(acq.reference)
+        if r.shape != tuple(shape):
+            raise DataError(f"{src}: reference must have shape {tuple(shape)}, received {r.shape}")
+        _finite(r, f"{src}: reference")
+        acq.reference = np.abs(r).astype(np.float32)
+    return acq
+
+
+def _read_npz(path):
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except Exception as exc:  # zipfile/pickle/format errors
+        raise DataError(f"{path}: cannot be read as a .npz archive ({exc})") from exc
+    with archive:
+        if "kspace" not in archive.files:
+            raise DataError(f"{path}: no dataset 'kspace' (found {sorted(archive.files)})")
+        get = lambda key: archive[key] if key in archive.files else None  # noqa: E731
+        return Acquisition(archive["kspace"], get("mask"), get("smaps"), get("reference"),
+                           source=str(path))
+
+
+def _read_h5(path, slice_index):
+    import h5py
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read as an HDF5 file ({exc})") from exc
+    with handle:
+        if "kspace" not in handle:
+            raise DataError(f"{path}: no dataset 'kspace' (found {sorted(handle.keys())})")
+        dataset = handle["kspace"]
+        if dataset.ndim not in (3, 4):
+            raise DataError(f"{path}: dataset 'kspace' must have shape (slices, [coils,] ky, kx), "
+                            f"received {dataset.shape}")
+        n_slices = dataset.shape[0]
+        if slice_index is None:
+            slice_index = n_slices // 2
+        if not 0 <= slice_index < n_slices:
+            raise DataError(f"--slice {slice_index} is out of range: {path} has {n_slices} slices")
+        kspace = dataset[slice_index]
+        mask = handle["mask"][()] if "mask" in handle else None
+        reference = None
+        if "reconstruction_rss" in handle:
+            reference = handle["reconstruction_rss"][slice_index]
+        # fastMRI references are centre crops (e.g. 320x320); metrics use the same crop
+        return Acquisition(kspace, mask, None, reference, source=f"{path}[slice {slice_index}]")
+
+
+def read_acquisition(path, *, slice_index=None) -> Acquisition:
+    """Read one slice from a fastMRI ``.h5`` file or a ``.npz`` archive and validate it."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"INPUT {path} does not exist or is not a file")
+    suffix = path.suffix.lower()
+    if suffix in (".h5", ".hdf5"):
+        acq = _read_h5(path, slice_index)
+    elif suffix == ".npz":
+        acq = _read_npz(path)
+        if slice_index not in (None, 0):
+            raise DataError(f"--slice {slice_index}: {path} holds a single slice")
+    else:
+        raise DataError(f"INPUT {path}: expected a .h5/.hdf5 (fastMRI) or .npz file")
+    if acq.reference is not None and np.shape(acq.reference) != tuple(np.shape(acq.kspace)[-2:]):
+        return _validate_cropped(acq)
+    return _validate(acq)
+
+
+def _validate_cropped(acq):
+    reference = acq.reference
+    acq.reference = None
+    acq = _validate(acq)
+    r = np.asarray(reference)
+    if r.ndim != 2 or any(a > b for a, b in zip(r.shape, acq.shape)):
+        raise DataError(f"{acq.source}: reference of shape {r.shape} is larger than the image {acq.shape}")
+    _finite(r, f"{acq.source}: reference")
+    acq.reference = np.abs(r).astype(np.float32)
+    return acq
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; rename it to ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".part")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_nifti(path, image, *, voxel_size=(1.0, 1.0)):
+    """Write a 2D/3D magnitude image as NIfTI (float32), atomically."""
+    import nibabel as nib
+    data = np.abs(np.asarray(image)).astype(np.float32)
+    affine = np.diag(list(voxel_size) + [1.0] * (4 - len(voxel_size)))
+    with atomic_path(path) as tmp:
+        nib.save(nib.Nifti1Image(data, affine), str(tmp) + ".nii.gz")
+        os.replace(str(tmp) + ".nii.gz", tmp)
+
+
+def write_json(path, payload):
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")

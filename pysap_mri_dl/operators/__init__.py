@@ -1,0 +1,14 @@
+"""Linear operators: Fourier sampling, coil sensitivities, wavelets, finite differences.
+
+Every operator maps arrays of trailing shape ``shape_in`` to ``shape_out`` and accepts
+NumPy arrays and torch tensors (CuPy where its backend allows), returning the same kind.
+"""
+from .base import Identity, LinearOperator
+from .fft import FFT
+from .finite_difference import FiniteDifference
+from .matrix import MatrixOperator
+from .sense import SENSE
+from .wavelet import Band, Wavelet
+
+__all__ = ["LinearOperator", "Identity", "FFT", "SENSE", "Wavelet", "Band", "FiniteDifference",
+           "MatrixOperator"]

@@ -1,0 +1,57 @@
+"""Smooth data-consistency terms ``f(x)`` with their gradients."""
+from __future__ import annotations
+
+from .._backend import array_kind, check_same_kind, is_torch, norm, xp_of
+
+__all__ = ["LeastSquares"]
+
+
+def _has_nonfinite(y) -> bool:
+    if is_torch(y):
+        import torch
+        return not bool(torch.isfinite(y).all())
+    return not bool(xp_of(y).isfinite(y).all())
+
+
+class LeastSquares:
+    """``f(x) = 1/2 || A x - y ||^2`` with ``grad f(x) = A^H (A x - y)``.
+
+    Parameters
+    ----------
+    operator : LinearOperator
+        The forward model ``A`` (e.g. ``FFT`` with a mask, or ``SENSE``).
+    kspace : array
+        Measured data ``y`` of shape ``(*batch, *operator.shape_out)``; must be finite.
+    """
+
+    def __init__(self, operator, kspace):
+        operator._check(kspace, operator.shape_out, "kspace", "LeastSquares")
+        if _has_nonfinite(kspace):
+            raise ValueError("LeastSquares: kspace contains NaN or Inf values")
+        self.operator, self.kspace = operator, kspace
+        self._lipschitz = None
+
+    def residual(self, x):
+        check_same_kind(x, self.kspace, name="x", reference_name="kspace")
+        return self.operator._op(x) - self.kspace
+
+    def grad(self, x):
+        return self.operator._adj_op(self.residual(x))
+
+    def grad_and_cost(self, x):
+        r = self.residual(x)
+        return self.operator._adj_op(r), 0.5 * norm(r) ** 2
+
+    def cost(self, x) -> float:
+        return 0.5 * norm(self.residual(x)) ** 2
+
+    def adjoint_data(self):
+        """``A^H y``, the usual starting point."""
+        return self.operator._adj_op(self.kspace)
+
+    def lipschitz(self) -> float:
+        """Lipschitz constant of the gradient, ``||A||^2`` (cached)."""
+        if self._lipschitz is None:
+            like = self.kspace if array_kind(self.kspace) != "numpy" else None
+            self._lipschitz = self.operator.lipschitz(like=like)
+        return self._lipschitz

@@ -1,0 +1,46 @@
+"""The proximity-operator protocol and the simplest members of it."""
+from __future__ import annotations
+
+from .._backend import KindCache, is_torch, relu, xp_of
+
+__all__ = ["Prox", "Identity", "Positivity"]
+
+
+class Prox:
+    """A proximity operator: ``prox(x, step) = argmin_z step * R(z) + 1/2 ||z - x||^2``.
+
+    Anything with a ``prox(x, step)`` method satisfies the protocol; ``cost(x)`` (the value
+    of ``R``) is optional and used for cost histories. Subclass this to get that default.
+    """
+
+    def __init__(self):
+        self._consts = KindCache()
+
+    def prox(self, x, step):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def cost(self, x) -> float:
+        return 0.0
+
+    def __call__(self, x, step=1.0):
+        return self.prox(x, step)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Identity(Prox):
+    """``R = 0``: the proximity operator returns its input."""
+
+    def prox(self, x, step):
+        return x
+
+
+class Positivity(Prox):
+    """Indicator of real, non-negative images: keeps ``max(Re x, 0)`` (as the input's dtype)."""
+
+    def prox(self, x, step):
+        xp = xp_of(x)
+        real = x.real if (is_torch(x) and x.is_complex()) or (not is_torch(x) and xp.iscomplexobj(x)) else x
+        out = relu(real)
+        return out.to(x.dtype) if is_torch(x) else out.astype(x.dtype, copy=False)

@@ -1,0 +1,229 @@
+"""Cartesian reconstructors: single-coil and SENSE, synthesis or analysis formulation."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._backend import array_kind, ifftn_centered, is_torch, to_numpy, xp_of
+from ..calibration import rss, self_calibrated_smaps
+from ..operators import FFT, SENSE, Identity
+from ..optim import LeastSquares, OptimResult
+
+from .priors import SparsePrior, wavelet_prior
+from .regularisation import DEFAULT_LAMBDA_FACTOR, default_lambda
+from .solvers import get_solver
+
+__all__ = ["Reconstruction", "reconstruct_single_coil", "reconstruct_sense", "zero_filled"]
+
+
+@dataclass
+class Reconstruction:
+    """What a reconstructor returns."""
+
+    image: object                 # complex image (same array kind as the k-space)
+    zero_filled: np.ndarray       # magnitude of the zero-filled (RSS) reconstruction
+    lam: float
+    algorithm: str
+    prior: str
+    optim: OptimResult
+    seconds: float                # total, calibration included
+    smaps: object = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def cost(self):
+        return self.optim.cost
+
+    @property
+    def n_iter(self):
+        return self.optim.n_iter
+
+    @property
+    def seconds_per_iter(self):
+        return self.optim.seconds / max(self.optim.n_iter, 1)
+
+
+def zero_filled(kspace, ndim=2):
+    """RSS (or magnitude, single coil) of the inverse FFT of zero-filled k-space."""
+    images = to_numpy(ifftn_centered(kspace, ndim))
+    return rss(images) if images.ndim > ndim else np.abs(images)
+
+
+def _check_kspace_mask(kspace, mask, n_spatial=2):
+    if array_kind(kspace) == "numpy" and not np.iscomplexobj(kspace) and not np.issubdtype(
+            np.asarray(kspace).dtype, np.floating):
+        raise TypeError(f"kspace must be complex, received dtype {kspace.dtype}")
+    if kspace.ndim < n_spatial:
+        raise ValueError(f"kspace must have at least {n_spatial} axes, received shape {tuple(kspace.shape)}")
+    finite = bool(xp_of(kspace).isfinite(kspace).all())
+    if not finite:
+        raise ValueError("kspace contains NaN or Inf values")
+    shape = tuple(kspace.shape[-n_spatial:])
+    if mask is None:
+        mask = np.abs(to_numpy(kspace)).reshape((-1,) + shape).max(0) > 0
+    mask = np.asarray(to_numpy(mask))
+    try:
+        mask = np.broadcast_to(mask, shape)
+    except ValueError:
+        raise ValueError(f"mask of shape {mask.shape} does not match the k-space shape {shape}") from None
+    if not mask.any():
+        raise ValueError("mask samples no k-space location")
+    return shape, mask
+
+
+def _make_prior(prior, shape, lam, wavelet, levels, undecimated, cycle_spin, seed):
+    if prior is None or prior == "wavelet":
+        return wavelet_prior(shape, lam, wavelet=wavelet, levels=levels,
+                             undecimated=undecimated, cycle_spin=cycle_spin, seed=seed)
+    if isinstance(prior, SparsePrior):
+        return prior
+    if hasattr(prior, "prox"):
+        return SparsePrior(Identity(shape), prior, name=type(prior).__name__)
+    raise ValueError(f"prior must be 'wavelet', a SparsePrior or an object with prox(x, step), "
+                     f"received {prior!r}")
+
+
+def _solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, undecimated,
+           cycle_spin, formulation, algorithm, n_iter, tol, callback, track_cost, progress,
+           seed, start):
+    if formulation not in ("analysis", "synthesis"):
+        raise ValueError(f"formulation must be 'analysis' or 'synthesis', received {formulation!r}")
+    if lam is None:
+        lam = default_lambda(operator._adj_op(kspace), factor=lam_factor)
+    elif not lam >= 0:
+        raise ValueError(f"lam must be >= 0, received {lam}")
+    spin = cycle_spin and formulation == "analysis"
+    sparse = _make_prior(prior, shape, lam, wavelet, levels, undecimated, spin, seed)
+    solve = get_solver(algorithm)
+    name = algorithm if isinstance(algorithm, str) else getattr(algorithm, "__name__", "custom")
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=n_iter, desc=f"{name}", unit="it", leave=False)
+
+    def monitor(iteration, state):
+        if bar is not None:
+            bar.update(1)
+        return bool(callback(iteration, state)) if callback is not None else False
+
+    try:
+        if formulation == "analysis":
+            data = LeastSquares(operator, kspace)
+            result = solve(data, sparse, n_iter=n_iter, tol=tol, callback=monitor,
+                           track_cost=track_cost)
+            image = result.x
+        else:
+            transform = sparse.linear_op
+            synthesis = operator @ transform.H
+            data = LeastSquares(synthesis, kspace)
+            coef_prior = SparsePrior(Identity(transform.shape_out), sparse.coef_prox,
+                                     name=sparse.name)
+            result = solve(data, coef_prior, n_iter=n_iter, tol=tol, callback=monitor,
+                           track_cost=track_cost)
+            image = transform._adj_op(result.x)
+    finally:
+        if bar is not None:
+            bar.close()
+    return image, lam, name, sparse.name, result
+
+
+def _common(kspace, mask, n_spatial=2):
+    shape, mask = _check_kspace_mask(kspace, mask, n_spatial)
+    if is_torch(kspace):
+        import torch
+        masked = kspace * torch.as_tensor(mask, device=kspace.device)
+    else:
+        masked = kspace * xp_of(kspace).asarray(mask)
+    return shape, mask, masked
+
+
+def reconstruct_single_coil(kspace, mask=None, *, prior="wavelet", lam=None,
+                            lam_factor=DEFAULT_LAMBDA_FACTOR, wavelet="sym8", levels=4,
+                            undecimated=False, cycle_spin=True, formulation="analysis",
+                            algorithm="fista", n_iter=100, tol=None, callback=None,
+                            track_cost=False, progress=False, seed=0):
+    """Compressed-sensing reconstruction of single-coil Cartesian k-space.
+
+    Solves ``argmin_x 1/2 ||M F x - y||^2 + lam ||W x||_1`` (analysis) or its synthesis
+    counterpart over wavelet coefficients.
+
+    Parameters
+    ----------
+    kspace : array ``(ny, nx)`` complex
+        Centred k-space, zeros (or anything: it is masked) at unsampled locations.
+    mask : array ``(ny, nx)`` bool, optional
+        Sampling mask; default: where ``kspace`` is non-zero.
+    prior : 'wavelet', a SparsePrior, or any object with ``prox(x, step)``
+        The regulariser; a learned prox plugs in here.
+    lam : float, optional
+        Regularisation weight; default: the data-driven rule of
+        :mod:`pysap_mri_dl.recon.regularisation` with ``lam_factor``.
+    wavelet, levels, undecimated, cycle_spin : wavelet prior options.
+    formulation : 'analysis' or 'synthesis'.
+    algorithm : 'fista', 'pogm', 'ista', 'primal-dual' or a callable solver.
+    n_iter, tol, callback, track_cost : passed to the algorithm.
+    progress : bool
+        Show a progress bar on the iterations.
+
+    Returns
+    -------
+    Reconstruction
+    """
+    start = time.perf_counter()
+    shape, mask, masked = _common(kspace, mask)
+    if kspace.ndim != 2:
+        raise ValueError(f"kspace must have shape (ny, nx) for a single coil, received {tuple(kspace.shape)}")
+    operator = FFT(shape, mask=mask)
+    image, lam, algo, prior_name, result = _solve(
+        operator, masked, shape, prior=prior, lam=lam, lam_factor=lam_factor, wavelet=wavelet,
+        levels=levels, undecimated=undecimated, cycle_spin=cycle_spin, formulation=formulation,
+        algorithm=algorithm, n_iter=n_iter, tol=tol, callback=callback, track_cost=track_cost,
+        progress=progress, seed=seed, start=start)
+    return Reconstruction(image, zero_filled(masked), lam, algo, prior_name, result,
+                          time.perf_counter() - start)
+
+
+def reconstruct_sense(kspace, mask=None, *, smaps="auto", prior="wavelet", lam=None,
+                      lam_factor=DEFAULT_LAMBDA_FACTOR, wavelet="sym8", levels=4,
+                      undecimated=False, cycle_spin=True, formulation="analysis",
+                      algorithm="fista", n_iter=100, tol=None, callback=None, track_cost=False,
+                      progress=False, seed=0):
+    """SENSE compressed-sensing reconstruction of multi-coil Cartesian k-space.
+
+    ``kspace`` has shape ``(n_coils, ny, nx)``. ``smaps`` is ``'auto'`` (self-calibrated
+    from the fully sampled centre of the mask) or an array ``(n_coils, ny, nx)`` of the same
+    array kind as ``kspace``. Other parameters as in :func:`reconstruct_single_coil`.
+    """
+    start = time.perf_counter()
+    if kspace.ndim != 3:
+        raise ValueError(f"kspace must have shape (n_coils, ny, nx), received {tuple(kspace.shape)}")
+    shape, mask, masked = _common(kspace, mask)
+    n_coils = kspace.shape[0]
+    if isinstance(smaps, str):
+        if smaps != "auto":
+            raise ValueError(f"smaps must be 'auto' or an array, received {smaps!r}")
+        maps = self_calibrated_smaps(to_numpy(masked), mask=mask)
+        if is_torch(kspace):
+            import torch
+            maps = torch.as_tensor(maps, device=kspace.device)
+    else:
+        maps = smaps
+        if tuple(maps.shape) != (n_coils,) + shape:
+            raise ValueError(f"smaps must have shape {(n_coils,) + shape} to match kspace "
+                             f"{tuple(kspace.shape)}, received {tuple(maps.shape)}")
+        if not bool(xp_of(maps).isfinite(maps).all()):
+            raise ValueError("smaps contains NaN or Inf values")
+    operator = SENSE(maps, mask=mask)
+    image, lam, algo, prior_name, result = _solve(
+        operator, masked, shape, prior=prior, lam=lam, lam_factor=lam_factor, wavelet=wavelet,
+        levels=levels, undecimated=undecimated, cycle_spin=cycle_spin, formulation=formulation,
+        algorithm=algorithm, n_iter=n_iter, tol=tol, callback=callback, track_cost=track_cost,
+        progress=progress, seed=seed, start=start)
+    return Reconstruction(image, zero_filled(masked), lam, algo, prior_name, result,
+                          time.perf_counter() - start, smaps=maps)
+
+
+

@@ -1,0 +1,126 @@
+"""Seeded Cartesian undersampling masks (fastMRI-style column masks, 2D variable density).
+
+Masks are boolean arrays of the full k-space shape ``(ny, nx)``; column masks sample whole
+columns along the last axis (the phase-encoding direction of fastMRI data).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["random_column_mask", "equispaced_column_mask", "variable_density_mask",
+           "cartesian_mask", "MASK_KINDS", "acceleration_of", "center_block"]
+
+
+def _rng(seed):
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _check(shape, acceleration, center_fraction, ndim=2):
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != ndim or any(s < 2 for s in shape):
+        raise ValueError(f"shape must be {ndim} sizes >= 2, received {shape}")
+    if not acceleration >= 1:
+        raise ValueError(f"acceleration must be >= 1, received {acceleration}")
+    if not 0 <= center_fraction < 1:
+        raise ValueError(f"center_fraction must be in [0, 1), received {center_fraction}")
+    if center_fraction * acceleration > 1:
+        raise ValueError(
+            f"center_fraction={center_fraction} alone samples more than 1/acceleration="
+            f"{1 / acceleration:.3f} of k-space")
+    return shape
+
+
+def _center_lines(n, center_fraction):
+    n_low = int(round(n * center_fraction))
+    start = (n - n_low + 1) // 2
+    return start, n_low
+
+
+def random_column_mask(shape, *, acceleration, center_fraction, seed=None):
+    """fastMRI random mask: a fully sampled centre of ``round(nx * center_fraction)`` columns
+    plus columns drawn at random with the probability that gives ``acceleration`` on average."""
+    ny, nx = _check(shape, acceleration, center_fraction)
+    start, n_low = _center_lines(nx, center_fraction)
+    prob = (nx / acceleration - n_low) / max(nx - n_low, 1)
+    columns = _rng(seed).uniform(size=nx) < prob
+    columns[start:start + n_low] = True
+    return np.broadcast_to(columns, (ny, nx)).copy()
+
+
+def equispaced_column_mask(shape, *, acceleration, center_fraction, seed=None):
+    """fastMRI equispaced mask: the centre plus every k-th column from a random offset, with
+    k chosen so that the total matches ``acceleration``."""
+    ny, nx = _check(shape, acceleration, center_fraction)
+    start, n_low = _center_lines(nx, center_fraction)
+    # spacing k such that n_low + (nx - n_low) / k = nx / acceleration
+    spacing = nx if n_low >= nx / acceleration else (nx - n_low) / (nx / acceleration - n_low)
+    offset = _rng(seed).integers(0, max(int(round(spacing)), 1))
+    columns = np.zeros(nx, dtype=bool)
+    positions = np.around(np.arange(offset, nx, spacing)).astype(int)
+    columns[positions[positions < nx]] = True
+    columns[start:start + n_low] = True
+    return np.broadcast_to(columns, (ny, nx)).copy()
+
+
+def variable_density_mask(shape, *, acceleration, center_fraction=0.04, decay=3.0, seed=None):
+    """2D variable-density random mask: sampling probability ``(1 - r)^decay`` (``r`` the
+    normalised k-space radius), scaled so the expected acceleration is ``acceleration``, plus a
+    fully sampled central square of side ``center_fraction * size``."""
+    ny, nx = _check(shape, acceleration, center_fraction)
+    ky = (np.arange(ny) - ny // 2) / (ny / 2)
+    kx = (np.arange(nx) - nx // 2) / (nx / 2)
+    radius = np.minimum(np.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2) / np.sqrt(2), 1.0)
+    density = (1 - radius) ** decay
+    center = center_block((ny, nx), center_fraction)
+    target = ny * nx / acceleration - center.sum()
+    if target <= 0:
+        return center
+    free = ~center
+    lo, hi = 0.0, 1e6  # scale so that sum(min(1, scale * density)) over free = target
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if np.minimum(1.0, mid * density[free]).sum() < target:
+            lo = mid
+        else:
+            hi = mid
+    prob = np.minimum(1.0, hi * density)
+    mask = _rng(seed).uniform(size=(ny, nx)) < prob
+    return mask | center
+
+
+def center_block(shape, center_fraction):
+    """Boolean array that is True on a central block of ``round(size * center_fraction)``
+    samples per axis (at least one)."""
+    mask = np.zeros(shape, dtype=bool)
+    index = []
+    for n in shape:
+        start, n_low = _center_lines(n, center_fraction)
+        n_low = max(n_low, 1)
+        start = (n - n_low + 1) // 2
+        index.append(slice(start, start + n_low))
+    mask[tuple(index)] = True
+    return mask
+
+
+MASK_KINDS = {
+    "random": random_column_mask,
+    "equispaced": equispaced_column_mask,
+    "variable-density": variable_density_mask,
+}
+
+
+def cartesian_mask(kind, shape, *, acceleration, center_fraction, seed=None):
+    """Mask by name: one of ``MASK_KINDS`` (``random``, ``equispaced``, ``variable-density``)."""
+    if kind not in MASK_KINDS:
+        raise ValueError(f"mask kind must be one of {sorted(MASK_KINDS)}, received {kind!r}")
+    return MASK_KINDS[kind](shape, acceleration=acceleration, center_fraction=center_fraction,
+                            seed=seed)
+
+
+def acceleration_of(mask) -> float:
+    """Achieved acceleration: number of k-space locations / number sampled."""
+    mask = np.asarray(mask)
+    n = np.count_nonzero(mask)
+    if n == 0:
+        raise ValueError("mask samples nothing")
+    return mask.size / n

@@ -1,0 +1,31 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data():
+    """Path to ../shared/data (real MRI data beside the checkout); skips when absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present (only in the developers' checkout and CI)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def brain():
+    from pysap_mri_dl.data import load_sample
+    return load_sample("brain_4coil")
+
+
+@pytest.fixture(scope="session")
+def brain_mask(brain):
+    from pysap_mri_dl.sampling import random_column_mask
+    return random_column_mask(brain.kspace.shape[1:], acceleration=4, center_fraction=0.08, seed=0)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

@@ -1,0 +1,182 @@
+"""Contract tests (adjoint, linearity, normal, torch parity, gradcheck) for every operator."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pysap_mri_dl.operators import FFT, SENSE, FiniteDifference, Identity, MatrixOperator, Wavelet
+from pysap_mri_dl.testing import (adjoint_error, assert_adjoint, assert_gradcheck, assert_linear,
+                                  assert_normal, assert_torch_matches_numpy, random_array)
+
+torch = pytest.importorskip("torch")
+
+sizes = st.integers(min_value=8, max_value=40)
+settings_ = settings(max_examples=15, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _mask(shape, seed):
+    return np.random.default_rng(seed).uniform(size=shape) < 0.4
+
+
+def _smaps(n_coils, shape, seed):
+    return random_array((n_coils,) + shape, seed=seed)
+
+
+@settings_
+@given(ny=sizes, nx=sizes, n_coils=st.integers(1, 8), seed=st.integers(0, 10_000))
+def test_fft_adjoint_random_shapes(ny, nx, n_coils, seed):
+    op = FFT((ny, nx), mask=_mask((ny, nx), seed), n_coils=n_coils)
+    assert adjoint_error(op, seed=seed) < 1e-5
+
+
+@settings_
+@given(n=st.integers(4, 16), seed=st.integers(0, 10_000))
+def test_fft_3d_adjoint(n, seed):
+    op = FFT((n, n + 2, n + 1), mask=_mask((n, n + 2, n + 1), seed))
+    assert adjoint_error(op, seed=seed, batch=(2,)) < 1e-5
+
+
+@settings_
+@given(ny=sizes, nx=sizes, n_coils=st.integers(1, 8), seed=st.integers(0, 10_000))
+def test_sense_adjoint_random_shapes(ny, nx, n_coils, seed):
+    op = SENSE(_smaps(n_coils, (ny, nx), seed), mask=_mask((ny, nx), seed))
+    assert op.shape_out == (n_coils, ny, nx)
+    assert adjoint_error(op, seed=seed) < 1e-5
+
+
+@settings_
+@given(ny=st.integers(16, 48), nx=st.integers(16, 48), levels=st.integers(1, 3),
+       wavelet=st.sampled_from(["haar", "db4", "sym8", "bior4.4"]),
+       mode=st.sampled_from(["periodization", "symmetric", "zero"]), seed=st.integers(0, 10_000))
+def test_wavelet_adjoint_random_shapes(ny, nx, levels, wavelet, mode, seed):
+    op = Wavelet((ny, nx), wavelet=wavelet, levels=levels, mode=mode)
+    assert adjoint_error(op, seed=seed) < 1e-5
+    assert adjoint_error(op, seed=seed, like=torch.zeros(1)) < 1e-5
+
+
+@settings_
+@given(k=st.integers(2, 5), levels=st.integers(1, 2), seed=st.integers(0, 10_000))
+def test_undecimated_wavelet_adjoint_and_parseval(k, levels, seed):
+    shape = (4 * k, 8 * k)
+    op = Wavelet(shape, wavelet="sym4", levels=levels, undecimated=True)
+    assert adjoint_error(op, seed=seed) < 1e-5
+    x = random_array(shape, seed=seed)
+    np.testing.assert_allclose(np.linalg.norm(op.op(x)), np.linalg.norm(x), rtol=1e-5)
+
+
+@settings_
+@given(ny=st.integers(2, 30), nx=st.integers(2, 30), boundary=st.sampled_from(["neumann", "periodic"]),
+       seed=st.integers(0, 10_000))
+def test_finite_difference_adjoint(ny, nx, boundary, seed):
+    op = FiniteDifference((ny, nx), boundary=boundary)
+    assert adjoint_error(op, seed=seed) < 1e-5
+
+
+def _operators(kind="numpy"):
+    shape = (24, 32)
+    smaps = _smaps(4, shape, 1)
+    if kind == "torch":
+        smaps = torch.as_tensor(smaps)
+    return {
+        "fft": FFT(shape, mask=_mask(shape, 0)),
+        "fft-multicoil": FFT(shape, mask=_mask(shape, 0), n_coils=3),
+        "sense": SENSE(smaps, mask=_mask(shape, 2)),
+        "wavelet": Wavelet(shape, wavelet="sym8", levels=2),
+        "wavelet-undecimated": Wavelet(shape, wavelet="db2", levels=2, undecimated=True),
+        "finite-difference": FiniteDifference(shape),
+        "matrix": MatrixOperator(random_array((7, 5), seed=3)),
+        "composition": Wavelet(shape, levels=2) @ FFT(shape),
+        "sum": FFT(shape) + 2.0 * Identity(shape),
+    }
+
+
+@pytest.mark.parametrize("name", list(_operators()))
+def test_operator_contract_numpy_and_torch(name):
+    op, op_torch = _operators()[name], _operators("torch")[name]
+    assert_adjoint(op)
+    assert_adjoint(op_torch, like=torch.zeros(1))
+    assert_adjoint(op, batch=(2,))
+    assert_linear(op)
+    assert_linear(op_torch, like=torch.zeros(1))
+    assert_normal(op)
+    assert_torch_matches_numpy(op, op_torch)
+
+
+@pytest.mark.parametrize("name", ["fft", "sense", "wavelet", "wavelet-undecimated",
+                                  "finite-difference"])
+def test_gradcheck_through_torch(name):
+    small = {
+        "fft": FFT((6, 8), mask=_mask((6, 8), 0)),
+        "sense": SENSE(torch.as_tensor(random_array((2, 6, 8), seed=1, dtype=np.complex128)),
+                       mask=_mask((6, 8), 2)),
+        "wavelet": Wavelet((8, 8), wavelet="db2", levels=2),
+        "wavelet-undecimated": Wavelet((8, 8), wavelet="haar", levels=1, undecimated=True),
+        "finite-difference": FiniteDifference((6, 8)),
+    }[name]
+    assert_gradcheck(small)
+
+
+def test_fft_is_unitary_and_inverse():
+    x = random_array((32, 32))
+    op = FFT((32, 32))
+    np.testing.assert_allclose(op.adj_op(op.op(x)), x, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(op.op(x)), np.linalg.norm(x), rtol=1e-5)
+    assert op.lipschitz() == 1.0
+
+
+def test_fft_convention_matches_centred_numpy_fft():
+    x = random_array((16, 12))
+    expected = np.fft.fftshift(np.fft.fft2(np.fft.ifftshift(x), norm="ortho"))
+    np.testing.assert_allclose(FFT((16, 12)).op(x), expected, atol=1e-5)
+
+
+def test_wavelet_matches_pywavelets_coefficients():
+    import pywt
+    x = random_array((64, 64))
+    op = Wavelet((64, 64), wavelet="sym8", levels=3)
+    coeffs = pywt.wavedecn(x, "sym8", mode="periodization", level=3)
+    flat = np.concatenate([coeffs[0].ravel()] + [d[k].ravel() for d in coeffs[1:] for k in ("ad", "da", "dd")])
+    np.testing.assert_allclose(op.op(x), flat, atol=1e-5)
+    np.testing.assert_allclose(op.op(torch.as_tensor(x)).numpy(), flat, atol=1e-5)
+    assert [b.name for b in op.bands[:4]] == ["approx", "ad", "da", "dd"]
+    assert op.band_index.shape == (op.n_coeffs,)
+
+
+def test_lipschitz_power_iteration_matches_svd():
+    m = random_array((12, 9), seed=5)
+    op = MatrixOperator(m)
+    expected = np.linalg.svd(m, compute_uv=False)[0] ** 2
+    assert abs(op.lipschitz(n_iter=500, tol=1e-10) - expected) / expected < 1e-4
+
+
+def test_sense_lipschitz_bounded_by_coil_energy():
+    smaps = _smaps(3, (16, 16), 0)
+    op = SENSE(smaps)
+    expected = np.max(np.sum(np.abs(smaps) ** 2, axis=0))
+    assert abs(op.lipschitz(n_iter=300, tol=1e-9) - expected) / expected < 1e-3
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: FFT((4, 4)).op(np.zeros((4, 5), np.complex64)), "trailing shape"),
+    (lambda: FFT((4, 4)).op(np.zeros((4, 4), np.int32)), "floating or complex"),
+    (lambda: FFT((4, 4)).op([[1, 2]]), "expected a numpy.ndarray"),
+    (lambda: FFT((4, 4), mask=np.ones((3, 4))), "does not broadcast"),
+    (lambda: FFT((4, 4), mask=-np.ones((4, 4))), "non-negative"),
+    (lambda: Wavelet((32, 32), wavelet="nope"), "unknown wavelet"),
+    (lambda: Wavelet((32, 32), mode="nope"), "unknown mode"),
+    (lambda: Wavelet((12, 12), levels=3, undecimated=True), "divisible"),
+    (lambda: Wavelet((8, 8), levels=4), "too many"),
+    (lambda: SENSE(np.ones((2, 4, 4), np.complex64), mask=np.ones((5, 5))), "does not broadcast"),
+    (lambda: SENSE(np.ones(4, np.complex64)), "smaps must have shape"),
+    (lambda: FFT((4, 4)) @ FFT((5, 5)), "cannot compose"),
+])
+def test_bad_input_raises_named_error(make, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        make()
+
+
+def test_mixing_array_kinds_raises():
+    op = SENSE(_smaps(2, (8, 8), 0))
+    with pytest.raises(TypeError, match="smaps is a numpy array .* input is a torch array"):
+        op.op(torch.zeros((8, 8), dtype=torch.complex64))
