@@ -26,7 +26,7 @@ def primal_dual(data, prox_dual, linear_op, *, prox_primal=None, x0=None, u0=Non
     prox_dual : prox of ``h`` (applied through the Moreau identity to the dual variable).
     linear_op : LinearOperator ``L``.
     prox_primal : prox of ``g`` (default: none).
-    tau, sigma : primal and dual steps. Defaults: ``sigma = 0.5`` and the largest ``tau``
+    tau, sigma : primal and dual steps. Defaults: ``sigma = 0.1`` and (99% of) the largest ``tau``
         with ``1/tau - sigma ||L||^2 >= lipschitz(f) / 2`` (convergence condition).
     relaxation : float in (0, 2)
         Over-relaxation of both variables.
@@ -39,10 +39,10 @@ def primal_dual(data, prox_dual, linear_op, *, prox_primal=None, x0=None, u0=Non
     from ..prox import Identity
     prox_primal = prox_primal or Identity()
     x = data.adjoint_data() if x0 is None else x0
-    u = linear_op._op(x) if u0 is None else u0
+    u = 0 * linear_op._op(x) if u0 is None else u0
     lip_f = data.lipschitz()
     norm_l = linear_op.lipschitz(like=None if array_kind(x) == "numpy" else x)
-    sigma = 0.5 if sigma is None else float(sigma)
+    sigma = 0.1 if sigma is None else float(sigma)
     if tau is None:
         tau = 1.0 / (lip_f / 2.0 + sigma * norm_l) * 0.99
     if not 0 < relaxation < 2:

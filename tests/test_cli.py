@@ -1,0 +1,107 @@
+"""The command line: outputs, metrics, fastMRI HDF5 input and errors without partial output."""
+import json
+
+import numpy as np
+import pytest
+
+from pysap_mri_dl.cli import main
+
+
+@pytest.fixture(scope="module")
+def brain_npz(tmp_path_factory, brain):
+    path = tmp_path_factory.mktemp("input") / "brain.npz"
+    np.savez(path, kspace=brain.kspace)
+    return path
+
+
+def _run(*argv):
+    return main([str(a) for a in argv])
+
+
+def test_recon_writes_image_figure_and_metrics(tmp_path, brain_npz):
+    out = tmp_path / "out"
+    code = _run("recon", brain_npz, "--out", out, "--acceleration", 4, "--center-fraction",
+                0.08, "--n-iter", 30, "--no-progress")
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("psnr", "ssim", "nrmse", "zero_filled_psnr", "n_iter", "seconds",
+                "seconds_per_iter", "algorithm", "prior"):
+        assert key in metrics
+    assert metrics["psnr"] > metrics["zero_filled_psnr"] + 5
+    assert metrics["n_iter"] == 30 and metrics["algorithm"] == "fista"
+    import nibabel as nib
+    assert nib.load(out / "recon.nii.gz").shape == (256, 256)
+    assert (out / "recon.png").stat().st_size > 10_000
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "recon.nii.gz", "recon.png"]
+
+
+def test_demo_meets_3db_target(tmp_path):
+    out = tmp_path / "demo"
+    assert _run("demo", "--out", out, "--no-progress") == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["psnr"] >= metrics["zero_filled_psnr"] + 3
+    assert metrics["psnr"] > 33.0
+
+
+def test_fastmri_h5_input_with_mask_and_reference(tmp_path, brain):
+    import h5py
+    path = tmp_path / "file_brain.h5"
+    mask = np.zeros(256, bool)
+    mask[::3] = True
+    mask[118:138] = True
+    with h5py.File(path, "w") as f:
+        f["kspace"] = np.stack([brain.kspace * mask] * 3)  # (slices, coils, ky, kx)
+        f["mask"] = mask
+        f["reconstruction_rss"] = np.stack([brain.reference[32:224, 32:224]] * 3)
+    out = tmp_path / "out"
+    assert _run("recon", path, "--out", out, "--slice", 1, "--n-iter", 20, "--no-progress",
+                "--algorithm", "pogm") == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["psnr"] > metrics["zero_filled_psnr"] + 3
+    assert metrics["algorithm"] == "pogm"
+
+
+def _expect_error(capsys, out, *argv, message):
+    code = _run(*argv)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert not out.exists() or not any(out.iterdir()), "partial output written"
+
+
+def test_errors_name_the_problem_and_write_nothing(tmp_path, capsys, brain):
+    out = tmp_path / "out"
+    bad = tmp_path / "nan.npz"
+    k = brain.kspace.copy()
+    k[0, 5, 5] = np.nan
+    np.savez(bad, kspace=k)
+    _expect_error(capsys, out, "recon", bad, "--out", out, message="NaN or Inf")
+    missing = tmp_path / "nokspace.npz"
+    np.savez(missing, data=brain.kspace)
+    _expect_error(capsys, out, "recon", missing, "--out", out, message="no dataset 'kspace'")
+    wrong_mask = tmp_path / "mask.npz"
+    np.savez(wrong_mask, kspace=brain.kspace, mask=np.ones((10, 10), bool))
+    _expect_error(capsys, out, "recon", wrong_mask, "--out", out, message="mask of shape")
+    good = tmp_path / "good.npz"
+    np.savez(good, kspace=brain.kspace)
+    smaps = tmp_path / "smaps.npy"
+    np.save(smaps, np.ones((3, 256, 256), np.complex64))
+    _expect_error(capsys, out, "recon", good, "--out", out, "--smaps", smaps,
+                  "--acceleration", 4, message="expected shape (4, 256, 256)")
+    _expect_error(capsys, out, "recon", good, "--out", out, "--wavelet", "nope",
+                  message="unknown wavelet")
+    corrupt = tmp_path / "corrupt.h5"
+    corrupt.write_bytes(b"not an hdf5 file")
+    _expect_error(capsys, out, "recon", corrupt, "--out", out, message="cannot be read as an HDF5")
+    corrupt_npz = tmp_path / "corrupt.npz"
+    corrupt_npz.write_bytes(b"PK\x03\x04garbage")
+    _expect_error(capsys, out, "recon", corrupt_npz, "--out", out, message="cannot be read")
+    _expect_error(capsys, out, "recon", tmp_path / "absent.npz", "--out", out,
+                  message="does not exist")
+
+
+def test_unknown_algorithm_is_a_usage_error(tmp_path, brain_npz, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _run("recon", brain_npz, "--out", tmp_path / "o", "--algorithm", "adam")
+    assert exc.value.code == 2
+    assert "invalid choice: 'adam'" in capsys.readouterr().err
