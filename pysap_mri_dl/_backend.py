@@ -115,38 +115,32 @@ def _spatial_axes(x, ndim):
     return tuple(range(x.ndim - ndim, x.ndim))
 
 
-def fftn_centered(x, ndim: int):
-    """Centred orthonormal FFT over the last ``ndim`` axes, for any array kind."""
+def _fft_centered(x, ndim: int, inverse: bool):
     axes = _spatial_axes(x, ndim)
     kind = array_kind(x)
     if kind == "numpy":
         import scipy.fft as sfft
-        return sfft.fftshift(
-            sfft.fftn(sfft.ifftshift(x, axes=axes), axes=axes, norm="ortho",
-                      workers=FFT_WORKERS), axes=axes)
+        transform = sfft.ifftn if inverse else sfft.fftn
+        return sfft.fftshift(transform(sfft.ifftshift(x, axes=axes), axes=axes, norm="ortho",
+                                       workers=FFT_WORKERS), axes=axes)
     xp = xp_of(x)
+    transform = xp.fft.ifftn if inverse else xp.fft.fftn
     if kind == "torch":
-        return xp.fft.fftshift(xp.fft.fftn(xp.fft.ifftshift(x, dim=axes), dim=axes,
-                                           norm="ortho"), dim=axes)
-    return xp.fft.fftshift(xp.fft.fftn(xp.fft.ifftshift(x, axes=axes), axes=axes,
-                                       norm="ortho"), axes=axes)
+        return xp.fft.fftshift(transform(xp.fft.ifftshift(x, dim=axes), dim=axes, norm="ortho"),
+                               dim=axes)
+    return xp.fft.fftshift(transform(xp.fft.ifftshift(x, axes=axes), axes=axes, norm="ortho"),
+                           axes=axes)
+
+
+def fftn_centered(x, ndim: int):
+    """Centred orthonormal FFT over the last ``ndim`` axes, for any array kind:
+    ``fftshift(fftn(ifftshift(x), norm="ortho"))``."""
+    return _fft_centered(x, ndim, inverse=False)
 
 
 def ifftn_centered(x, ndim: int):
     """Inverse of :func:`fftn_centered` (and its adjoint)."""
-    axes = _spatial_axes(x, ndim)
-    kind = array_kind(x)
-    if kind == "numpy":
-        import scipy.fft as sfft
-        return sfft.fftshift(
-            sfft.ifftn(sfft.ifftshift(x, axes=axes), axes=axes, norm="ortho",
-                       workers=FFT_WORKERS), axes=axes)
-    xp = xp_of(x)
-    if kind == "torch":
-        return xp.fft.fftshift(xp.fft.ifftn(xp.fft.ifftshift(x, dim=axes), dim=axes,
-                                            norm="ortho"), dim=axes)
-    return xp.fft.fftshift(xp.fft.ifftn(xp.fft.ifftshift(x, axes=axes), axes=axes,
-                                        norm="ortho"), axes=axes)
+    return _fft_centered(x, ndim, inverse=True)
 
 
 def complex_dtype_of(x):

@@ -108,3 +108,19 @@ def test_mask_without_centre_rejected_for_self_calibration(brain):
     mask[:, 128] = False
     with pytest.raises(ValueError, match="no fully sampled k-space centre"):
         reconstruct_sense(brain.kspace * mask, mask, n_iter=1)
+
+
+def test_default_lambda_on_unseen_real_image(shared_data, brain):
+    """The default rule on a real T1 slice it was not tuned on (coil maps of the 4-coil brain)."""
+    from pysap_mri_dl.calibration import rss
+    from pysap_mri_dl.operators import FFT
+    t1 = np.load(shared_data / "images" / "dipy_t1_coronal_slice.npy").astype(np.float32)
+    maps = self_calibrated_smaps(brain.kspace, mask=np.ones((256, 256), bool), max_calib=24)
+    kspace = FFT((256, 256), n_coils=4).op((maps * t1).astype(np.complex64))
+    rng = np.random.default_rng(0)
+    kspace += 0.002 * t1.max() * (rng.standard_normal(kspace.shape) + 1j * rng.standard_normal(kspace.shape)).astype(np.complex64)
+    reference = rss(maps * t1)
+    mask = random_column_mask((256, 256), acceleration=4, center_fraction=0.08, seed=0)
+    result = reconstruct_sense(kspace * mask, mask, n_iter=100)
+    zf, rec = psnr(reference, result.zero_filled), psnr(reference, result.image)
+    assert rec > zf + 8, (zf, rec)  # measured 29.0 -> 38.6 dB

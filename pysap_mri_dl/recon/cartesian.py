@@ -87,7 +87,7 @@ def _make_prior(prior, shape, lam, wavelet, levels, undecimated, cycle_spin, see
 
 def _solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, undecimated,
            cycle_spin, formulation, algorithm, n_iter, tol, callback, track_cost, progress,
-           seed, start):
+           seed):
     if formulation not in ("analysis", "synthesis"):
         raise ValueError(f"formulation must be 'analysis' or 'synthesis', received {formulation!r}")
     if lam is None:
@@ -173,15 +173,15 @@ def reconstruct_single_coil(kspace, mask=None, *, prior="wavelet", lam=None,
     Reconstruction
     """
     start = time.perf_counter()
+    options = dict(prior=prior, lam=lam, lam_factor=lam_factor, wavelet=wavelet, levels=levels,
+                   undecimated=undecimated, cycle_spin=cycle_spin, formulation=formulation,
+                   algorithm=algorithm, n_iter=n_iter, tol=tol, callback=callback,
+                   track_cost=track_cost, progress=progress, seed=seed)
     shape, mask, masked = _common(kspace, mask)
     if kspace.ndim != 2:
         raise ValueError(f"kspace must have shape (ny, nx) for a single coil, received {tuple(kspace.shape)}")
     operator = FFT(shape, mask=mask)
-    image, lam, algo, prior_name, result = _solve(
-        operator, masked, shape, prior=prior, lam=lam, lam_factor=lam_factor, wavelet=wavelet,
-        levels=levels, undecimated=undecimated, cycle_spin=cycle_spin, formulation=formulation,
-        algorithm=algorithm, n_iter=n_iter, tol=tol, callback=callback, track_cost=track_cost,
-        progress=progress, seed=seed, start=start)
+    image, lam, algo, prior_name, result = _solve(operator, masked, shape, **options)
     return Reconstruction(image, zero_filled(masked), lam, algo, prior_name, result,
                           time.perf_counter() - start)
 
@@ -198,6 +198,10 @@ def reconstruct_sense(kspace, mask=None, *, smaps="auto", prior="wavelet", lam=N
     array kind as ``kspace``. Other parameters as in :func:`reconstruct_single_coil`.
     """
     start = time.perf_counter()
+    options = dict(prior=prior, lam=lam, lam_factor=lam_factor, wavelet=wavelet, levels=levels,
+                   undecimated=undecimated, cycle_spin=cycle_spin, formulation=formulation,
+                   algorithm=algorithm, n_iter=n_iter, tol=tol, callback=callback,
+                   track_cost=track_cost, progress=progress, seed=seed)
     if kspace.ndim != 3:
         raise ValueError(f"kspace must have shape (n_coils, ny, nx), received {tuple(kspace.shape)}")
     shape, mask, masked = _common(kspace, mask)
@@ -217,11 +221,7 @@ def reconstruct_sense(kspace, mask=None, *, smaps="auto", prior="wavelet", lam=N
         if not bool(xp_of(maps).isfinite(maps).all()):
             raise ValueError("smaps contains NaN or Inf values")
     operator = SENSE(maps, mask=mask)
-    image, lam, algo, prior_name, result = _solve(
-        operator, masked, shape, prior=prior, lam=lam, lam_factor=lam_factor, wavelet=wavelet,
-        levels=levels, undecimated=undecimated, cycle_spin=cycle_spin, formulation=formulation,
-        algorithm=algorithm, n_iter=n_iter, tol=tol, callback=callback, track_cost=track_cost,
-        progress=progress, seed=seed, start=start)
+    image, lam, algo, prior_name, result = _solve(operator, masked, shape, **options)
     return Reconstruction(image, zero_filled(masked), lam, algo, prior_name, result,
                           time.perf_counter() - start, smaps=maps)
 
