@@ -7,8 +7,9 @@ from .base import Identity, LinearOperator
 from .fft import FFT
 from .finite_difference import FiniteDifference
 from .matrix import MatrixOperator
+from .nufft import NUFFT
 from .sense import SENSE
 from .wavelet import Band, Wavelet
 
 __all__ = ["LinearOperator", "Identity", "FFT", "SENSE", "Wavelet", "Band", "FiniteDifference",
-           "MatrixOperator"]
+           "MatrixOperator", "NUFFT"]

@@ -1,0 +1,187 @@
+"""Non-uniform Fourier operator (2D/3D) on library backends (ducc0, FINUFFT, PyNUFFT)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._backend import array_kind, check_same_kind, is_torch, to_numpy
+from .base import LinearOperator
+from .nufft_backends import make_backend
+
+__all__ = ["NUFFT", "check_trajectory"]
+
+
+def check_trajectory(trajectory, ndim=None):
+    """Validate a trajectory ``(n_samples, ndim)`` in cycles per pixel, range [-0.5, 0.5)."""
+    trajectory = np.asarray(to_numpy(trajectory))
+    if trajectory.ndim != 2 or trajectory.shape[1] not in (2, 3):
+        raise ValueError(f"trajectory must have shape (n_samples, 2 or 3), received {trajectory.shape}")
+    if ndim is not None and trajectory.shape[1] != ndim:
+        raise ValueError(f"trajectory has {trajectory.shape[1]} columns but the image has {ndim} axes")
+    if not np.issubdtype(trajectory.dtype, np.floating) or not np.all(np.isfinite(trajectory)):
+        raise ValueError("trajectory must hold finite real coordinates")
+    low, high = trajectory.min(), trajectory.max()
+    if low < -0.5 or high >= 0.5:
+        raise ValueError(f"trajectory must lie in [-0.5, 0.5) cycles per pixel, found values in "
+                         f"[{low:.4f}, {high:.4f}]; rescale it (k / (2 k_max) for a trajectory "
+                         "reaching k_max)")
+    return trajectory.astype(np.float64)
+
+
+class NUFFT(LinearOperator):
+    """``y_j = sum_n x_n exp(-2 i pi k_j . n) / sqrt(N)`` with ``n`` centred on the grid.
+
+    Trajectory ``(n_samples, ndim)`` in cycles per pixel in [-0.5, 0.5); column ``d`` is the
+    coordinate along image axis ``d``; a Cartesian trajectory reproduces the centred
+    orthonormal FFT. Images ``(*batch, [n_coils,] *shape)`` map to k-space
+    ``(*batch, [n_coils,] n_samples)``; with ``smaps`` the operator is the SENSE model
+    ``y_c = NUFFT(S_c x)`` from images ``(*batch, *shape)``.
+
+    Parameters
+    ----------
+    trajectory : array ``(n_samples, ndim)``
+    shape : tuple of 2 or 3 ints
+    n_coils : int
+        Coils (used when ``smaps`` is None): ``shape_in = (n_coils, *shape)`` if > 1.
+    smaps : array ``(n_coils, *shape)``, optional
+    density : array ``(n_samples,)``, optional
+        Density-compensation weights, used by :meth:`density_compensated_adjoint`.
+    backend : 'ducc0', 'finufft', 'pynufft' or None (the fastest installed)
+    eps : float
+        Requested relative accuracy.
+
+    NumPy arrays are transformed directly; torch tensors go through a
+    ``torch.autograd.Function`` whose backward is the adjoint (CPU, through NumPy).
+    """
+
+    def __init__(self, trajectory, shape, *, n_coils=1, smaps=None, density=None, backend=None,
+                 eps=1e-6):
+        shape = tuple(int(s) for s in shape)
+        if len(shape) not in (2, 3) or any(s < 2 for s in shape):
+            raise ValueError(f"NUFFT: shape must have 2 or 3 sizes >= 2, received {shape}")
+        self.trajectory = check_trajectory(trajectory, len(shape))
+        if not 1e-14 < eps < 1e-1:
+            raise ValueError(f"NUFFT: eps must be in (1e-14, 0.1), received {eps}")
+        self.shape, self.ndim, self.eps = shape, len(shape), float(eps)
+        self.n_samples = self.trajectory.shape[0]
+        self.smaps = smaps
+        if smaps is not None:
+            if tuple(smaps.shape[1:]) != shape:
+                raise ValueError(f"NUFFT: smaps must have shape (n_coils, *{shape}), "
+                                 f"received {tuple(smaps.shape)}")
+            n_coils = int(smaps.shape[0])
+        self.n_coils = int(n_coils)
+        if density is not None:
+            density = np.asarray(to_numpy(density), dtype=np.float32)
+            if density.shape != (self.n_samples,):
+                raise ValueError(f"NUFFT: density must have shape ({self.n_samples},) like the "
+                                 f"trajectory, received {density.shape}")
+            if not np.all(np.isfinite(density)) or np.any(density < 0):
+                raise ValueError("NUFFT: density must be finite and non-negative")
+        self.density = density
+        self.backend = make_backend(backend, self.trajectory, shape, eps)
+        self.scale = 1.0 / np.sqrt(np.prod(shape))
+        if smaps is not None:
+            shape_in, shape_out = shape, (self.n_coils, self.n_samples)
+        elif self.n_coils > 1:
+            shape_in, shape_out = (self.n_coils,) + shape, (self.n_coils, self.n_samples)
+        else:
+            shape_in, shape_out = shape, (self.n_samples,)
+        super().__init__(shape_in, shape_out, dtype=np.complex64)
+
+    # ---- raw transforms on NumPy (batched over leading axes) -------------------------
+    def _numpy_forward(self, x):
+        lead = x.shape[: x.ndim - self.ndim]
+        flat = np.ascontiguousarray(x.reshape((-1,) + self.shape))
+        if not np.iscomplexobj(flat):
+            flat = flat.astype(np.complex64)
+        out = self.backend.forward(flat) * self.scale
+        return out.reshape(lead + (self.n_samples,))
+
+    def _numpy_adjoint(self, y):
+        lead = y.shape[:-1]
+        flat = np.ascontiguousarray(y.reshape(-1, self.n_samples))
+        out = self.backend.adjoint(flat) * self.scale
+        return out.reshape(lead + self.shape)
+
+    def _fourier(self, x):
+        if is_torch(x):
+            return _torch_function().apply(x, self)
+        if array_kind(x) != "numpy":
+            raise TypeError("NUFFT: CuPy arrays need the GPU backend (not available here)")
+        return self._numpy_forward(x)
+
+    def _fourier_adjoint(self, y):
+        if is_torch(y):
+            return _torch_function_adjoint().apply(y, self)
+        if array_kind(y) != "numpy":
+            raise TypeError("NUFFT: CuPy arrays need the GPU backend (not available here)")
+        return self._numpy_adjoint(y)
+
+    # ---- operator hooks ----------------------------------------------------------------
+    def _op(self, x):
+        if self.smaps is None:
+            return self._fourier(x)
+        check_same_kind(x, self.smaps, name="smaps", reference_name="the input")
+        return self._fourier(self.smaps * x[(..., None) + (slice(None),) * self.ndim])
+
+    def _adj_op(self, y):
+        images = self._fourier_adjoint(y)
+        if self.smaps is None:
+            return images
+        check_same_kind(y, self.smaps, name="smaps", reference_name="the input")
+        return (self.smaps.conj() * images).sum(-(self.ndim + 1))
+
+    def density_compensated_adjoint(self, y):
+        """``A^H (d * y)``: the gridding reconstruction (needs ``density``)."""
+        if self.density is None:
+            raise ValueError("NUFFT: no density given; compute one with "
+                             "pysap_mri_dl.calibration.pipe_density")
+        from .._backend import same_kind
+        return self.adj_op(y * same_kind(self.density, y))
+
+    def __repr__(self):
+        return (f"NUFFT(shape={self.shape}, n_samples={self.n_samples}, n_coils={self.n_coils}, "
+                f"backend={self.backend.name!r}, eps={self.eps:g})")
+
+
+_FUNCTIONS = {}
+
+
+def _torch_function():
+    """``torch.autograd.Function`` for the forward transform (backward = adjoint)."""
+    if "forward" not in _FUNCTIONS:
+        import torch
+
+        class _Forward(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, operator):
+                ctx.operator = operator
+                out = operator._numpy_forward(x.detach().cpu().resolve_conj().numpy())
+                return torch.as_tensor(out, device=x.device)
+
+            @staticmethod
+            def backward(ctx, grad):
+                op = ctx.operator
+                out = op._numpy_adjoint(grad.detach().cpu().resolve_conj().numpy())
+                return torch.as_tensor(out, device=grad.device), None
+
+        class _Adjoint(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, y, operator):
+                ctx.operator = operator
+                out = operator._numpy_adjoint(y.detach().cpu().resolve_conj().numpy())
+                return torch.as_tensor(out, device=y.device)
+
+            @staticmethod
+            def backward(ctx, grad):
+                op = ctx.operator
+                out = op._numpy_forward(grad.detach().cpu().resolve_conj().numpy())
+                return torch.as_tensor(out, device=grad.device), None
+
+        _FUNCTIONS["forward"], _FUNCTIONS["adjoint"] = _Forward, _Adjoint
+    return _FUNCTIONS["forward"]
+
+
+def _torch_function_adjoint():
+    _torch_function()
+    return _FUNCTIONS["adjoint"]
