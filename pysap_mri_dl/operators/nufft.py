@@ -147,41 +147,38 @@ class NUFFT(LinearOperator):
 _FUNCTIONS = {}
 
 
+def _make_function(name, apply, apply_transpose):
+    """A ``torch.autograd.Function`` computing ``apply`` through NumPy, whose backward is
+    ``apply_transpose`` (the adjoint)."""
+    import torch
+
+    def numpy_call(method, operator, tensor):
+        out = getattr(operator, method)(tensor.detach().cpu().resolve_conj().numpy())
+        return torch.as_tensor(out, device=tensor.device)
+
+    class _Function(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, operator):
+            ctx.operator = operator
+            return numpy_call(apply, operator, x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return numpy_call(apply_transpose, ctx.operator, grad), None
+
+    _Function.__name__ = name
+    return _Function
+
+
 def _torch_function():
     """``torch.autograd.Function`` for the forward transform (backward = adjoint)."""
     if "forward" not in _FUNCTIONS:
-        import torch
-
-        class _Forward(torch.autograd.Function):
-            @staticmethod
-            def forward(ctx, x, operator):
-                ctx.operator = operator
-                out = operator._numpy_forward(x.detach().cpu().resolve_conj().numpy())
-                return torch.as_tensor(out, device=x.device)
-
-            @staticmethod
-            def backward(ctx, grad):
-                op = ctx.operator
-                out = op._numpy_adjoint(grad.detach().cpu().resolve_conj().numpy())
-                return torch.as_tensor(out, device=grad.device), None
-
-        class _Adjoint(torch.autograd.Function):
-            @staticmethod
-            def forward(ctx, y, operator):
-                ctx.operator = operator
-                out = operator._numpy_adjoint(y.detach().cpu().resolve_conj().numpy())
-                return torch.as_tensor(out, device=y.device)
-
-            @staticmethod
-            def backward(ctx, grad):
-                op = ctx.operator
-                out = op._numpy_forward(grad.detach().cpu().resolve_conj().numpy())
-                return torch.as_tensor(out, device=grad.device), None
-
-        _FUNCTIONS["forward"], _FUNCTIONS["adjoint"] = _Forward, _Adjoint
+        _FUNCTIONS["forward"] = _make_function("NUFFTForward", "_numpy_forward", "_numpy_adjoint")
     return _FUNCTIONS["forward"]
 
 
 def _torch_function_adjoint():
-    _torch_function()
+    """``torch.autograd.Function`` for the adjoint transform (backward = forward)."""
+    if "adjoint" not in _FUNCTIONS:
+        _FUNCTIONS["adjoint"] = _make_function("NUFFTAdjoint", "_numpy_adjoint", "_numpy_forward")
     return _FUNCTIONS["adjoint"]
