@@ -14,7 +14,7 @@ import numpy as np
 __all__ = [
     "array_kind", "is_torch", "is_cupy", "xp_of", "fftn_centered",
     "ifftn_centered", "to_numpy", "same_kind", "check_same_kind",
-    "complex_dtype_of", "vdot_real", "norm", "FFT_WORKERS", "to_torch",
+    "is_complex", "all_finite", "vdot_real", "norm", "FFT_WORKERS", "to_torch",
 ]
 
 FFT_WORKERS = int(os.environ.get("PYSAP_MRI_DL_FFT_WORKERS", os.cpu_count() or 1))
@@ -143,18 +143,19 @@ def ifftn_centered(x, ndim: int):
     return _fft_centered(x, ndim, inverse=True)
 
 
-def complex_dtype_of(x):
-    """The complex dtype matching the precision of ``x`` (in x's own namespace)."""
-    kind = array_kind(x)
-    if kind == "torch":
+def is_complex(x) -> bool:
+    """True when ``x`` holds complex values (any array kind)."""
+    if is_torch(x):
+        return x.is_complex()
+    return xp_of(x).iscomplexobj(x)
+
+
+def all_finite(x) -> bool:
+    """True when every entry of ``x`` is finite (no NaN or Inf), for any array kind."""
+    if is_torch(x):
         import torch
-        if x.dtype in (torch.float64, torch.complex128):
-            return torch.complex128
-        return torch.complex64
-    xp = xp_of(x)
-    if x.dtype in (xp.float64, xp.complex128):
-        return xp.complex128
-    return xp.complex64
+        return bool(torch.isfinite(x).all())
+    return bool(xp_of(x).isfinite(x).all())
 
 
 def vdot_real(a, b):

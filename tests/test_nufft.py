@@ -1,4 +1,5 @@
-"""NUFFT operator, trajectories and Pipe density compensation."""
+"""NUFFT accuracy and backends, trajectories and Pipe density compensation (the shared
+operator contracts, torch parity and gradcheck of NUFFT are in test_operators.py)."""
 import numpy as np
 import pytest
 
@@ -6,7 +7,7 @@ from pysap_mri_dl.calibration import pipe_density
 from pysap_mri_dl.operators import FFT, NUFFT
 from pysap_mri_dl.operators.nufft_backends import available_backends
 from pysap_mri_dl.sampling import radial, spiral
-from pysap_mri_dl.testing import adjoint_error, assert_gradcheck, random_array
+from pysap_mri_dl.testing import adjoint_error, random_array
 
 BACKENDS = available_backends()
 ACCURACY = {"ducc0": 1e-6, "finufft": 1e-6, "pynufft": 2e-3}  # pynufft: fixed 6-point kernel
@@ -40,19 +41,6 @@ def test_cartesian_trajectory_reproduces_fft():
     x = random_array(shape)
     np.testing.assert_allclose(NUFFT(grid.reshape(-1, 2), shape).op(x), FFT(shape).op(x).ravel(),
                                atol=1e-5)
-
-
-def test_nufft_torch_autograd_and_smaps():
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(2)
-    op = NUFFT(rng.uniform(-0.5, 0.5, (40, 2)), (6, 5), eps=1e-12)
-    assert_gradcheck(op)
-    smaps = random_array((3, 6, 5), seed=3)
-    sense = NUFFT(rng.uniform(-0.5, 0.5, (40, 2)), (6, 5), smaps=smaps)
-    assert sense.shape_out == (3, 40) and adjoint_error(sense) < 1e-5
-    sense_t = NUFFT(sense.trajectory, (6, 5), smaps=torch.as_tensor(smaps))
-    x = random_array((6, 5), seed=4)
-    np.testing.assert_allclose(sense_t.op(torch.as_tensor(x)).numpy(), sense.op(x), atol=1e-5)
 
 
 def test_pipe_density_flattens_the_psf_and_grows_with_radius():

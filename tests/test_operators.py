@@ -4,7 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pysap_mri_dl.operators import FFT, SENSE, FiniteDifference, Identity, MatrixOperator, Wavelet
+from pysap_mri_dl.operators import (FFT, NUFFT, SENSE, FiniteDifference, Identity, MatrixOperator,
+                                    Wavelet)
 from pysap_mri_dl.testing import (adjoint_error, assert_adjoint, assert_gradcheck, assert_linear,
                                   assert_normal, assert_torch_matches_numpy, random_array)
 
@@ -73,6 +74,10 @@ def test_finite_difference_adjoint(ny, nx, boundary, seed):
     assert adjoint_error(op, seed=seed) < 1e-5
 
 
+def _trajectory(ndim, n_samples=700):
+    return np.random.default_rng(ndim).uniform(-0.5, 0.5, (n_samples, ndim))
+
+
 def _operators(kind="numpy"):
     shape = (24, 32)
     smaps = _smaps(4, shape, 1)
@@ -86,6 +91,9 @@ def _operators(kind="numpy"):
         "wavelet-undecimated": Wavelet(shape, wavelet="db2", levels=2, undecimated=True),
         "finite-difference": FiniteDifference(shape),
         "matrix": MatrixOperator(random_array((7, 5), seed=3)),
+        "nufft-coils": NUFFT(_trajectory(2), shape, n_coils=3),
+        "nufft-sense": NUFFT(_trajectory(2), shape, smaps=smaps),
+        "nufft-3d": NUFFT(_trajectory(3), (8, 10, 6)),
         "composition": Wavelet(shape, levels=2) @ FFT(shape),
         "sum": FFT(shape) + 2.0 * Identity(shape),
     }
@@ -104,7 +112,7 @@ def test_operator_contract_numpy_and_torch(name):
 
 
 @pytest.mark.parametrize("name", ["fft", "sense", "wavelet", "wavelet-undecimated",
-                                  "finite-difference"])
+                                  "finite-difference", "nufft"])
 def test_gradcheck_through_torch(name):
     small = {
         "fft": FFT((6, 8), mask=_mask((6, 8), 0)),
@@ -113,6 +121,7 @@ def test_gradcheck_through_torch(name):
         "wavelet": Wavelet((8, 8), wavelet="db2", levels=2),
         "wavelet-undecimated": Wavelet((8, 8), wavelet="haar", levels=1, undecimated=True),
         "finite-difference": FiniteDifference((6, 8)),
+        "nufft": NUFFT(_trajectory(2, 40), (6, 8), eps=1e-12),
     }[name]
     assert_gradcheck(small)
 

@@ -100,11 +100,11 @@ def _prepare(args):
     """Read and validate everything before any computation or output."""
     from ..calibration import rss
     from ..data import read_acquisition
-    from ..operators.wavelet import _check_wavelet
+    from ..operators.wavelet import check_wavelet
     from ..sampling import cartesian_mask
     from .._backend import ifftn_centered
 
-    _check_wavelet(args.wavelet)
+    check_wavelet(args.wavelet)
     if args.n_iter < 1:
         raise UsageError(f"--n-iter must be >= 1, received {args.n_iter}")
     if args.levels < 1:

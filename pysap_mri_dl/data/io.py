@@ -73,9 +73,11 @@ def _validate(acq: Acquisition) -> Acquisition:
         _finite(s, f"{src}: smaps")
         acq.smaps = s.astype(np.complex64)
     if acq.reference is not None:
+        # fastMRI references may be a centre crop (e.g. 320x320); metrics use the same crop
         r = np.asarray(acq.reference)
-        if r.shape != tuple(shape):
-            raise DataError(f"{src}: reference must have shape {tuple(shape)}, received {r.shape}")
+        if r.ndim != 2 or any(a > b for a, b in zip(r.shape, shape)):
+            raise DataError(f"{src}: reference must be 2D and at most the image shape "
+                            f"{tuple(shape)}, received {r.shape}")
         _finite(r, f"{src}: reference")
         acq.reference = np.abs(r).astype(np.float32)
     return acq
@@ -117,7 +119,6 @@ def _read_h5(path, slice_index):
         reference = None
         if "reconstruction_rss" in handle:
             reference = handle["reconstruction_rss"][slice_index]
-        # fastMRI references are centre crops (e.g. 320x320); metrics use the same crop
         return Acquisition(kspace, mask, None, reference, source=f"{path}[slice {slice_index}]")
 
 
@@ -135,21 +136,7 @@ def read_acquisition(path, *, slice_index=None) -> Acquisition:
             raise DataError(f"--slice {slice_index}: {path} holds a single slice")
     else:
         raise DataError(f"INPUT {path}: expected a .h5/.hdf5 (fastMRI) or .npz file")
-    if acq.reference is not None and np.shape(acq.reference) != tuple(np.shape(acq.kspace)[-2:]):
-        return _validate_cropped(acq)
     return _validate(acq)
-
-
-def _validate_cropped(acq):
-    reference = acq.reference
-    acq.reference = None
-    acq = _validate(acq)
-    r = np.asarray(reference)
-    if r.ndim != 2 or any(a > b for a, b in zip(r.shape, acq.shape)):
-        raise DataError(f"{acq.source}: reference of shape {r.shape} is larger than the image {acq.shape}")
-    _finite(r, f"{acq.source}: reference")
-    acq.reference = np.abs(r).astype(np.float32)
-    return acq
 
 
 @contextmanager

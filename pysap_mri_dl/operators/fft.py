@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import array_kind, fftn_centered, ifftn_centered, same_kind
+from .._backend import KindCache, fftn_centered, ifftn_centered
 from .base import LinearOperator
 
 __all__ = ["FFT"]
@@ -40,7 +40,7 @@ class FFT(LinearOperator):
         full = shape if n_coils is None else (int(n_coils),) + shape
         super().__init__(full, full, dtype=dtype)
         self.mask = None if mask is None else self._validate_mask(mask, shape)
-        self._mask_cache = {}
+        self._consts = KindCache()
 
     @staticmethod
     def _validate_mask(mask, shape):
@@ -65,10 +65,7 @@ class FFT(LinearOperator):
         return mask.astype(np.float32)
 
     def _mask_like(self, x):
-        key = (array_kind(x), str(getattr(x, "device", "cpu")))
-        if key not in self._mask_cache:
-            self._mask_cache[key] = same_kind(self.mask, x)
-        return self._mask_cache[key]
+        return self._consts.get("mask", self.mask, x)
 
     def _op(self, x):
         y = fftn_centered(x, self.ndim)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import array_kind, check_same_kind, is_torch, to_numpy
+from .._backend import array_kind, check_same_kind, is_torch, same_kind, to_numpy
 from .base import LinearOperator
 from .nufft_backends import make_backend
 
@@ -103,29 +103,25 @@ class NUFFT(LinearOperator):
         out = self.backend.adjoint(flat) * self.scale
         return out.reshape(lead + self.shape)
 
-    def _fourier(self, x):
-        if is_torch(x):
-            return _torch_function().apply(x, self)
-        if array_kind(x) != "numpy":
-            raise TypeError("NUFFT: CuPy arrays need the GPU backend (not available here)")
-        return self._numpy_forward(x)
-
-    def _fourier_adjoint(self, y):
-        if is_torch(y):
-            return _torch_function_adjoint().apply(y, self)
-        if array_kind(y) != "numpy":
-            raise TypeError("NUFFT: CuPy arrays need the GPU backend (not available here)")
-        return self._numpy_adjoint(y)
+    def _transform(self, data, direction):
+        """Apply ``direction`` ('forward' or 'adjoint') to NumPy data, or to torch tensors
+        through the matching autograd function."""
+        if is_torch(data):
+            return _torch_functions()[direction].apply(data, self)
+        if array_kind(data) != "numpy":
+            raise TypeError(f"NUFFT: {array_kind(data)} arrays are not supported by the "
+                            f"{self.backend.name!r} backend (NumPy or torch expected)")
+        return getattr(self, f"_numpy_{direction}")(data)
 
     # ---- operator hooks ----------------------------------------------------------------
     def _op(self, x):
         if self.smaps is None:
-            return self._fourier(x)
+            return self._transform(x, "forward")
         check_same_kind(x, self.smaps, name="smaps", reference_name="the input")
-        return self._fourier(self.smaps * x[(..., None) + (slice(None),) * self.ndim])
+        return self._transform(self.smaps * x[(..., None) + (slice(None),) * self.ndim], "forward")
 
     def _adj_op(self, y):
-        images = self._fourier_adjoint(y)
+        images = self._transform(y, "adjoint")
         if self.smaps is None:
             return images
         check_same_kind(y, self.smaps, name="smaps", reference_name="the input")
@@ -136,7 +132,6 @@ class NUFFT(LinearOperator):
         if self.density is None:
             raise ValueError("NUFFT: no density given; compute one with "
                              "pysap_mri_dl.calibration.pipe_density")
-        from .._backend import same_kind
         return self.adj_op(y * same_kind(self.density, y))
 
     def __repr__(self):
@@ -170,15 +165,9 @@ def _make_function(name, apply, apply_transpose):
     return _Function
 
 
-def _torch_function():
-    """``torch.autograd.Function`` for the forward transform (backward = adjoint)."""
-    if "forward" not in _FUNCTIONS:
+def _torch_functions():
+    """The autograd functions of the forward and adjoint transforms (built on first use)."""
+    if not _FUNCTIONS:
         _FUNCTIONS["forward"] = _make_function("NUFFTForward", "_numpy_forward", "_numpy_adjoint")
-    return _FUNCTIONS["forward"]
-
-
-def _torch_function_adjoint():
-    """``torch.autograd.Function`` for the adjoint transform (backward = forward)."""
-    if "adjoint" not in _FUNCTIONS:
         _FUNCTIONS["adjoint"] = _make_function("NUFFTAdjoint", "_numpy_adjoint", "_numpy_forward")
-    return _FUNCTIONS["adjoint"]
+    return _FUNCTIONS

@@ -19,7 +19,7 @@ import pywt
 from .._backend import array_kind, is_torch, xp_of
 from .base import LinearOperator
 
-__all__ = ["Wavelet", "Band"]
+__all__ = ["Wavelet", "Band", "check_wavelet"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class Band:
     slice: slice
 
 
-def _check_wavelet(wavelet):
+def check_wavelet(wavelet):
+    """Return ``pywt.Wavelet(wavelet)`` or raise a ValueError naming the argument."""
     if wavelet not in pywt.wavelist(kind="discrete"):
         raise ValueError(
             f"Wavelet: unknown wavelet {wavelet!r}; expected a discrete PyWavelets name "
@@ -70,7 +71,7 @@ class Wavelet(LinearOperator):
         shape = tuple(int(s) for s in shape)
         if not 1 <= len(shape) <= 3 or any(s < 2 for s in shape):
             raise ValueError(f"Wavelet: shape must have 1 to 3 sizes >= 2, received {shape}")
-        self.wavelet = _check_wavelet(wavelet)
+        self.wavelet = check_wavelet(wavelet)
         if mode not in pywt.Modes.modes:
             raise ValueError(f"Wavelet: unknown mode {mode!r}; expected one of {pywt.Modes.modes}")
         levels = int(levels)

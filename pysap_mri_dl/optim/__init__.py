@@ -5,8 +5,5 @@ from .forward_backward import fista, forward_backward_step, ista, pogm
 from .primal_dual import primal_dual
 from .result import OptimResult
 
-ALGORITHMS = {"ista": ista, "fista": fista, "pogm": pogm}
-"""Forward-backward algorithms by name (``primal_dual`` takes a linear operator too)."""
-
 __all__ = ["ista", "fista", "pogm", "primal_dual", "conjugate_gradient", "LeastSquares",
-           "OptimResult", "forward_backward_step", "ALGORITHMS"]
+           "OptimResult", "forward_backward_step"]

@@ -39,11 +39,10 @@ def conjugate_gradient(normal, rhs, *, x0=None, damping=0.0, n_iter=50, tol=1e-6
     rs = vdot_real(r, r)
     rhs_norm = max(norm(rhs), 1e-30)
     monitor = Monitor(n_iter=n_iter, tol=None, callback=callback, cost_fn=None, track_cost=False)
-    it = -1
-    for it in range(monitor.n_iter):
+    iterations = 0
+    while iterations < monitor.n_iter:
         if rs ** 0.5 <= tol * rhs_norm:
             monitor.reason = "tol"
-            it -= 1
             break
         q = system(p)
         alpha = rs / vdot_real(p, q)
@@ -53,8 +52,9 @@ def conjugate_gradient(normal, rhs, *, x0=None, damping=0.0, n_iter=50, tol=1e-6
         monitor.costs.append(rs_new ** 0.5 / rhs_norm)
         p = r + (rs_new / rs) * p
         rs = rs_new
-        stop = monitor.step(it, x_new, x)
+        stop = monitor.step(iterations, x_new, x)
         x = x_new
+        iterations += 1
         if stop:
             break
-    return monitor.result(x, it + 1)
+    return monitor.result(x, iterations)

@@ -1,16 +1,9 @@
 """Smooth data-consistency terms ``f(x)`` with their gradients."""
 from __future__ import annotations
 
-from .._backend import array_kind, check_same_kind, is_torch, norm, xp_of
+from .._backend import all_finite, array_kind, check_same_kind, norm
 
 __all__ = ["LeastSquares"]
-
-
-def _has_nonfinite(y) -> bool:
-    if is_torch(y):
-        import torch
-        return not bool(torch.isfinite(y).all())
-    return not bool(xp_of(y).isfinite(y).all())
 
 
 class LeastSquares:
@@ -26,7 +19,7 @@ class LeastSquares:
 
     def __init__(self, operator, kspace):
         operator._check(kspace, operator.shape_out, "kspace", "LeastSquares")
-        if _has_nonfinite(kspace):
+        if not all_finite(kspace):
             raise ValueError("LeastSquares: kspace contains NaN or Inf values")
         self.operator, self.kspace = operator, kspace
         self._lipschitz = None

@@ -1,7 +1,7 @@
 """The proximity-operator protocol and the simplest members of it."""
 from __future__ import annotations
 
-from .._backend import KindCache, is_torch, relu, xp_of
+from .._backend import KindCache, is_complex, is_torch, relu
 
 __all__ = ["Prox", "Identity", "Positivity"]
 
@@ -22,6 +22,12 @@ class Prox:
     def cost(self, x) -> float:
         return 0.0
 
+    def _weights_like(self, x):
+        """``self.weights`` (scalar, NumPy array or tensor) ready to multiply ``x``."""
+        if isinstance(self.weights, float):
+            return self.weights
+        return self._consts.get("weights", self.weights, x)
+
     def __call__(self, x, step=1.0):
         return self.prox(x, step)
 
@@ -40,7 +46,5 @@ class Positivity(Prox):
     """Indicator of real, non-negative images: keeps ``max(Re x, 0)`` (as the input's dtype)."""
 
     def prox(self, x, step):
-        xp = xp_of(x)
-        real = x.real if (is_torch(x) and x.is_complex()) or (not is_torch(x) and xp.iscomplexobj(x)) else x
-        out = relu(real)
+        out = relu(x.real if is_complex(x) else x)
         return out.to(x.dtype) if is_torch(x) else out.astype(x.dtype, copy=False)

@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from .._backend import clamp_min, is_torch, relu, to_numpy, xp_of
+from .._backend import clamp_min, is_complex, is_torch, relu, to_numpy, xp_of
 from .base import Prox
 
 __all__ = ["SoftThreshold", "GroupLasso"]
@@ -41,16 +41,11 @@ class SoftThreshold(Prox):
         super().__init__()
         self.weights = _check_weights(weights, "SoftThreshold")
 
-    def _w(self, x):
-        if isinstance(self.weights, float):
-            return self.weights
-        return self._consts.get("weights", self.weights, x)
-
     def prox(self, x, step):
-        return x * _shrink_factor(abs(x), step * self._w(x))
+        return x * _shrink_factor(abs(x), step * self._weights_like(x))
 
     def cost(self, x) -> float:
-        value = (self._w(x) * abs(x)).sum()
+        value = (self._weights_like(x) * abs(x)).sum()
         return float(to_numpy(value.detach() if is_torch(value) else value))
 
     def __repr__(self):
@@ -72,20 +67,14 @@ class GroupLasso(Prox):
         self.axis = int(axis)
 
     def _group_norm(self, x):
-        xp = xp_of(x)
-        sq = (x.real ** 2 + x.imag ** 2) if (x.is_complex() if is_torch(x) else xp.iscomplexobj(x)) else x ** 2
+        sq = (x.real ** 2 + x.imag ** 2) if is_complex(x) else x ** 2
         if is_torch(x):
             return sq.sum(self.axis, keepdim=True).sqrt()
-        return xp.sqrt(sq.sum(axis=self.axis, keepdims=True))
-
-    def _w(self, x):
-        if isinstance(self.weights, float):
-            return self.weights
-        return self._consts.get("weights", self.weights, x)
+        return xp_of(x).sqrt(sq.sum(axis=self.axis, keepdims=True))
 
     def prox(self, x, step):
-        return x * _shrink_factor(self._group_norm(x), step * self._w(x))
+        return x * _shrink_factor(self._group_norm(x), step * self._weights_like(x))
 
     def cost(self, x) -> float:
-        value = (self._w(x) * self._group_norm(x)).sum()
+        value = (self._weights_like(x) * self._group_norm(x)).sum()
         return float(to_numpy(value.detach() if is_torch(value) else value))

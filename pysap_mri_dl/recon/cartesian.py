@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from .._backend import array_kind, ifftn_centered, is_torch, to_numpy, xp_of
+from .._backend import all_finite, array_kind, ifftn_centered, same_kind, to_numpy
 from ..calibration import rss, self_calibrated_smaps
-from ..operators import FFT, SENSE, Identity
+from ..operators import FFT, SENSE
 from ..optim import LeastSquares, OptimResult
 
-from .priors import SparsePrior, wavelet_prior
+from .priors import SparsePrior, identity_prior, wavelet_prior
 from .regularisation import DEFAULT_LAMBDA_FACTOR, default_lambda
 from .solvers import get_solver
 
@@ -30,7 +30,6 @@ class Reconstruction:
     optim: OptimResult
     seconds: float                # total, calibration included
     smaps: object = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def cost(self):
@@ -57,8 +56,7 @@ def _check_kspace_mask(kspace, mask, n_spatial=2):
         raise TypeError(f"kspace must be complex, received dtype {kspace.dtype}")
     if kspace.ndim < n_spatial:
         raise ValueError(f"kspace must have at least {n_spatial} axes, received shape {tuple(kspace.shape)}")
-    finite = bool(xp_of(kspace).isfinite(kspace).all())
-    if not finite:
+    if not all_finite(kspace):
         raise ValueError("kspace contains NaN or Inf values")
     shape = tuple(kspace.shape[-n_spatial:])
     if mask is None:
@@ -80,7 +78,7 @@ def _make_prior(prior, shape, lam, wavelet, levels, undecimated, cycle_spin, see
     if isinstance(prior, SparsePrior):
         return prior
     if hasattr(prior, "prox"):
-        return SparsePrior(Identity(shape), prior, name=type(prior).__name__)
+        return identity_prior(shape, prior, name=type(prior).__name__)
     raise ValueError(f"prior must be 'wavelet', a SparsePrior or an object with prox(x, step), "
                      f"received {prior!r}")
 
@@ -119,8 +117,7 @@ def _solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, 
             transform = sparse.linear_op
             synthesis = operator @ transform.H
             data = LeastSquares(synthesis, kspace)
-            coef_prior = SparsePrior(Identity(transform.shape_out), sparse.coef_prox,
-                                     name=sparse.name)
+            coef_prior = identity_prior(transform.shape_out, sparse.coef_prox, name=sparse.name)
             result = solve(data, coef_prior, n_iter=n_iter, tol=tol, callback=monitor,
                            track_cost=track_cost)
             image = transform._adj_op(result.x)
@@ -132,12 +129,7 @@ def _solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, 
 
 def _common(kspace, mask, n_spatial=2):
     shape, mask = _check_kspace_mask(kspace, mask, n_spatial)
-    if is_torch(kspace):
-        import torch
-        masked = kspace * torch.as_tensor(mask, device=kspace.device)
-    else:
-        masked = kspace * xp_of(kspace).asarray(mask)
-    return shape, mask, masked
+    return shape, mask, kspace * same_kind(mask, kspace)
 
 
 def reconstruct_single_coil(kspace, mask=None, *, prior="wavelet", lam=None,
@@ -209,16 +201,13 @@ def reconstruct_sense(kspace, mask=None, *, smaps="auto", prior="wavelet", lam=N
     if isinstance(smaps, str):
         if smaps != "auto":
             raise ValueError(f"smaps must be 'auto' or an array, received {smaps!r}")
-        maps = self_calibrated_smaps(to_numpy(masked), mask=mask)
-        if is_torch(kspace):
-            import torch
-            maps = torch.as_tensor(maps, device=kspace.device)
+        maps = same_kind(self_calibrated_smaps(to_numpy(masked), mask=mask), kspace)
     else:
         maps = smaps
         if tuple(maps.shape) != (n_coils,) + shape:
             raise ValueError(f"smaps must have shape {(n_coils,) + shape} to match kspace "
                              f"{tuple(kspace.shape)}, received {tuple(maps.shape)}")
-        if not bool(xp_of(maps).isfinite(maps).all()):
+        if not all_finite(maps):
             raise ValueError("smaps contains NaN or Inf values")
     operator = SENSE(maps, mask=mask)
     image, lam, algo, prior_name, result = _solve(operator, masked, shape, **options)

@@ -15,10 +15,10 @@ def _rng(seed):
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def _check(shape, acceleration, center_fraction, ndim=2):
+def _check(shape, acceleration, center_fraction):
     shape = tuple(int(s) for s in shape)
-    if len(shape) != ndim or any(s < 2 for s in shape):
-        raise ValueError(f"shape must be {ndim} sizes >= 2, received {shape}")
+    if len(shape) != 2 or any(s < 2 for s in shape):
+        raise ValueError(f"shape must be 2 sizes >= 2, received {shape}")
     if not acceleration >= 1:
         raise ValueError(f"acceleration must be >= 1, received {acceleration}")
     if not 0 <= center_fraction < 1:
@@ -94,8 +94,7 @@ def center_block(shape, center_fraction):
     mask = np.zeros(shape, dtype=bool)
     index = []
     for n in shape:
-        start, n_low = _center_lines(n, center_fraction)
-        n_low = max(n_low, 1)
+        n_low = max(int(round(n * center_fraction)), 1)
         start = (n - n_low + 1) // 2
         index.append(slice(start, start + n_low))
     mask[tuple(index)] = True
