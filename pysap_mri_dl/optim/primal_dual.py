@@ -22,19 +22,26 @@ def primal_dual(data, prox_dual, linear_op, *, prox_primal=None, x0=None, u0=Non
 
     Parameters
     ----------
-    data : smooth term ``f`` (see :class:`LeastSquares`).
-    prox_dual : prox of ``h`` (applied through the Moreau identity to the dual variable).
-    linear_op : LinearOperator ``L``.
-    prox_primal : prox of ``g`` (default: none).
-    tau, sigma : primal and dual steps. Defaults: ``sigma = 0.1`` and (99% of) the largest ``tau``
+    data : object
+        Smooth term ``f`` (see :class:`LeastSquares`).
+    prox_dual : object
+        Prox of ``h`` (applied through the Moreau identity to the dual variable).
+    linear_op : LinearOperator
+        ``L``.
+    prox_primal : object, optional
+        Prox of ``g`` (default: none).
+    tau, sigma : float, optional
+        Primal and dual steps. Defaults: ``sigma = 0.1`` and (99% of) the largest ``tau``
         with ``1/tau - sigma ||L||^2 >= lipschitz(f) / 2`` (convergence condition).
     relaxation : float in (0, 2)
         Over-relaxation of both variables.
-    Others as in :func:`pysap_mri_dl.optim.ista`.
+    x0, u0, n_iter, tol, callback, track_cost
+        As in :func:`pysap_mri_dl.optim.ista` (``u0`` default: zeros).
 
     Returns
     -------
-    OptimResult with the dual variable in ``extra['u']``.
+    OptimResult
+        With the dual variable in ``extra['u']``.
     """
     from ..prox import Identity
     prox_primal = prox_primal or Identity()
