@@ -86,7 +86,7 @@ def same_kind(array, like):
         import torch
         if is_torch(array):
             return array.to(like.device)
-        return torch.as_tensor(np.ascontiguousarray(array), device=like.device)
+        return torch.as_tensor(np.require(array, requirements=["C", "W"]), device=like.device)
     import cupy
     return cupy.asarray(array)
 

@@ -29,3 +29,13 @@ def brain_mask(brain):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def brain_slice_256():
+    """The bundled real brain slice (512^2 magnitude) resampled to 256^2, maximum 1."""
+    from skimage.transform import resize
+
+    from pysap_mri_dl.data import load_sample
+    image = resize(load_sample("brain_slice_2d").reference, (256, 256), anti_aliasing=True)
+    return (image / image.max()).astype(np.float32)

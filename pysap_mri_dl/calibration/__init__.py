@@ -1,5 +1,5 @@
-"""Calibration: coil sensitivity maps (and, later, density compensation, GRAPPA)."""
-from .density import pipe_density
-from .smaps import calibration_region, rss, self_calibrated_smaps
+"""Calibration: coil sensitivity maps and density compensation."""
+from .density import pipe_density, voronoi_density
+from .smaps import calibration_region, noncartesian_smaps, rss, self_calibrated_smaps
 
-__all__ = ["self_calibrated_smaps", "calibration_region", "rss", "pipe_density"]
+__all__ = ["self_calibrated_smaps", "noncartesian_smaps", "calibration_region", "rss", "pipe_density", "voronoi_density"]

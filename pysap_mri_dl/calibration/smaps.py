@@ -1,11 +1,11 @@
-"""Self-calibrated coil sensitivity maps from the fully sampled centre of k-space."""
+"""Self-calibrated coil sensitivity maps from the centre of k-space (Cartesian or not)."""
 from __future__ import annotations
 
 import numpy as np
 
 from .._backend import ifftn_centered
 
-__all__ = ["calibration_region", "self_calibrated_smaps", "rss"]
+__all__ = ["calibration_region", "self_calibrated_smaps", "noncartesian_smaps", "rss"]
 
 
 def rss(coil_images, *, axis=0):
@@ -98,7 +98,59 @@ def self_calibrated_smaps(kspace, *, mask=None, max_calib=32, window="hann"):
     elif window is not None:
         raise ValueError(f"window must be 'hann' or None, received {window!r}")
     low[(slice(None),) + region] = block
-    coil_images = ifftn_centered(low, kspace.ndim - 1)
+    return _normalise_by_rss(ifftn_centered(low, kspace.ndim - 1))
+
+
+def _normalise_by_rss(coil_images):
+    """Coil images divided by their RSS (floored at 1e-3 of its maximum), complex64."""
     norm = rss(coil_images)
     norm = np.maximum(norm, 1e-3 * norm.max())
     return (coil_images / norm).astype(np.complex64)
+
+
+def noncartesian_smaps(kspace, trajectory, shape, *, density=None, calib_width=32,
+                       backend=None):
+    """Self-calibrated sensitivity maps from the centre of a non-Cartesian acquisition.
+
+    The samples within ``calib_width / 2`` Nyquist samples of the k-space centre (an
+    ellipse in ``(k_d N_d)`` units) are density-compensated, tapered by a radial Hann
+    window and gridded by the NUFFT adjoint into low-resolution coil images, which are
+    divided by their RSS.
+
+    Parameters
+    ----------
+    kspace : ndarray ``(n_coils, n_samples)``
+    trajectory : ndarray ``(n_samples, ndim)`` in cycles per pixel
+    shape : image shape (2 or 3 sizes)
+    density : ndarray ``(n_samples,)``, optional
+        Density compensation; default: :func:`~pysap_mri_dl.calibration.pipe_density` of
+        the calibration samples.
+    calib_width : int
+        Diameter of the calibration region in Nyquist samples (keeps the maps smooth).
+
+    Returns
+    -------
+    smaps : ndarray ``(n_coils, *shape)`` complex64, RSS 1 where there is signal.
+    """
+    from ..operators import NUFFT
+    from ..operators.nufft import check_trajectory
+    from .density import pipe_density
+    shape = tuple(int(s) for s in shape)
+    trajectory = check_trajectory(trajectory, len(shape))
+    kspace = np.asarray(kspace)
+    if kspace.ndim != 2 or kspace.shape[1] != len(trajectory):
+        raise ValueError(f"kspace must have shape (n_coils, {len(trajectory)}) to match the "
+                         f"trajectory, received {kspace.shape}")
+    if not calib_width >= 2:
+        raise ValueError(f"calib_width must be >= 2 Nyquist samples, received {calib_width}")
+    radius = np.linalg.norm(trajectory * np.asarray(shape), axis=1) / (calib_width / 2)
+    inside = radius < 1
+    if np.count_nonzero(inside) < 4 * len(shape):
+        raise ValueError(f"only {np.count_nonzero(inside)} samples lie within calib_width="
+                         f"{calib_width} of the k-space centre; increase calib_width")
+    centre = trajectory[inside]
+    weights = (pipe_density(centre, shape, backend=backend) if density is None
+               else np.asarray(density, dtype=np.float32)[inside])
+    weights = weights * 0.5 * (1 + np.cos(np.pi * radius[inside]))
+    op = NUFFT(centre, shape, n_coils=kspace.shape[0], backend=backend, eps=1e-4)
+    return _normalise_by_rss(op.adj_op((kspace[:, inside] * weights).astype(np.complex64)))

@@ -6,8 +6,10 @@ import numpy as np
 __all__ = ["comparison_figure"]
 
 
-def comparison_figure(path, recon, *, zero_filled, reference=None, metrics=None, title=""):
-    """Save a PNG with the panels side by side (error = |recon - reference| x 5)."""
+def comparison_figure(path, recon, *, zero_filled, reference=None, metrics=None, title="",
+                      baseline="zero-filled"):
+    """Save a PNG with the panels side by side (error = |recon - reference| x 5);
+    ``baseline`` names the second panel (zero-filled, or gridding for non-Cartesian data)."""
     import matplotlib
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
@@ -16,7 +18,7 @@ def comparison_figure(path, recon, *, zero_filled, reference=None, metrics=None,
     vmax = float(np.abs(reference).max()) if reference is not None else float(np.abs(recon).max())
     if reference is not None:
         panels.append(("reference", np.abs(reference), vmax))
-    zf_label = "zero-filled"
+    zf_label = baseline
     if metrics and metrics.get("zero_filled_psnr") is not None:
         zf_label += f"\n{metrics['zero_filled_psnr']:.2f} dB"
     panels.append((zf_label, np.abs(zero_filled), vmax))

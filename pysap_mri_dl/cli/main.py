@@ -38,6 +38,9 @@ def _add_recon_options(parser):
     group.add_argument("--seed", type=int, default=0)
     group = parser.add_argument_group("reconstruction")
     group.add_argument("--smaps", default="auto", help="'auto' (self-calibrated) or a .npy/.npz file")
+    group.add_argument("--density", choices=["auto", "pipe", "voronoi"], default=None,
+                       help="density compensation for trajectory input (default: the file's "
+                            "'density' if it has one, else auto: Voronoi in 2D, Pipe in 3D)")
     group.add_argument("--prior", choices=["wavelet"], default="wavelet")
     group.add_argument("--wavelet", default="sym8")
     group.add_argument("--levels", type=int, default=4)
@@ -57,8 +60,11 @@ def build_parser():
         description="MRI reconstruction from undersampled k-space (compressed sensing and "
                     "learned priors).")
     sub = parser.add_subparsers(dest="command", required=True)
-    recon = sub.add_parser("recon", help="reconstruct a Cartesian acquisition (.h5 or .npz)")
-    recon.add_argument("input", type=Path, help="fastMRI .h5 or .npz with 'kspace'")
+    recon = sub.add_parser("recon", help="reconstruct an acquisition (.h5 or .npz, Cartesian "
+                                         "or with a trajectory)")
+    recon.add_argument("input", type=Path,
+                       help="fastMRI .h5, or .npz with 'kspace' (Cartesian) or with 'kspace' "
+                            "(coils, samples) and 'trajectory' (samples, ndim)")
     _add_recon_options(recon)
     demo = sub.add_parser("demo", help="run a reconstruction on the bundled 4-coil brain")
     demo.add_argument("--out", type=Path, default=Path("demo_output"))
@@ -85,7 +91,7 @@ def _read_smaps(path, n_coils, shape):
         raise DataError(f"--smaps {path}: cannot be read ({exc})") from exc
     if loaded.shape != (n_coils,) + tuple(shape):
         raise DataError(f"--smaps {path}: expected shape {(n_coils,) + tuple(shape)} "
-                        f"(coils, ny, nx) to match the k-space, received {loaded.shape}")
+                        f"(coils, *image shape) to match the k-space, received {loaded.shape}")
     if not np.all(np.isfinite(loaded)):
         raise DataError(f"--smaps {path}: contains NaN or Inf values")
     return loaded.astype(np.complex64)
@@ -99,7 +105,7 @@ def _center_crop(image, shape):
 def _prepare(args):
     """Read and validate everything before any computation or output."""
     from ..calibration import rss
-    from ..data import read_acquisition
+    from ..data import NonCartesianAcquisition, read_acquisition
     from ..operators.wavelet import check_wavelet
     from ..sampling import cartesian_mask
     from .._backend import ifftn_centered
@@ -112,6 +118,10 @@ def _prepare(args):
     if args.lam is not None and args.lam < 0:
         raise UsageError(f"--lam must be >= 0, received {args.lam}")
     acq = read_acquisition(args.input, slice_index=args.slice_index)
+    if isinstance(acq, NonCartesianAcquisition):
+        return _prepare_noncartesian(args, acq)
+    if args.density is not None:
+        raise UsageError("--density applies to input with a trajectory only")
     kspace, mask, reference = acq.kspace, acq.mask, acq.reference
     if kspace.ndim == 3 and kspace.shape[0] == 1:
         kspace = kspace[0]
@@ -131,29 +141,60 @@ def _prepare(args):
         if kspace.ndim != 3:
             raise UsageError("--smaps FILE is only meaningful for multi-coil k-space")
         smaps = _read_smaps(args.smaps, kspace.shape[0], kspace.shape[-2:])
-    return kspace * mask, mask, smaps, reference
+    return dict(kspace=kspace * mask, mask=mask, smaps=smaps, reference=reference)
+
+
+def _prepare_noncartesian(args, acq):
+    if args.acceleration is not None:
+        raise UsageError("--acceleration applies to fully sampled Cartesian input; a trajectory "
+                         "file is reconstructed as acquired")
+    smaps = acq.smaps if acq.smaps is not None else "auto"
+    if args.smaps != "auto":
+        if acq.n_coils == 1:
+            raise UsageError("--smaps FILE is only meaningful for multi-coil k-space")
+        smaps = _read_smaps(args.smaps, acq.n_coils, acq.shape)
+    density = args.density or (acq.density if acq.density is not None else "auto")
+    return dict(kspace=acq.kspace, trajectory=acq.trajectory, shape=acq.shape, smaps=smaps,
+                density=density, reference=acq.reference)
+
+
+def _middle_slice(image):
+    """The central slice along the first axis of a 3D image (what the figure shows)."""
+    return image[image.shape[0] // 2] if image.ndim == 3 else image
 
 
 def run_recon(args) -> dict:
     """Run ``recon`` from parsed arguments; returns the metrics written."""
     from ..data import write_json, write_nifti
     from ..metrics import nrmse, psnr, ssim
-    from ..recon import reconstruct_sense, reconstruct_single_coil
+    from .._backend import to_numpy
+    from ..recon import reconstruct_noncartesian, reconstruct_sense, reconstruct_single_coil
     from .figures import comparison_figure
 
-    kspace, mask, smaps, reference = _prepare(args)
+    prepared = _prepare(args)
+    reference = prepared["reference"]
     options = dict(lam=args.lam, wavelet=args.wavelet, levels=args.levels,
                    undecimated=args.undecimated, algorithm=args.algorithm, n_iter=args.n_iter,
                    formulation=args.formulation, progress=not args.no_progress)
-    if kspace.ndim == 3:
-        result = reconstruct_sense(kspace, mask, smaps=smaps, **options)
+    kspace = prepared["kspace"]
+    if "trajectory" in prepared:
+        result = reconstruct_noncartesian(kspace, prepared["trajectory"], prepared["shape"],
+                                          smaps=prepared["smaps"] if kspace.ndim == 2 else None,
+                                          density=prepared["density"], **options)
+        sampling = {"samples_per_pixel": float(kspace.shape[-1] / np.prod(prepared["shape"]))}
+        baseline = "gridding"
     else:
-        result = reconstruct_single_coil(kspace, mask, **options)
-    image = np.abs(result.image)
+        mask = prepared["mask"]
+        if kspace.ndim == 3:
+            result = reconstruct_sense(kspace, mask, smaps=prepared["smaps"], **options)
+        else:
+            result = reconstruct_single_coil(kspace, mask, **options)
+        sampling = {"acceleration": float(mask.size / np.count_nonzero(mask))}
+        baseline = "zero-filled"
+    image = np.abs(to_numpy(result.image))
     metrics = {"n_iter": result.n_iter, "seconds": result.seconds,
                "seconds_per_iter": result.seconds_per_iter, "algorithm": result.algorithm,
-               "prior": result.prior, "lam": result.lam,
-               "acceleration": float(mask.size / np.count_nonzero(mask))}
+               "prior": result.prior, "lam": result.lam, "baseline": baseline, **sampling}
     shown_image, shown_zf = image, result.zero_filled
     if reference is not None:
         shown_image = _center_crop(image, reference.shape)
@@ -161,12 +202,14 @@ def run_recon(args) -> dict:
         metrics.update(psnr=psnr(reference, shown_image), ssim=ssim(reference, shown_image),
                        nrmse=nrmse(reference, shown_image),
                        zero_filled_psnr=psnr(reference, shown_zf))
+        reference = _middle_slice(reference)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
     try:  # write everything, then move into place: no half-written outputs
         write_nifti(staging / "recon.nii.gz", image)
-        comparison_figure(staging / "recon.png", shown_image, zero_filled=shown_zf,
+        comparison_figure(staging / "recon.png", _middle_slice(shown_image),
+                          zero_filled=_middle_slice(shown_zf), baseline=baseline,
                           reference=reference, metrics=metrics,
                           title=f"{result.algorithm}, {result.prior}, {result.n_iter} iterations")
         write_json(staging / "metrics.json", metrics)

@@ -1,4 +1,5 @@
-"""Readers and writers: fastMRI HDF5 and NumPy ``.npz`` inputs, NIfTI/PNG/JSON outputs.
+"""Readers and writers: fastMRI HDF5 and NumPy ``.npz`` inputs (Cartesian here, non-Cartesian
+in :mod:`.trajectory_io`), NIfTI/PNG/JSON outputs.
 
 Readers validate everything they return (shapes, dtypes, finite values) and raise a
 :class:`DataError` that names the file and the dataset; writers never leave a half-written
@@ -91,6 +92,9 @@ def _read_npz(path):
     with archive:
         if "kspace" not in archive.files:
             raise DataError(f"{path}: no dataset 'kspace' (found {sorted(archive.files)})")
+        if "trajectory" in archive.files:
+            from .trajectory_io import noncartesian_from_archive
+            return noncartesian_from_archive(archive, str(path))
         get = lambda key: archive[key] if key in archive.files else None  # noqa: E731
         return Acquisition(archive["kspace"], get("mask"), get("smaps"), get("reference"),
                            source=str(path))
@@ -122,8 +126,12 @@ def _read_h5(path, slice_index):
         return Acquisition(kspace, mask, None, reference, source=f"{path}[slice {slice_index}]")
 
 
-def read_acquisition(path, *, slice_index=None) -> Acquisition:
-    """Read one slice from a fastMRI ``.h5`` file or a ``.npz`` archive and validate it."""
+def read_acquisition(path, *, slice_index=None):
+    """Read one slice from a fastMRI ``.h5`` file or a ``.npz`` archive and validate it.
+
+    Returns an :class:`Acquisition` (Cartesian), or a
+    :class:`~pysap_mri_dl.data.trajectory_io.NonCartesianAcquisition` when the archive holds
+    a ``trajectory``."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"INPUT {path} does not exist or is not a file")
@@ -134,6 +142,8 @@ def read_acquisition(path, *, slice_index=None) -> Acquisition:
         acq = _read_npz(path)
         if slice_index not in (None, 0):
             raise DataError(f"--slice {slice_index}: {path} holds a single slice")
+        if not isinstance(acq, Acquisition):
+            return acq  # non-Cartesian: validated by its reader
     else:
         raise DataError(f"INPUT {path}: expected a .h5/.hdf5 (fastMRI) or .npz file")
     return _validate(acq)

@@ -6,10 +6,10 @@ NumPy arrays and torch tensors (CuPy where its backend allows), returning the sa
 from .base import Identity, LinearOperator
 from .fft import FFT
 from .finite_difference import FiniteDifference
-from .matrix import MatrixOperator
+from .matrix import Diagonal, MatrixOperator
 from .nufft import NUFFT
 from .sense import SENSE
 from .wavelet import Band, Wavelet
 
 __all__ = ["LinearOperator", "Identity", "FFT", "SENSE", "Wavelet", "Band", "FiniteDifference",
-           "MatrixOperator", "NUFFT"]
+           "MatrixOperator", "Diagonal", "NUFFT"]

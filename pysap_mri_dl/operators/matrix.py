@@ -1,4 +1,4 @@
-"""A dense matrix as a LinearOperator (small problems, tests, explicit models)."""
+"""Explicit operators: a dense matrix (small problems, tests) and a diagonal (weights)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import numpy as np
 from .._backend import KindCache
 from .base import LinearOperator
 
-__all__ = ["MatrixOperator"]
+__all__ = ["MatrixOperator", "Diagonal"]
 
 
 class MatrixOperator(LinearOperator):
@@ -26,3 +26,23 @@ class MatrixOperator(LinearOperator):
 
     def _adj_op(self, y):
         return y @ self._consts.get("mh", self.matrix.conj(), y)
+
+
+class Diagonal(LinearOperator):
+    """``y = w * x`` elementwise, for weights ``w`` of shape ``shape`` (e.g. the square root
+    of density-compensation weights applied to k-space)."""
+
+    def __init__(self, weights):
+        weights = np.asarray(weights)
+        if not np.all(np.isfinite(weights)):
+            raise ValueError("Diagonal: weights contain NaN or Inf values")
+        super().__init__(weights.shape, weights.shape,
+                         dtype=np.result_type(weights.dtype, np.complex64))
+        self.weights = weights
+        self._consts = KindCache()
+
+    def _op(self, x):
+        return x * self._consts.get("w", self.weights, x)
+
+    def _adj_op(self, y):
+        return y * self._consts.get("wh", self.weights.conj(), y)

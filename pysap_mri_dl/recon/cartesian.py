@@ -2,46 +2,17 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
 from .._backend import all_finite, array_kind, ifftn_centered, same_kind, to_numpy
 from ..calibration import rss, self_calibrated_smaps
 from ..operators import FFT, SENSE
-from ..optim import LeastSquares, OptimResult
 
-from .priors import SparsePrior, identity_prior, wavelet_prior
-from .regularisation import DEFAULT_LAMBDA_FACTOR, default_lambda
-from .solvers import get_solver
+from .core import Reconstruction, solve
+from .regularisation import DEFAULT_LAMBDA_FACTOR
 
 __all__ = ["Reconstruction", "reconstruct_single_coil", "reconstruct_sense", "zero_filled"]
-
-
-@dataclass
-class Reconstruction:
-    """What a reconstructor returns."""
-
-    image: object                 # complex image (same array kind as the k-space)
-    zero_filled: np.ndarray       # magnitude of the zero-filled (RSS) reconstruction
-    lam: float
-    algorithm: str
-    prior: str
-    optim: OptimResult
-    seconds: float                # total, calibration included
-    smaps: object = None
-
-    @property
-    def cost(self):
-        return self.optim.cost
-
-    @property
-    def n_iter(self):
-        return self.optim.n_iter
-
-    @property
-    def seconds_per_iter(self):
-        return self.optim.seconds / max(self.optim.n_iter, 1)
 
 
 def zero_filled(kspace, ndim=2):
@@ -69,62 +40,6 @@ def _check_kspace_mask(kspace, mask, n_spatial=2):
     if not mask.any():
         raise ValueError("mask samples no k-space location")
     return shape, mask
-
-
-def _make_prior(prior, shape, lam, wavelet, levels, undecimated, cycle_spin, seed):
-    if prior is None or prior == "wavelet":
-        return wavelet_prior(shape, lam, wavelet=wavelet, levels=levels,
-                             undecimated=undecimated, cycle_spin=cycle_spin, seed=seed)
-    if isinstance(prior, SparsePrior):
-        return prior
-    if hasattr(prior, "prox"):
-        return identity_prior(shape, prior, name=type(prior).__name__)
-    raise ValueError(f"prior must be 'wavelet', a SparsePrior or an object with prox(x, step), "
-                     f"received {prior!r}")
-
-
-def _solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, undecimated,
-           cycle_spin, formulation, algorithm, n_iter, tol, callback, track_cost, progress,
-           seed):
-    if formulation not in ("analysis", "synthesis"):
-        raise ValueError(f"formulation must be 'analysis' or 'synthesis', received {formulation!r}")
-    if lam is None:
-        lam = default_lambda(operator._adj_op(kspace), factor=lam_factor)
-    elif not lam >= 0:
-        raise ValueError(f"lam must be >= 0, received {lam}")
-    spin = cycle_spin and formulation == "analysis"
-    sparse = _make_prior(prior, shape, lam, wavelet, levels, undecimated, spin, seed)
-    solve = get_solver(algorithm)
-    name = algorithm if isinstance(algorithm, str) else getattr(algorithm, "__name__", "custom")
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=n_iter, desc=f"{name}", unit="it", leave=False)
-
-    def monitor(iteration, state):
-        if bar is not None:
-            bar.update(1)
-        return bool(callback(iteration, state)) if callback is not None else False
-
-    try:
-        if formulation == "analysis":
-            data = LeastSquares(operator, kspace)
-            result = solve(data, sparse, n_iter=n_iter, tol=tol, callback=monitor,
-                           track_cost=track_cost)
-            image = result.x
-        else:
-            transform = sparse.linear_op
-            synthesis = operator @ transform.H
-            data = LeastSquares(synthesis, kspace)
-            coef_prior = identity_prior(transform.shape_out, sparse.coef_prox, name=sparse.name)
-            result = solve(data, coef_prior, n_iter=n_iter, tol=tol, callback=monitor,
-                           track_cost=track_cost)
-            image = transform._adj_op(result.x)
-    finally:
-        if bar is not None:
-            bar.close()
-    return image, lam, name, sparse.name, result
 
 
 def _common(kspace, mask, n_spatial=2):
@@ -173,7 +88,7 @@ def reconstruct_single_coil(kspace, mask=None, *, prior="wavelet", lam=None,
     if kspace.ndim != 2:
         raise ValueError(f"kspace must have shape (ny, nx) for a single coil, received {tuple(kspace.shape)}")
     operator = FFT(shape, mask=mask)
-    image, lam, algo, prior_name, result = _solve(operator, masked, shape, **options)
+    image, lam, algo, prior_name, result = solve(operator, masked, shape, **options)
     return Reconstruction(image, zero_filled(masked), lam, algo, prior_name, result,
                           time.perf_counter() - start)
 
@@ -210,7 +125,7 @@ def reconstruct_sense(kspace, mask=None, *, smaps="auto", prior="wavelet", lam=N
         if not all_finite(maps):
             raise ValueError("smaps contains NaN or Inf values")
     operator = SENSE(maps, mask=mask)
-    image, lam, algo, prior_name, result = _solve(operator, masked, shape, **options)
+    image, lam, algo, prior_name, result = solve(operator, masked, shape, **options)
     return Reconstruction(image, zero_filled(masked), lam, algo, prior_name, result,
                           time.perf_counter() - start, smaps=maps)
 

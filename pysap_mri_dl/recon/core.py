@@ -1,0 +1,100 @@
+"""The pipeline every reconstructor shares: choose lambda, build the prior, run a solver
+(analysis or synthesis formulation) with a progress bar, and package the result."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..optim import LeastSquares, OptimResult
+
+from .priors import SparsePrior, identity_prior, wavelet_prior
+from .regularisation import default_lambda
+from .solvers import get_solver
+
+__all__ = ["Reconstruction", "solve"]
+
+
+@dataclass
+class Reconstruction:
+    """What a reconstructor returns."""
+
+    image: object                 # complex image (same array kind as the k-space)
+    zero_filled: np.ndarray       # magnitude of the zero-filled (Cartesian) or density-
+                                  # compensated adjoint (non-Cartesian) image, RSS over coils
+    lam: float
+    algorithm: str
+    prior: str
+    optim: OptimResult
+    seconds: float                # total, calibration included
+    smaps: object = None
+
+    @property
+    def cost(self):
+        return self.optim.cost
+
+    @property
+    def n_iter(self):
+        return self.optim.n_iter
+
+    @property
+    def seconds_per_iter(self):
+        return self.optim.seconds / max(self.optim.n_iter, 1)
+
+
+def _make_prior(prior, shape, lam, wavelet, levels, undecimated, cycle_spin, seed):
+    if prior is None or prior == "wavelet":
+        return wavelet_prior(shape, lam, wavelet=wavelet, levels=levels,
+                             undecimated=undecimated, cycle_spin=cycle_spin, seed=seed)
+    if isinstance(prior, SparsePrior):
+        return prior
+    if hasattr(prior, "prox"):
+        return identity_prior(shape, prior, name=type(prior).__name__)
+    raise ValueError(f"prior must be 'wavelet', a SparsePrior or an object with prox(x, step), "
+                     f"received {prior!r}")
+
+
+def solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, undecimated,
+           cycle_spin, formulation, algorithm, n_iter, tol, callback, track_cost, progress,
+           seed):
+    if formulation not in ("analysis", "synthesis"):
+        raise ValueError(f"formulation must be 'analysis' or 'synthesis', received {formulation!r}")
+    if lam is None:
+        lam = default_lambda(operator._adj_op(kspace), factor=lam_factor)
+    elif not lam >= 0:
+        raise ValueError(f"lam must be >= 0, received {lam}")
+    spin = cycle_spin and formulation == "analysis"
+    sparse = _make_prior(prior, shape, lam, wavelet, levels, undecimated, spin, seed)
+    solve = get_solver(algorithm)
+    name = algorithm if isinstance(algorithm, str) else getattr(algorithm, "__name__", "custom")
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=n_iter, desc=f"{name}", unit="it", leave=False)
+
+    def monitor(iteration, state):
+        if bar is not None:
+            bar.update(1)
+        return bool(callback(iteration, state)) if callback is not None else False
+
+    try:
+        if formulation == "analysis":
+            data = LeastSquares(operator, kspace)
+            result = solve(data, sparse, n_iter=n_iter, tol=tol, callback=monitor,
+                           track_cost=track_cost)
+            image = result.x
+        else:
+            transform = sparse.linear_op
+            synthesis = operator @ transform.H
+            data = LeastSquares(synthesis, kspace)
+            coef_prior = identity_prior(transform.shape_out, sparse.coef_prox, name=sparse.name)
+            result = solve(data, coef_prior, n_iter=n_iter, tol=tol, callback=monitor,
+                           track_cost=track_cost)
+            image = transform._adj_op(result.x)
+    finally:
+        if bar is not None:
+            bar.close()
+    return image, lam, name, sparse.name, result
+
+
