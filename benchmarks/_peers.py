@@ -49,6 +49,25 @@ class Bart:
         seconds = time.perf_counter() - start
         return read_cfl(self.folder / "rec").reshape(kspace.shape[1:]), seconds
 
+    def pics_l1_noncartesian(self, kspace, trajectory, shape, lam, n_iter, smaps=None):
+        """``bart pics -e -l1 -t`` on k-space ``([coils,] samples)`` and a trajectory in
+        cycles per pixel (BART wants it in pixels, shape (3, samples, 1))."""
+        kspace = np.atleast_2d(kspace)
+        n_coils = kspace.shape[0]
+        traj = np.zeros((3, trajectory.shape[0], 1))
+        for d in range(trajectory.shape[1]):
+            traj[d, :, 0] = trajectory[:, d] * shape[d]
+        write_cfl(self.folder / "traj", traj)
+        write_cfl(self.folder / "ksp", kspace.T[None, :, None, :])
+        maps = np.ones((1,) + tuple(shape)) if smaps is None else smaps
+        dims = tuple(shape) + (1,) * (3 - len(shape)) + (n_coils,)
+        write_cfl(self.folder / "sens", np.moveaxis(maps, 0, -1).reshape(dims))
+        start = time.perf_counter()
+        self.run("pics", "-S", "-e", "-l1", "-r", lam, "-i", n_iter, "-t", "traj", "ksp", "sens",
+                 "rec")
+        seconds = time.perf_counter() - start
+        return read_cfl(self.folder / "rec").reshape(shape), seconds
+
     def close(self):
         shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -105,3 +105,58 @@ def test_unknown_algorithm_is_a_usage_error(tmp_path, brain_npz, capsys):
         _run("recon", brain_npz, "--out", tmp_path / "o", "--algorithm", "adam")
     assert exc.value.code == 2
     assert "invalid choice: 'adam'" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def radial_npz(tmp_path_factory, brain):
+    """The 4-coil brain sampled on 96 golden-angle spokes, saved as a trajectory archive."""
+    from pysap_mri_dl.operators import NUFFT
+    from pysap_mri_dl.sampling import radial
+    coil_images = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(brain.kspace, axes=(-2, -1)),
+                                               norm="ortho"), axes=(-2, -1))
+    trajectory = radial(96, 256, golden=True)
+    kspace = NUFFT(trajectory, (256, 256), n_coils=4).op(coil_images.astype(np.complex64))
+    path = tmp_path_factory.mktemp("radial") / "radial.npz"
+    np.savez(path, kspace=kspace, trajectory=trajectory, reference=brain.reference)
+    return path
+
+
+def test_recon_of_a_trajectory_archive(tmp_path, radial_npz):
+    out = tmp_path / "out"
+    assert _run("recon", radial_npz, "--out", out, "--n-iter", 40, "--no-progress") == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["baseline"] == "gridding"
+    assert metrics["samples_per_pixel"] == pytest.approx(96 * 256 / 256 ** 2)
+    assert metrics["psnr"] > metrics["zero_filled_psnr"] + 3
+    import nibabel as nib
+    assert nib.load(out / "recon.nii.gz").shape == (256, 256)
+
+
+@pytest.mark.parametrize("edit, args, message", [
+    (lambda d: d.update(trajectory=d["trajectory"] * 1.5), (), "trajectory must lie in"),
+    (lambda d: d.update(kspace=d["kspace"][:, :-3]), (), "to match the trajectory"),
+    (lambda d: d.update(density=np.ones(7)), (), "density must have shape"),
+    (lambda d: d.pop("reference"), (), "image shape is unknown"),
+    (lambda d: d.update(smaps=np.ones((3, 256, 256))), (), "smaps must have shape"),
+    (lambda d: None, ("--acceleration", "4"), "--acceleration applies"),
+])
+def test_bad_trajectory_archives_fail_cleanly(tmp_path, radial_npz, capsys, edit, args, message):
+    with np.load(radial_npz) as archive:
+        data = dict(archive)
+    edit(data)
+    path = tmp_path / "bad.npz"
+    np.savez(path, **data)
+    out = tmp_path / "out"
+    assert _run("recon", path, "--out", out, "--no-progress", *args) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_lam_factor_scales_the_data_driven_weight(tmp_path, brain_npz):
+    lams = []
+    for factor in ("0.001", "0.004"):
+        out = tmp_path / factor
+        assert _run("recon", brain_npz, "--out", out, "--acceleration", 4, "--n-iter", 1,
+                    "--lam-factor", factor, "--no-progress") == 0
+        lams.append(json.loads((out / "metrics.json").read_text())["lam"])
+    assert lams[1] == pytest.approx(4 * lams[0], rel=1e-6)

@@ -48,9 +48,12 @@ def test_voronoi_weights_grow_with_radius_and_match_pipe():
     # continuous limit: d = N * area per sample = N * pi r / (n_spokes * n_samples) * 2
     np.testing.assert_allclose(np.median(ratio), 256 ** 2 * np.pi / (402 * 256), rtol=0.02)
     np.testing.assert_allclose(pipe[inside] / voronoi[inside], 1, atol=0.05)
-    # the 402 copies of the centre share one cell
+    # the 402 copies of the centre share one cell, a disc of half the radial step
     centre = radius < 1e-12
     assert centre.sum() == 402 and np.ptp(voronoi[centre]) == 0
+    cell = 256 ** 2 * np.pi * (0.5 / 256) ** 2
+    np.testing.assert_allclose(voronoi[centre].sum(), cell, rtol=0.02)
+    np.testing.assert_allclose(pipe[centre].sum(), cell, rtol=1e-4)
 
 
 def test_density_compensated_adjoint_has_unit_gain(brain_slice_256):
@@ -136,6 +139,27 @@ def test_torch_input_gives_the_numpy_result(brain_slice_256):
                                np.abs(ours.image).max())
 
 
+def test_pipe_density_on_a_kooshball_has_unit_gain_and_a_small_centre(shared_data):
+    import nibabel as nib
+    volume = np.asarray(nib.load(shared_data / "images" / "mricron_colin27_ch2.nii.gz").dataobj,
+                        dtype=np.float32)[40:136:3, 50:146:3, 30:126:3]
+    volume /= volume.max()
+    trajectory = kooshball(1500, 64)
+    density = pipe_density(trajectory, volume.shape)
+    radius = np.linalg.norm(trajectory, axis=1)
+    # d ~ |k|^2 between the centre and the outer shells where the spokes are further apart
+    # than the kernel (per shell: golden-means spokes are locally uneven)
+    shells = [np.median(density[(radius > r) & (radius < r + 0.05)] / radius[
+        (radius > r) & (radius < r + 0.05)] ** 2) for r in (0.1, 0.2, 0.3)]
+    np.testing.assert_allclose(shells / np.median(shells), 1, atol=0.15)
+    centre = radius < 1e-12
+    np.testing.assert_allclose(density[centre].sum(), 32 ** 3 * 4 / 3 * np.pi * (0.5 / 64) ** 3,
+                               rtol=1e-3)
+    op = NUFFT(trajectory, volume.shape)
+    image = np.abs(op.adj_op(density * op.op(volume.astype(np.complex64))))
+    assert abs(np.vdot(image, volume) / np.vdot(image, image) - 1) < 0.2
+
+
 def test_3d_kooshball_reconstruction(shared_data):
     import nibabel as nib
     volume = np.asarray(nib.load(shared_data / "images" / "mricron_colin27_ch2.nii.gz").dataobj,
@@ -154,11 +178,10 @@ def _simulate_3d(volume, trajectory):
     return NUFFT(trajectory, volume.shape).op(volume.astype(np.complex64))
 
 
-def test_real_cardiac_kspace_three_ways(shared_data):
-    archive = np.load(shared_data / "kspace" / "gpunufft_radial_cardiac_25proj_12ch.npz")
-    kspace = archive["kspace"].reshape(-1, 12).T  # (coils, samples)
-    trajectory = np.clip(archive["traj"].reshape(-1, 2).astype(np.float64), -0.5, 0.5 - 1e-7)
-    shape = (256, 256)
+def test_real_cardiac_kspace_three_ways():
+    from pysap_mri_dl.data import load_sample
+    sample = load_sample("radial_cardiac")  # bundled: 12 coils, 25 spokes
+    kspace, trajectory, shape = sample.kspace, sample.trajectory, sample.shape
     grid = gridding(kspace, trajectory, shape, smaps="auto")
     cg = cg_sense(kspace, trajectory, shape, smaps=grid.smaps, n_iter=10)
     cs = reconstruct_noncartesian(kspace, trajectory, shape, smaps=grid.smaps, n_iter=50,

@@ -88,14 +88,24 @@ def test_metrics_follow_fastmri_conventions():
 
 
 def test_bundled_samples():
-    assert set(SAMPLES) == {"brain_4coil", "brain_slice_2d"}
+    assert set(SAMPLES) == {"brain_4coil", "brain_slice_2d", "radial_cardiac"}
     brain = load_sample("brain_4coil")
     assert brain.kspace.shape == (4, 256, 256) and brain.kspace.dtype == np.complex64
     assert brain.reference.shape == (256, 256) and brain.n_coils == 4
     slice2d = load_sample("brain_slice_2d")
     assert slice2d.kspace.shape == (512, 512) and slice2d.n_coils == 1
+    cardiac = load_sample("radial_cardiac")
+    assert cardiac.kspace.shape == (12, 6400) and cardiac.trajectory.shape == (6400, 2)
+    assert cardiac.shape == (256, 256) and cardiac.trajectory.max() < 0.5
     with pytest.raises(ValueError, match="unknown sample"):
         load_sample("knee")
+
+
+def test_bundled_cardiac_matches_shared_data(shared_data):
+    original = np.load(shared_data / "kspace" / "gpunufft_radial_cardiac_25proj_12ch.npz")
+    cardiac = load_sample("radial_cardiac")
+    np.testing.assert_array_equal(cardiac.kspace.reshape(12, 25, 256),
+                                  original["kspace"].transpose(2, 1, 0))
 
 
 def test_bundled_brain_matches_shared_data(shared_data):

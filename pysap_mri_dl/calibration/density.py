@@ -47,8 +47,11 @@ def pipe_density(trajectory, shape, *, n_iter=10, backend=None, eps=1e-4):
 
     Limits: where the trajectory is undersampled by more than the kernel width (outer
     k-space of few spokes) the weights saturate rather than keep growing, and where the
-    sampling density changes within a kernel width (the centre of a densely sampled
-    spiral) the weights are biased; for 2D spirals :func:`voronoi_density` is the better
+    sampling density changes within a kernel width the weights are biased: positions
+    sampled several times (the centre of radial spokes) get the volume of their
+    nearest-neighbour ball instead (see ``_coincident_cells``), but the first few shells
+    around the centre of a 3D kooshball stay up to 35% off (gridding a 64^3 head: 23.7 dB
+    against 30.6 dB with analytic weights), and densely sampled spiral centres are biased; for 2D spirals :func:`voronoi_density` is the better
     choice (on the brain slice: 36 dB against 22 dB for the compensated adjoint of a
     16-interleave spiral; for radial, Pipe is as good or better).
 
@@ -66,7 +69,31 @@ def pipe_density(trajectory, shape, *, n_iter=10, backend=None, eps=1e-4):
     for _ in range(int(n_iter)):
         density = density / np.maximum(np.abs(op.op(window * op.adj_op(density))), 1e-12)
     image_op = NUFFT(trajectory, shape, backend=backend, eps=eps)
-    return _unit_gain(np.abs(density), image_op).astype(np.float32)
+    density = _unit_gain(np.abs(density), image_op)
+    return _coincident_cells(trajectory, density, shape).astype(np.float32)
+
+
+def _coincident_cells(trajectory, density, shape, min_copies=3):
+    """Weights of positions sampled ``min_copies`` times or more (the centre of radial
+    spokes): Pipe's kernel cannot tell such a pile from its neighbours and gives each copy
+    a neighbour's weight, over-weighting the k-space centre (a uniform image offset). Each
+    pile gets the volume of the ball of radius half the distance to the nearest distinct
+    sample (its Voronoi cell in the radial limit), shared among its copies."""
+    from math import gamma, pi
+
+    from scipy.spatial import cKDTree
+    unique, inverse, counts = np.unique(np.round(trajectory, 9), axis=0, return_inverse=True,
+                                        return_counts=True)
+    inverse = inverse.ravel()
+    piles = counts >= min_copies
+    if not piles.any() or len(unique) < 2:
+        return density
+    distance = cKDTree(unique).query(unique[piles], k=2)[0][:, 1]
+    ndim = trajectory.shape[1]
+    ball = pi ** (ndim / 2) / gamma(ndim / 2 + 1) * (distance / 2) ** ndim
+    per_copy = np.zeros(len(unique))
+    per_copy[piles] = ball * np.prod(shape) / counts[piles]
+    return np.where(piles[inverse], per_copy[inverse], density)
 
 
 def _polygon_areas(vertices, regions):

@@ -48,6 +48,8 @@ def _add_recon_options(parser):
                        help="undecimated (stationary) wavelets instead of decimated + cycle spinning")
     group.add_argument("--lam", type=float, default=None,
                        help="regularisation weight (default: data-driven rule, see docs)")
+    group.add_argument("--lam-factor", type=_positive_float, default=None,
+                       help="factor of the data-driven rule (default 0.001); ignored with --lam")
     group.add_argument("--algorithm", choices=sorted(SOLVERS), default="fista")
     group.add_argument("--n-iter", type=int, default=100)
     group.add_argument("--formulation", choices=["analysis", "synthesis"], default="analysis")
@@ -168,12 +170,14 @@ def run_recon(args) -> dict:
     from ..data import write_json, write_nifti
     from ..metrics import nrmse, psnr, ssim
     from .._backend import to_numpy
-    from ..recon import reconstruct_noncartesian, reconstruct_sense, reconstruct_single_coil
+    from ..recon import (DEFAULT_LAMBDA_FACTOR, reconstruct_noncartesian, reconstruct_sense,
+                         reconstruct_single_coil)
     from .figures import comparison_figure
 
     prepared = _prepare(args)
     reference = prepared["reference"]
-    options = dict(lam=args.lam, wavelet=args.wavelet, levels=args.levels,
+    options = dict(lam=args.lam, lam_factor=args.lam_factor or DEFAULT_LAMBDA_FACTOR,
+                   wavelet=args.wavelet, levels=args.levels,
                    undecimated=args.undecimated, algorithm=args.algorithm, n_iter=args.n_iter,
                    formulation=args.formulation, progress=not args.no_progress)
     kspace = prepared["kspace"]

@@ -13,6 +13,7 @@ __all__ = ["Sample", "load_sample", "SAMPLES"]
 SAMPLES = {
     "brain_4coil": "brain_4coil.npz",
     "brain_slice_2d": "brain_slice_2d.npz",
+    "radial_cardiac": "radial_cardiac_12coil.npz",
 }
 
 
@@ -32,13 +33,19 @@ class Sample:
         return self.kspace.shape[0] if self.kspace.ndim == 3 else 1
 
 
-def load_sample(name: str) -> Sample:
-    """Load a bundled sample by name: ``'brain_4coil'`` (4-coil T2 brain, 256x256) or
-    ``'brain_slice_2d'`` (single-coil magnitude brain slice, 512x512)."""
+def load_sample(name: str):
+    """Load a bundled sample by name: ``'brain_4coil'`` (4-coil T2 brain, 256x256),
+    ``'brain_slice_2d'`` (single-coil magnitude brain slice, 512x512) -- both as a
+    :class:`Sample` of Cartesian k-space -- or ``'radial_cardiac'`` (12-coil radial raw
+    k-space, 25 spokes, for a 256x256 image) as a
+    :class:`~pysap_mri_dl.data.NonCartesianAcquisition`."""
     if name not in SAMPLES:
         raise ValueError(f"unknown sample {name!r}; available: {sorted(SAMPLES)}")
     path = resources.files("pysap_mri_dl.data") / "samples" / SAMPLES[name]
     with resources.as_file(path) as file, np.load(file) as archive:
+        if name == "radial_cardiac":
+            from .trajectory_io import noncartesian_from_archive
+            return noncartesian_from_archive(archive, f"sample {name!r}")
         if name == "brain_4coil":
             coil_images = archive["coil_images"]
             kspace = fftn_centered(coil_images, 2).astype(np.complex64)
