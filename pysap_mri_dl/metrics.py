@@ -24,7 +24,7 @@ def _pair(reference, image):
 
 
 def psnr(reference, image, *, data_range=None) -> float:
-    """Peak signal-to-noise ratio in dB (peak = max |reference| unless ``data_range``)."""
+    """Peak signal-to-noise ratio in dB (peak = maximum of the reference magnitude unless ``data_range``)."""
     reference, image = _pair(reference, image)
     data_range = reference.max() if data_range is None else data_range
     mse = np.mean((reference - image) ** 2)

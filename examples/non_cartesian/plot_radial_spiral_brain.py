@@ -33,7 +33,7 @@ trajectories = {
 }
 
 # %%
-# Density compensation weights against |k|: both methods agree where the trajectory is
+# Density compensation weights against the k-space radius: both methods agree where the trajectory is
 # well sampled; Voronoi handles the densely sampled spiral centre better.
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
 weights = {}
