@@ -45,12 +45,14 @@ class NUFFT(LinearOperator):
     smaps : array ``(n_coils, *shape)``, optional
     density : array ``(n_samples,)``, optional
         Density-compensation weights, used by :meth:`density_compensated_adjoint`.
-    backend : 'ducc0', 'finufft', 'pynufft' or None (the fastest installed)
+    backend : 'ducc0', 'finufft', 'pynufft' or None (the fastest installed), for NumPy and
+        torch input; CuPy input always uses cuFINUFFT
     eps : float
         Requested relative accuracy.
 
-    NumPy arrays are transformed directly; torch tensors go through a
-    ``torch.autograd.Function`` whose backward is the adjoint (CPU, through NumPy).
+    NumPy arrays are transformed by ``backend``; CuPy arrays by cuFINUFFT on their GPU (needs
+    ``pip install cufinufft``); torch tensors go through a ``torch.autograd.Function`` whose
+    backward is the adjoint (through NumPy on the CPU backend).
     """
 
     def __init__(self, trajectory, shape, *, n_coils=1, smaps=None, density=None, backend=None,
@@ -78,7 +80,11 @@ class NUFFT(LinearOperator):
             if not np.all(np.isfinite(density)) or np.any(density < 0):
                 raise ValueError("NUFFT: density must be finite and non-negative")
         self.density = density
+        if backend == "cufinufft":
+            raise ValueError("NUFFT: backend='cufinufft' is chosen automatically for CuPy input; "
+                             "pass a CPU backend (ducc0, finufft, pynufft) or None")
         self.backend = make_backend(backend, self.trajectory, shape, eps)
+        self._gpu_backend = None
         self.scale = 1.0 / np.sqrt(np.prod(shape))
         if smaps is not None:
             shape_in, shape_out = shape, (self.n_coils, self.n_samples)
@@ -88,30 +94,39 @@ class NUFFT(LinearOperator):
             shape_in, shape_out = shape, (self.n_samples,)
         super().__init__(shape_in, shape_out, dtype=np.complex64)
 
-    # ---- raw transforms on NumPy (batched over leading axes) -------------------------
-    def _numpy_forward(self, x):
+    # ---- raw transforms (batched over leading axes) -------------------------------------
+    def _numpy_forward(self, x, backend=None):
         lead = x.shape[: x.ndim - self.ndim]
-        flat = np.ascontiguousarray(x.reshape((-1,) + self.shape))
-        if not np.iscomplexobj(flat):
+        flat = x.reshape((-1,) + self.shape)
+        if flat.dtype.kind != "c":
             flat = flat.astype(np.complex64)
-        out = self.backend.forward(flat) * self.scale
+        out = (backend or self.backend).forward(flat) * self.scale
         return out.reshape(lead + (self.n_samples,))
 
-    def _numpy_adjoint(self, y):
+    def _numpy_adjoint(self, y, backend=None):
         lead = y.shape[:-1]
-        flat = np.ascontiguousarray(y.reshape(-1, self.n_samples))
-        out = self.backend.adjoint(flat) * self.scale
+        flat = y.reshape(-1, self.n_samples)
+        out = (backend or self.backend).adjoint(flat) * self.scale
         return out.reshape(lead + self.shape)
 
+    def _gpu(self):
+        """The cuFINUFFT backend for CuPy input (planned on first use)."""
+        if self._gpu_backend is None:
+            self._gpu_backend = make_backend("cufinufft", self.trajectory, self.shape, self.eps)
+        return self._gpu_backend
+
     def _transform(self, data, direction):
-        """Apply ``direction`` ('forward' or 'adjoint') to NumPy data, or to torch tensors
-        through the matching autograd function."""
+        """Apply ``direction`` ('forward' or 'adjoint') to NumPy data (CPU backend), to CuPy
+        data (cuFINUFFT), or to torch tensors through the matching autograd function."""
         if is_torch(data):
             return _torch_functions()[direction].apply(data, self)
-        if array_kind(data) != "numpy":
-            raise TypeError(f"NUFFT: {array_kind(data)} arrays are not supported by the "
-                            f"{self.backend.name!r} backend (NumPy or torch expected)")
-        return getattr(self, f"_numpy_{direction}")(data)
+        kind = array_kind(data)
+        if kind == "cupy":
+            return getattr(self, f"_numpy_{direction}")(data, self._gpu())
+        if kind != "numpy":
+            raise TypeError(f"NUFFT: {kind} arrays are not supported (NumPy, CuPy or torch "
+                            "expected)")
+        return getattr(self, f"_numpy_{direction}")(np.ascontiguousarray(data))
 
     # ---- operator hooks ----------------------------------------------------------------
     def _op(self, x):

@@ -1,7 +1,7 @@
 """NUFFT backends: thin adapters over library kernels (no NUFFT kernel of our own).
 
 Each backend plans once for a trajectory and image shape and then computes, for a batch of
-images ``(B, *shape)`` (NumPy, complex), the sums ``sum_n x_n exp(-2 i pi k_j . n)`` (type 2,
+images ``(B, *shape)`` (NumPy, complex; CuPy for ``cufinufft``), the sums ``sum_n x_n exp(-2 i pi k_j . n)`` (type 2,
 ``forward``) and their adjoint (type 1, ``adjoint``), with ``n`` centred (``-N/2 .. N/2-1``)
 and ``k`` in cycles per pixel. Normalisation (``1/sqrt(N)``) is applied by the operator.
 """
@@ -44,31 +44,64 @@ class _Ducc0:
 
 class _Finufft:
     name = "finufft"
+    device = "cpu"
 
     def __init__(self, trajectory, shape, eps):
-        import finufft
-        self.finufft, self.shape, self.eps = finufft, shape, eps
+        self.library = self._import()
+        self.shape, self.eps = shape, eps
         self.coords = [np.ascontiguousarray(2 * np.pi * trajectory[:, d]) for d in range(len(shape))]
         self._plans = {}
+
+    @staticmethod
+    def _import():
+        import finufft
+        return finufft
+
+    @staticmethod
+    def _asarray(x):
+        return np.ascontiguousarray(x)
+
+    def _options(self):
+        return {"nthreads": _THREADS}
 
     def _plan(self, kind, n_trans, dtype):
         key = (kind, n_trans, np.dtype(dtype).str)
         if key not in self._plans:
             isign = -1 if kind == 2 else 1
-            plan = self.finufft.Plan(kind, self.shape, n_trans=n_trans, eps=self.eps,
-                                     isign=isign, dtype=dtype, nthreads=_THREADS)
-            coords = [c.astype(np.float32 if dtype == np.complex64 else np.float64) for c in self.coords]
-            plan.setpts(*coords)
+            plan = self.library.Plan(kind, self.shape, n_trans=n_trans, eps=self.eps,
+                                     isign=isign, dtype=np.dtype(dtype).name, **self._options())
+            real = np.float32 if np.dtype(dtype) == np.complex64 else np.float64
+            plan.setpts(*[self._asarray(c.astype(real)) for c in self.coords])
             self._plans[key] = plan
         return self._plans[key]
 
     def forward(self, x):
-        out = self._plan(2, x.shape[0], x.dtype).execute(np.ascontiguousarray(x))
+        out = self._plan(2, x.shape[0], x.dtype).execute(self._asarray(x))
         return out.reshape(x.shape[0], -1)
 
     def adjoint(self, y):
-        out = self._plan(1, y.shape[0], y.dtype).execute(np.ascontiguousarray(y))
+        out = self._plan(1, y.shape[0], y.dtype).execute(self._asarray(y))
         return out.reshape((y.shape[0],) + self.shape)
+
+
+class _Cufinufft(_Finufft):
+    """cuFINUFFT on CuPy arrays (GPU); same interface and conventions as FINUFFT."""
+
+    name = "cufinufft"
+    device = "gpu"
+
+    @staticmethod
+    def _import():
+        import cufinufft
+        return cufinufft
+
+    @staticmethod
+    def _asarray(x):
+        import cupy
+        return cupy.ascontiguousarray(cupy.asarray(x))
+
+    def _options(self):
+        return {}
 
 
 class _Pynufft:
@@ -93,12 +126,15 @@ class _Pynufft:
         return out.astype(y.dtype, copy=False)
 
 
-BACKENDS = {"ducc0": _Ducc0, "finufft": _Finufft, "pynufft": _Pynufft}
-_MODULES = {"ducc0": "ducc0", "finufft": "finufft", "pynufft": "pynufft"}
-_PREFERENCE = ("ducc0", "finufft", "pynufft")
+BACKENDS = {"ducc0": _Ducc0, "finufft": _Finufft, "pynufft": _Pynufft,
+            "cufinufft": _Cufinufft}
+_MODULES = {"ducc0": "ducc0", "finufft": "finufft", "pynufft": "pynufft",
+            "cufinufft": "cufinufft"}
+_PREFERENCE = ("ducc0", "finufft", "pynufft")  # CPU backends; cufinufft serves CuPy input
 
 
 def available_backends():
+    """Installed CPU backends, fastest first."""
     return [name for name in _PREFERENCE if find_spec(_MODULES[name]) is not None]
 
 
