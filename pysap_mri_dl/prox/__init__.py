@@ -6,7 +6,8 @@ A hand-made prior (wavelet soft thresholding) and a learned one (a denoiser wrap
 from .analysis import Analysis, CycleSpin
 from .base import Identity, Positivity, Prox
 from .modopt_adapter import FromModopt, to_modopt
+from .owl import OWL
 from .sparsity import GroupLasso, SoftThreshold
 
-__all__ = ["Prox", "Identity", "Positivity", "SoftThreshold", "GroupLasso", "Analysis",
+__all__ = ["Prox", "Identity", "Positivity", "SoftThreshold", "GroupLasso", "OWL", "Analysis",
            "CycleSpin", "FromModopt", "to_modopt"]
