@@ -127,3 +127,71 @@ def test_calibrationless_improves_on_zero_filling(brain, brain_mask, coupling):
     assert psnr(brain.reference, result.image) > psnr(brain.reference, result.zero_filled) + 2
     with pytest.raises(ValueError, match="coupling must be one of"):
         reconstruct_calibrationless(brain.kspace * brain_mask, brain_mask, coupling="l1")
+
+
+def test_coil_compression_keeps_the_energy(brain):
+    from pysap_mri_dl.calibration import geometric_compress, svd_compress
+    compressed, energy = geometric_compress(brain.kspace, 2)
+    assert compressed.shape == (2, 256, 256)
+    assert energy >= 0.95
+    assert energy == pytest.approx(np.sum(np.abs(compressed) ** 2) /
+                                   np.sum(np.abs(brain.kspace) ** 2), rel=1e-4)
+    _, matrix, svd_energy = svd_compress(brain.kspace, 2)
+    np.testing.assert_allclose(matrix @ matrix.conj().T, np.eye(2), atol=1e-5)
+    assert 0.85 < svd_energy < energy  # one matrix for all positions keeps less
+    _, _, full = svd_compress(brain.kspace, 4)
+    assert full == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="n_virtual"):
+        svd_compress(brain.kspace, 5)
+
+
+def test_prewhitening_gives_identity_noise_covariance():
+    from pysap_mri_dl.calibration import noise_covariance, prewhiten
+    rng = np.random.default_rng(0)
+    mixing = rng.standard_normal((4, 4)) + 1j * rng.standard_normal((4, 4))
+    noise = mixing @ (rng.standard_normal((4, 20000)) + 1j * rng.standard_normal((4, 20000)))
+    white = prewhiten(noise, noise)
+    np.testing.assert_allclose(noise_covariance(white), np.eye(4), atol=1e-5)
+    with pytest.raises(ValueError, match="positive definite"):
+        prewhiten(noise, covariance=np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="cannot estimate"):
+        noise_covariance(noise[:, :2])
+
+
+def test_raw_gre_from_file_to_image():
+    from pysap_mri_dl._backend import ifftn_centered
+    from pysap_mri_dl.calibration import combine_coils, remove_readout_oversampling, rss
+    from pysap_mri_dl.data import load_sample
+    raw = load_sample("gre_raw")
+    assert raw.kspace.shape == (2, 160, 320) and raw.reference.shape == (160, 160)
+    kspace = remove_readout_oversampling(raw.kspace)
+    assert kspace.shape == (2, 160, 160)
+    # the cropped image is the central half of the oversampled field of view
+    wide = ifftn_centered(raw.kspace, 2)[:, :, 80:240]
+    narrow = ifftn_centered(kspace, 2)
+    inside = rss(narrow) > 0.2 * rss(narrow).max()
+    np.testing.assert_allclose(np.abs(narrow)[:, inside], np.abs(wide)[:, inside],
+                               rtol=0.05, atol=0.02 * np.abs(wide).max())
+    images = ifftn_centered(kspace, 2)
+    combined = {"rss": combine_coils(images), "adaptive": np.abs(combine_coils(images, "adaptive")),
+                "espirit": np.abs(combine_coils(images, "smaps", smaps=espirit(kspace)))}
+    for name, image in combined.items():  # all agree inside the phantom
+        ratio = image[inside] / combined["rss"][inside]
+        assert np.median(ratio) == pytest.approx(1, abs=0.05), name
+    # matched combinations do not carry the noise bias of the RSS in the background
+    background = rss(images) < 0.1 * rss(images).max()
+    assert combined["adaptive"][background].mean() < combined["rss"][background].mean()
+    with pytest.raises(ValueError, match="divide the readout length"):
+        remove_readout_oversampling(raw.kspace, factor=3)
+
+
+def test_raw_gre_retrospective_undersampling():
+    from pysap_mri_dl.calibration import remove_readout_oversampling
+    from pysap_mri_dl.data import load_sample
+    from pysap_mri_dl.sampling import random_column_mask
+    raw = load_sample("gre_raw")
+    kspace = remove_readout_oversampling(raw.kspace)
+    mask = random_column_mask((160, 160), acceleration=2, center_fraction=0.15, seed=0)
+    result = reconstruct_sense(kspace * mask, mask, n_iter=100, lam_factor=0.01)
+    # noisy phantom, noisy RSS reference: the prior still beats zero filling
+    assert psnr(raw.reference, result.image) > psnr(raw.reference, result.zero_filled) + 0.8

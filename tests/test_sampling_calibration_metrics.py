@@ -88,7 +88,7 @@ def test_metrics_follow_fastmri_conventions():
 
 
 def test_bundled_samples():
-    assert set(SAMPLES) == {"brain_4coil", "brain_slice_2d", "radial_cardiac"}
+    assert set(SAMPLES) == {"brain_4coil", "brain_slice_2d", "radial_cardiac", "gre_raw"}
     brain = load_sample("brain_4coil")
     assert brain.kspace.shape == (4, 256, 256) and brain.kspace.dtype == np.complex64
     assert brain.reference.shape == (256, 256) and brain.n_coils == 4

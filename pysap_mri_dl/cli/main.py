@@ -37,7 +37,9 @@ def _add_recon_options(parser):
     group.add_argument("--mask-kind", choices=sorted(MASK_KINDS), default="random")
     group.add_argument("--seed", type=int, default=0)
     group = parser.add_argument_group("reconstruction")
-    group.add_argument("--smaps", default="auto", help="'auto' (self-calibrated) or a .npy/.npz file")
+    group.add_argument("--smaps", default="auto",
+                       help="'auto' (self-calibrated low resolution), 'espirit' (Cartesian) or "
+                            "a .npy/.npz file")
     group.add_argument("--density", choices=["auto", "pipe", "voronoi"], default=None,
                        help="density compensation for trajectory input (default: the file's "
                             "'density' if it has one, else auto: Voronoi in 2D, Pipe in 3D)")
@@ -141,8 +143,12 @@ def _prepare(args):
     smaps = "auto"
     if args.smaps != "auto":
         if kspace.ndim != 3:
-            raise UsageError("--smaps FILE is only meaningful for multi-coil k-space")
-        smaps = _read_smaps(args.smaps, kspace.shape[0], kspace.shape[-2:])
+            raise UsageError("--smaps is only meaningful for multi-coil k-space")
+        if args.smaps == "espirit":
+            from ..calibration import espirit
+            smaps = espirit(kspace * mask, mask=mask)
+        else:
+            smaps = _read_smaps(args.smaps, kspace.shape[0], kspace.shape[-2:])
     return dict(kspace=kspace * mask, mask=mask, smaps=smaps, reference=reference)
 
 
@@ -151,6 +157,9 @@ def _prepare_noncartesian(args, acq):
         raise UsageError("--acceleration applies to fully sampled Cartesian input; a trajectory "
                          "file is reconstructed as acquired")
     smaps = acq.smaps if acq.smaps is not None else "auto"
+    if args.smaps == "espirit":
+        raise UsageError("--smaps espirit needs Cartesian k-space; trajectory input uses "
+                         "'auto' (maps from the k-space centre) or a file")
     if args.smaps != "auto":
         if acq.n_coils == 1:
             raise UsageError("--smaps FILE is only meaningful for multi-coil k-space")

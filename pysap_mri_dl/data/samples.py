@@ -6,7 +6,7 @@ from importlib import resources
 
 import numpy as np
 
-from .._backend import fftn_centered
+from .._backend import fftn_centered, ifftn_centered
 
 __all__ = ["Sample", "load_sample", "SAMPLES"]
 
@@ -14,6 +14,7 @@ SAMPLES = {
     "brain_4coil": "brain_4coil.npz",
     "brain_slice_2d": "brain_slice_2d.npz",
     "radial_cardiac": "radial_cardiac_12coil.npz",
+    "gre_raw": "gre_2coil_raw.npz",
 }
 
 
@@ -38,7 +39,9 @@ def load_sample(name: str):
     ``'brain_slice_2d'`` (single-coil magnitude brain slice, 512x512) -- both as a
     :class:`Sample` of Cartesian k-space -- or ``'radial_cardiac'`` (12-coil radial raw
     k-space, 25 spokes, for a 256x256 image) as a
-    :class:`~pysap_mri_dl.data.NonCartesianAcquisition`."""
+    :class:`~pysap_mri_dl.data.NonCartesianAcquisition`, or ``'gre_raw'`` (2-coil raw
+    scanner k-space of a phantom, ``(2, 160, 320)`` with the readout 2x oversampled; its
+    reference is the RSS image after removing the oversampling, 160x160)."""
     if name not in SAMPLES:
         raise ValueError(f"unknown sample {name!r}; available: {sorted(SAMPLES)}")
     path = resources.files("pysap_mri_dl.data") / "samples" / SAMPLES[name]
@@ -46,6 +49,12 @@ def load_sample(name: str):
         if name == "radial_cardiac":
             from .trajectory_io import noncartesian_from_archive
             return noncartesian_from_archive(archive, f"sample {name!r}")
+        if name == "gre_raw":
+            from ..calibration import remove_readout_oversampling
+            raw = archive["kspace"].astype(np.complex64)
+            images = ifftn_centered(remove_readout_oversampling(raw), 2)
+            reference = np.sqrt((np.abs(images) ** 2).sum(0)).astype(np.float32)
+            return Sample(name, raw, reference, str(archive["note"]), "MIT (twixtools)")
         if name == "brain_4coil":
             coil_images = archive["coil_images"]
             kspace = fftn_centered(coil_images, 2).astype(np.complex64)
