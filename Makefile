@@ -7,12 +7,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test docs benchmark clean-venv
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml plugins/bart/setup.cfg
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch is pinned: an unpinned torch would pull a multi-GB CUDA build
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[learn,dev,docs]"
+	# the BART interoperability plugin (its bart-dependent tests skip without the binary)
+	$(PY) -m pip install --quiet -e plugins/bart
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -8,3 +8,21 @@ from .smaps import calibration_region, noncartesian_smaps, rss, self_calibrated_
 __all__ = ["espirit", "self_calibrated_smaps", "noncartesian_smaps", "calibration_region", "rss",
            "pipe_density", "voronoi_density", "noise_covariance", "prewhiten", "svd_compress",
            "geometric_compress", "remove_readout_oversampling", "combine_coils"]
+
+
+SMAPS_METHODS = {
+    "auto": lambda kspace, mask: self_calibrated_smaps(kspace, mask=mask),
+    "espirit": lambda kspace, mask: espirit(kspace, mask=mask),
+}
+"""Sensitivity-map estimators by name: ``fn(kspace (coils, ny, nx), mask) -> maps``; plugins
+add theirs with :func:`register_smaps_method` (e.g. the BART plugin's ``bart-ecalib``)."""
+
+
+def register_smaps_method(name, estimate):
+    """Register ``estimate(kspace, mask) -> maps`` under ``name`` (used by ``--smaps NAME``)."""
+    if not callable(estimate):
+        raise TypeError(f"smaps method {name!r} must be callable")
+    SMAPS_METHODS[name] = estimate
+
+
+__all__ += ["SMAPS_METHODS", "register_smaps_method"]

@@ -38,8 +38,8 @@ def _add_recon_options(parser):
     group.add_argument("--seed", type=int, default=0)
     group = parser.add_argument_group("reconstruction")
     group.add_argument("--smaps", default="auto",
-                       help="'auto' (self-calibrated low resolution), 'espirit' (Cartesian) or "
-                            "a .npy/.npz file")
+                       help="'auto' (self-calibrated low resolution), 'espirit' (Cartesian), "
+                            "a plugin's estimator (e.g. 'bart-ecalib') or a .npy/.npz file")
     group.add_argument("--density", choices=["auto", "pipe", "voronoi"], default=None,
                        help="density compensation for trajectory input (default: the file's "
                             "'density' if it has one, else auto: Voronoi in 2D, Pipe in 3D)")
@@ -144,9 +144,11 @@ def _prepare(args):
     if args.smaps != "auto":
         if kspace.ndim != 3:
             raise UsageError("--smaps is only meaningful for multi-coil k-space")
-        if args.smaps == "espirit":
-            from ..calibration import espirit
-            smaps = espirit(kspace * mask, mask=mask)
+        from ..calibration import SMAPS_METHODS
+        from ..plugins import load_plugins
+        load_plugins()  # plugins may add estimators (e.g. bart-ecalib)
+        if args.smaps in SMAPS_METHODS:
+            smaps = SMAPS_METHODS[args.smaps](kspace * mask, mask)
         else:
             smaps = _read_smaps(args.smaps, kspace.shape[0], kspace.shape[-2:])
     return dict(kspace=kspace * mask, mask=mask, smaps=smaps, reference=reference)

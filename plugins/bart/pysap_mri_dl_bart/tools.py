@@ -1,0 +1,78 @@
+"""Run the ``bart`` binary on arrays in the core's conventions."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .cfl import read_cfl, write_cfl
+
+__all__ = ["Bart", "BartError", "bart_available"]
+
+
+class BartError(RuntimeError):
+    """``bart`` is missing or a command failed (its message is included)."""
+
+
+def bart_available():
+    return shutil.which("bart") is not None
+
+
+def _cartesian_kspace(kspace):
+    kspace = np.asarray(kspace)
+    if kspace.ndim != 3:
+        raise ValueError(f"kspace must have shape (n_coils, ny, nx), received {kspace.shape}")
+    return np.transpose(kspace, (1, 2, 0))[:, :, None, :]  # BART: (x, y, z, coil)
+
+
+class Bart:
+    """Calls ``bart`` through files in a private temporary folder (removed on exit)."""
+
+    def __init__(self, binary=None):
+        self.binary = binary or shutil.which("bart")
+        if self.binary is None:
+            raise BartError("the bart binary was not found (apt-get install bart)")
+
+    def run(self, *args, folder):
+        done = subprocess.run([self.binary, *map(str, args)], cwd=folder, capture_output=True,
+                              text=True)
+        if done.returncode != 0:
+            raise BartError(f"bart {' '.join(map(str, args))} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def ecalib(self, kspace, *, n_maps=1):
+        """ESPIRiT maps ``(n_coils, ny, nx)`` from Cartesian k-space ``(n_coils, ny, nx)``."""
+        with tempfile.TemporaryDirectory(prefix="pysap-bart-") as folder:
+            write_cfl(Path(folder) / "ksp", _cartesian_kspace(kspace))
+            self.run("ecalib", f"-m{n_maps}", "ksp", "sens", folder=folder)
+            maps = read_cfl(Path(folder) / "sens")
+        maps = maps.reshape(maps.shape[:2] + (-1,))[:, :, : np.shape(kspace)[0]]
+        return np.ascontiguousarray(np.transpose(maps, (2, 0, 1)))
+
+    def pics(self, kspace, smaps, *, lam=0.001, n_iter=100, trajectory=None, shape=None):
+        """``bart pics -l1 -r lam`` (wavelet l1): Cartesian k-space ``(coils, ny, nx)``, or
+        non-Cartesian ``(coils, samples)`` with ``trajectory`` ``(samples, ndim)`` in cycles
+        per pixel. Returns the complex image."""
+        smaps = np.asarray(smaps)
+        with tempfile.TemporaryDirectory(prefix="pysap-bart-") as folder:
+            folder = Path(folder)
+            args = ["pics", "-S", "-l1", "-r", lam, "-i", n_iter]
+            if trajectory is None:
+                write_cfl(folder / "ksp", _cartesian_kspace(kspace))
+                image_shape = np.shape(kspace)[1:]
+            else:
+                kspace = np.atleast_2d(kspace)
+                image_shape = tuple(shape or smaps.shape[1:])
+                traj = np.zeros((3, len(trajectory), 1))
+                for d in range(np.shape(trajectory)[1]):
+                    traj[d, :, 0] = np.asarray(trajectory)[:, d] * image_shape[d]
+                write_cfl(folder / "traj", traj)
+                write_cfl(folder / "ksp", kspace.T[None, :, None, :])
+                args += ["-e", "-t", "traj"]
+            dims = tuple(image_shape) + (1,) * (3 - len(image_shape)) + (smaps.shape[0],)
+            write_cfl(folder / "sens", np.moveaxis(smaps, 0, -1).reshape(dims))
+            self.run(*args, "ksp", "sens", "rec", folder=folder)
+            return read_cfl(folder / "rec").reshape(image_shape)

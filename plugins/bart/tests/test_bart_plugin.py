@@ -1,0 +1,81 @@
+"""The BART plugin: .cfl round trips and errors, discovery by entry point, and agreement of
+ESPIRiT maps with ``bart ecalib`` (skipped without the bart binary)."""
+import numpy as np
+import pytest
+
+pytest.importorskip("pysap_mri_dl_bart")
+
+from pysap_mri_dl_bart import Bart, CflError, bart_available, read_cfl, write_cfl  # noqa: E402
+
+needs_bart = pytest.mark.skipif(not bart_available(), reason="bart binary not installed")
+
+
+@pytest.fixture(scope="module")
+def brain():
+    from pysap_mri_dl.data import load_sample
+    return load_sample("brain_4coil")
+
+
+@pytest.fixture(scope="module")
+def brain_mask():
+    from pysap_mri_dl.sampling import random_column_mask
+    return random_column_mask((256, 256), acceleration=4, center_fraction=0.08, seed=0)
+
+
+def test_cfl_round_trip_and_errors(tmp_path):
+    rng = np.random.default_rng(0)
+    array = (rng.standard_normal((5, 4, 1, 3)) + 1j * rng.standard_normal((5, 4, 1, 3)))
+    write_cfl(tmp_path / "a", array)
+    np.testing.assert_array_equal(read_cfl(tmp_path / "a.cfl"), array.astype(np.complex64))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.cfl", "a.hdr"]
+    (tmp_path / "a.cfl").write_bytes((tmp_path / "a.cfl").read_bytes()[:-8])
+    with pytest.raises(CflError, match="truncated"):
+        read_cfl(tmp_path / "a")
+    (tmp_path / "b.hdr").write_text("# Dimensions\nnot numbers\n")
+    (tmp_path / "b.cfl").write_bytes(b"")
+    with pytest.raises(CflError, match="malformed header"):
+        read_cfl(tmp_path / "b")
+    with pytest.raises(CflError, match="expected both"):
+        read_cfl(tmp_path / "missing")
+    with pytest.raises(CflError, match="NaN"):
+        write_cfl(tmp_path / "c", np.array([np.nan]))
+    assert not (tmp_path / "c.cfl").exists()
+
+
+def test_plugin_is_found_by_entry_point():
+    from pysap_mri_dl.calibration import SMAPS_METHODS
+    from pysap_mri_dl.plugins import available_plugins, load_plugins
+    assert "bart" in available_plugins()
+    loaded = load_plugins(["bart"])
+    assert loaded["bart"]["smaps_methods"] == ["bart-ecalib"]
+    assert "bart-ecalib" in SMAPS_METHODS
+
+
+@needs_bart
+def test_espirit_agrees_with_bart_ecalib(brain, brain_mask):
+    from pysap_mri_dl.calibration import espirit
+    kspace = brain.kspace * brain_mask
+    ours = espirit(kspace, mask=brain_mask)
+    theirs = Bart().ecalib(kspace)
+    inside = brain.reference > 0.1 * brain.reference.max()
+    correlations = [np.corrcoef(np.abs(ours[c])[inside], np.abs(theirs[c])[inside])[0, 1]
+                    for c in range(4)]
+    assert np.mean(correlations) >= 0.95, correlations
+
+
+@needs_bart
+def test_pics_runs_on_cartesian_and_radial_data(brain, brain_mask):
+    from pysap_mri_dl.calibration import espirit
+    from pysap_mri_dl.metrics import psnr
+    from pysap_mri_dl.operators import NUFFT
+    from pysap_mri_dl.sampling import radial
+    kspace = brain.kspace * brain_mask
+    maps = espirit(kspace, mask=brain_mask)
+    image = Bart().pics(kspace, maps, lam=0.0005, n_iter=50)
+    assert psnr(brain.reference, np.abs(image)) > 32
+    trajectory = radial(96, 256, golden=True)
+    coils = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(brain.kspace, axes=(-2, -1)),
+                                         norm="ortho"), axes=(-2, -1))
+    radial_kspace = NUFFT(trajectory, (256, 256), n_coils=4).op(coils.astype(np.complex64))
+    image = Bart().pics(radial_kspace, maps, lam=0.0005, n_iter=50, trajectory=trajectory)
+    assert psnr(brain.reference, np.abs(image)) > 30
