@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _peers import Bart, sigpy_l1_wavelet  # noqa: E402
+from _peers import bart_tools, sigpy_l1_wavelet, timed  # noqa: E402
 
 from pysap_mri_dl.calibration import self_calibrated_smaps  # noqa: E402
 from pysap_mri_dl.data import load_sample  # noqa: E402
@@ -71,16 +71,14 @@ def main():
     except ImportError:
         print("SigPy not installed: skipped")
 
-    bart = Bart()
-    if bart.available:
-        try:
-            bart.ecalib(kspace)
-            value, lam, image, seconds = best_over_grid(
-                lambda lam: bart.pics_l1(kspace, lam, args.n_iter), [0.0005, 0.001, 0.002, 0.005, 0.01], ref)
-            rows.append(("BART pics -l1 (best lam, ESPIRiT)", value, ssim(ref, image),
-                         seconds / args.n_iter, f"{lam:g}"))
-        finally:
-            bart.close()
+    bart = bart_tools()
+    if bart is not None:
+        bart_maps = bart.ecalib(kspace)
+        value, lam, image, seconds = best_over_grid(
+            lambda lam: timed(lambda: bart.pics(kspace, bart_maps, lam=lam, n_iter=args.n_iter)),
+            [0.0005, 0.001, 0.002, 0.005, 0.01], ref)
+        rows.append(("BART pics -l1 (best lam, ESPIRiT)", value, ssim(ref, image),
+                     seconds / args.n_iter, f"{lam:g}"))
     else:
         print("bart not installed: skipped (apt-get install bart)")
 
