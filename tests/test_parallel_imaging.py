@@ -195,3 +195,15 @@ def test_raw_gre_retrospective_undersampling():
     result = reconstruct_sense(kspace * mask, mask, n_iter=100, lam_factor=0.01)
     # noisy phantom, noisy RSS reference: the prior still beats zero filling
     assert psnr(raw.reference, result.image) > psnr(raw.reference, result.zero_filled) + 0.8
+
+
+def test_grappa_fills_2d_undersampling(smooth_coils):
+    maps, image, kspace = smooth_coils
+    lines = np.zeros(256, bool)
+    lines[::2] = True
+    mask = lines[:, None] & lines[None, :]  # 2 x 2 = 4x
+    mask[116:140, 116:140] = True
+    result = grappa(kspace * mask, mask, lamda=1e-5)
+    zero = psnr(np.abs(image), np.sqrt((np.abs(np.fft.ifft2(kspace * mask)) ** 2).sum(0)))
+    assert psnr(np.abs(image), result.image) > 45
+    assert psnr(np.abs(image), result.image) > zero + 15
