@@ -168,3 +168,23 @@ def test_espirit_maps_from_the_command_line(tmp_path, brain_npz):
                 "--n-iter", 100, "--no-progress") == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["psnr"] > 34.0  # self-calibrated maps: 33.94 dB on the same data
+
+
+def test_learned_prior_from_the_command_line(tmp_path, brain_npz):
+    pytest.importorskip("torch")
+    out = tmp_path / "out"
+    assert _run("recon", brain_npz, "--out", out, "--acceleration", 4, "--prior", "learnlet",
+                "--algorithm", "ista", "--n-iter", 20, "--sigma", 0.01, "--no-progress") == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["prior"] == "LearnedProx" and metrics["psnr"] > metrics["zero_filled_psnr"]
+
+
+def test_bad_weights_fail_cleanly(tmp_path, brain_npz, capsys):
+    pytest.importorskip("torch")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    out = tmp_path / "out"
+    assert _run("recon", brain_npz, "--out", out, "--acceleration", 4, "--prior", "dncnn",
+                "--weights", bad, "--no-progress") == 2
+    assert "cannot be read" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())

@@ -43,7 +43,14 @@ def _add_recon_options(parser):
     group.add_argument("--density", choices=["auto", "pipe", "voronoi"], default=None,
                        help="density compensation for trajectory input (default: the file's "
                             "'density' if it has one, else auto: Voronoi in 2D, Pipe in 3D)")
-    group.add_argument("--prior", choices=["wavelet"], default="wavelet")
+    group.add_argument("--prior", choices=["wavelet", "learnlet", "dncnn", "unet"],
+                       default="wavelet",
+                       help="wavelet l1, or a learned denoiser as prox (needs torch)")
+    group.add_argument("--weights", type=Path, default=None,
+                       help="weights of the learned prior (default: the shipped ones)")
+    group.add_argument("--sigma", type=float, default=0.02,
+                       help="noise level the learned denoiser runs at, relative to the image "
+                            "maximum (default 0.02)")
     group.add_argument("--wavelet", default="sym8")
     group.add_argument("--levels", type=int, default=4)
     group.add_argument("--undecimated", action="store_true",
@@ -70,6 +77,8 @@ def build_parser():
                        help="fastMRI .h5, or .npz with 'kspace' (Cartesian) or with 'kspace' "
                             "(coils, samples) and 'trajectory' (samples, ndim)")
     _add_recon_options(recon)
+    from .train import add_train_parser
+    add_train_parser(sub)
     demo = sub.add_parser("demo", help="run a reconstruction on the bundled 4-coil brain")
     demo.add_argument("--out", type=Path, default=Path("demo_output"))
     demo.add_argument("--n-iter", type=int, default=100)
@@ -191,6 +200,14 @@ def run_recon(args) -> dict:
                    wavelet=args.wavelet, levels=args.levels,
                    undecimated=args.undecimated, algorithm=args.algorithm, n_iter=args.n_iter,
                    formulation=args.formulation, progress=not args.no_progress)
+    if args.prior != "wavelet":
+        try:
+            from ..learn import learned_prior
+        except ImportError as exc:
+            raise UsageError(f"--prior {args.prior} needs torch ({exc})") from None
+        options["prior"] = learned_prior(args.prior, weights=args.weights, sigma=args.sigma)
+    elif args.weights is not None:
+        raise UsageError("--weights applies to a learned --prior only")
     kspace = prepared["kspace"]
     if "trajectory" in prepared:
         result = reconstruct_noncartesian(kspace, prepared["trajectory"], prepared["shape"],
@@ -259,6 +276,12 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "train-denoiser":
+            from .train import run_train
+            meta = run_train(args)
+            print(json.dumps(meta, indent=2))
+            print(f"wrote {args.out / 'model.pt'}")
+            return 0
         metrics = run_recon(args) if args.command == "recon" else run_demo(args)
     except (UsageError, DataError, ValueError, TypeError) as exc:
         print(f"pysap-mri-dl {args.command}: error: {exc}", file=sys.stderr)

@@ -50,8 +50,9 @@ def _make_prior(prior, shape, lam, wavelet, levels, undecimated, cycle_spin, see
         return prior
     if hasattr(prior, "prox"):
         return identity_prior(shape, prior, name=type(prior).__name__)
-    raise ValueError(f"prior must be 'wavelet', a SparsePrior or an object with prox(x, step), "
-                     f"received {prior!r}")
+    raise ValueError(f"prior must be 'wavelet', a SparsePrior, an object with prox(x, step) "
+                     f"or with build(operator, kspace) (e.g. learn.learned_prior), received "
+                     f"{prior!r}")
 
 
 def solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, undecimated,
@@ -59,7 +60,10 @@ def solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, u
            seed):
     if formulation not in ("analysis", "synthesis"):
         raise ValueError(f"formulation must be 'analysis' or 'synthesis', received {formulation!r}")
-    if lam is None:
+    if hasattr(prior, "build"):  # a prior built from the data (e.g. a learned prox)
+        prior = prior.build(operator, kspace)
+        lam = getattr(prior, "lam", lam if lam is not None else 0.0)
+    elif lam is None:
         lam = default_lambda(operator._adj_op(kspace), factor=lam_factor)
     elif not lam >= 0:
         raise ValueError(f"lam must be >= 0, received {lam}")

@@ -1,0 +1,50 @@
+"""Denoising on real slices not used for training: undecimated-wavelet soft thresholding
+with the best threshold (oracle) against the shipped Learnlet, DnCNN and U-Net, at several
+noise levels (relative to the image maximum). One process; prints a PSNR table.
+
+    python benchmarks/denoising.py [--sigmas 0.02 0.05 0.1] [--weights-dir DIR]
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from pysap_mri_dl.learn import denoise, load_denoiser, pretrained_path
+from pysap_mri_dl.learn.evaluation import test_images, wavelet_denoise_best
+from pysap_mri_dl.metrics import psnr
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "images"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sigmas", type=float, nargs="+", default=[0.02, 0.05, 0.1])
+    parser.add_argument("--weights-dir", type=Path, default=None,
+                        help="folder with learnlet.pt/dncnn.pt/unet.pt (default: shipped)")
+    args = parser.parse_args()
+    models = {}
+    for name in ("learnlet", "dncnn", "unet"):
+        path = (args.weights_dir / f"{name}.pt") if args.weights_dir else None
+        try:
+            models[name] = load_denoiser(path or pretrained_path(name), expected=name)[0]
+        except Exception as exc:  # noqa: BLE001 - report and go on
+            print(f"({name}: {exc})")
+    images = test_images(SHARED if SHARED.is_dir() else None)
+    header = f"{'image':24s} {'sigma':>6s} {'noisy':>7s} {'wavelet*':>9s} " + \
+        " ".join(f"{n:>9s}" for n in models)
+    print(header)
+    rng = np.random.default_rng(0)
+    for sigma in args.sigmas:
+        for name, clean in images.items():
+            noisy = clean + sigma * rng.standard_normal(clean.shape).astype(np.float32)
+            wave, _ = wavelet_denoise_best(noisy, clean, sigma)
+            row = f"{name:24s} {sigma:6.3f} {psnr(clean, noisy):7.2f} {psnr(clean, wave):9.2f} "
+            row += " ".join(f"{psnr(clean, denoise(m, noisy, sigma)):9.2f}" for m in models.values())
+            print(row)
+    print("wavelet* = undecimated sym8 soft thresholding with the best threshold per image")
+
+
+if __name__ == "__main__":
+    main()

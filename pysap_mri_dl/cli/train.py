@@ -1,0 +1,51 @@
+"""``pysap-mri-dl train-denoiser``: train a Learnlet, DnCNN or U-Net on NIfTI slices."""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+__all__ = ["add_train_parser", "run_train"]
+
+
+def add_train_parser(sub):
+    parser = sub.add_parser("train-denoiser", help="train a denoiser on 2D slices of NIfTI "
+                                                   "volumes (needs torch)")
+    parser.add_argument("volumes", nargs="+", type=Path, help="NIfTI volumes (.nii/.nii.gz)")
+    parser.add_argument("--model", choices=["learnlet", "dncnn", "unet"], default="learnlet")
+    parser.add_argument("--out", type=Path, required=True, help="output folder (model.pt)")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--minutes", type=float, default=None, help="stop after this time")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--patch", type=int, default=64)
+    parser.add_argument("--sigma-max", type=float, default=0.1)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-slices", type=int, nargs=2, default=(30, 115))
+    parser.add_argument("--val-slices", type=int, nargs=2, default=(120, 140))
+    parser.add_argument("--axis", type=int, default=2)
+    parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+    parser.add_argument("--no-progress", action="store_true")
+    return parser
+
+
+def run_train(args) -> dict:
+    from ..learn.training import TrainingConfig, train_denoiser
+    if args.steps < 1 or args.batch_size < 1 or args.patch < 16 or args.patch % 8:
+        raise ValueError("--steps and --batch-size must be >= 1, --patch a multiple of 8 >= 16")
+    if not 0 < args.sigma_max <= 1:
+        raise ValueError(f"--sigma-max must be in (0, 1], received {args.sigma_max}")
+    for path in args.volumes:
+        if not path.is_file():
+            raise ValueError(f"volume {path} does not exist")
+    config = TrainingConfig(model=args.model, steps=args.steps, minutes=args.minutes,
+                            batch_size=args.batch_size, patch=args.patch,
+                            sigma_range=(0.0, args.sigma_max), lr=args.lr, seed=args.seed,
+                            train_slices=tuple(args.train_slices),
+                            val_slices=tuple(args.val_slices), axis=args.axis)
+    command = "pysap-mri-dl " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    meta = train_denoiser(args.volumes, args.out, config, resume=not args.no_resume,
+                          progress=not args.no_progress, command=command)
+    (Path(args.out) / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return meta

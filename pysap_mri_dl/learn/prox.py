@@ -1,0 +1,115 @@
+"""Any denoiser as a proximity operator for the proximal algorithms.
+
+Mapping from the algorithm's step to the denoiser's noise level: the prox of
+``step * lam * R`` is the MAP denoiser of a Gaussian observation of variance
+``step * lam`` under the prior ``exp(-R)``; a denoiser trained at noise level ``sigma``
+stands in for it, so ``sigma = sqrt(step * lam)`` in image units, and
+``sigma / scale`` for a denoiser trained on images of maximum about 1. ``scale`` is the
+image's intensity scale (the reconstructors use the same robust scale as the lambda rule).
+:meth:`LearnedProx.from_sigma` sets ``lam`` from a wanted normalised ``sigma`` and step.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .._backend import array_kind, to_numpy
+from ..prox.base import Prox
+
+__all__ = ["LearnedProx", "LearnedPrior", "learned_prior", "denoise"]
+
+
+def _is_channels_model(model):
+    return getattr(model, "config", {}).get("channels", 1) == 2
+
+
+def denoise(model, image, sigma):
+    """Denoise a real or complex image ``(..., H, W)`` (NumPy or torch) at normalised noise
+    level ``sigma``; complex images go in as real and imaginary channels (2-channel models)
+    or as two real images (Learnlets). Returns the same kind and dtype as ``image``."""
+    kind = array_kind(image)
+    tensor = image if kind == "torch" else torch.as_tensor(np.ascontiguousarray(to_numpy(image)))
+    lead, (h, w) = tuple(tensor.shape[:-2]), tuple(tensor.shape[-2:])
+    flat = tensor.reshape(-1, h, w)
+    complex_input = flat.is_complex()
+    parts = torch.stack([flat.real, flat.imag], 1) if complex_input else flat[:, None]
+    parts = parts.to(torch.float32)
+    if _is_channels_model(model):
+        if not complex_input:
+            parts = torch.cat([parts, torch.zeros_like(parts)], 1)
+        out = model(parts, torch.full((parts.shape[0],), float(sigma)))
+        out = out if complex_input else out[:, :1]
+    else:
+        batch = parts.reshape(-1, 1, h, w)
+        out = model(batch, torch.full((batch.shape[0],), float(sigma))).reshape(parts.shape)
+    result = torch.complex(out[:, 0], out[:, 1]) if complex_input else out[:, 0]
+    result = result.reshape(lead + (h, w)).to(tensor.dtype)
+    return result if kind == "torch" else result.detach().numpy()
+
+
+class LearnedProx(Prox):
+    """``prox(x, step) = scale * D(x / scale, sqrt(step * lam) / scale)``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A denoiser ``model(x, sigma)`` (Learnlet, DnCNN, UNet or any with that signature).
+    lam : float
+        Regularisation weight (see the module docstring for its meaning).
+    scale : float
+        Image intensity scale (the denoiser sees ``x / scale``).
+    """
+
+    def __init__(self, model, lam, *, scale):
+        super().__init__()
+        if not lam > 0 or not scale > 0:
+            raise ValueError(f"LearnedProx: lam and scale must be > 0, received {lam}, {scale}")
+        self.model, self.lam, self.scale = model, float(lam), float(scale)
+
+    @classmethod
+    def from_sigma(cls, model, sigma, *, scale, step=1.0):
+        """The prox whose denoiser runs at normalised noise level ``sigma`` for ``step``."""
+        return cls(model, (sigma * scale) ** 2 / step, scale=scale)
+
+    def sigma(self, step):
+        return float(np.sqrt(step * self.lam) / self.scale)
+
+    def prox(self, x, step):
+        grad_context = torch.enable_grad() if array_kind(x) == "torch" and x.requires_grad \
+            else torch.no_grad()
+        with grad_context:
+            return denoise(self.model, x / self.scale, self.sigma(step)) * self.scale
+
+
+class LearnedPrior:
+    """A learned prox whose intensity scale and step come from the data: ``build(operator,
+    kspace)`` (called by the reconstructors) sets ``scale`` to the maximum magnitude of
+    ``A^H y`` and the step to ``1 / ||A||^2``, and returns the :class:`LearnedProx` running
+    the denoiser at normalised noise level ``sigma``."""
+
+    def __init__(self, model, sigma, name):
+        if not 0 < sigma < 1:
+            raise ValueError(f"sigma must be in (0, 1) (relative to the image maximum), "
+                             f"received {sigma}")
+        self.model, self.sigma, self.name = model, float(sigma), name
+
+    def build(self, operator, kspace):
+        adjoint = to_numpy(operator._adj_op(kspace))
+        scale = float(np.abs(adjoint).max())
+        if not scale > 0:
+            raise ValueError("cannot scale the learned prior: the adjoint image is zero")
+        like = kspace if array_kind(kspace) != "numpy" else None
+        step = 1.0 / operator.lipschitz(like=like)
+        return LearnedProx.from_sigma(self.model, self.sigma, scale=scale, step=step)
+
+
+def learned_prior(model="learnlet", *, weights=None, sigma=0.02):
+    """A learned prior for the reconstructors: ``model`` is a name ('learnlet', 'dncnn',
+    'unet': the shipped weights unless ``weights`` names a file) or a torch module."""
+    from .weights import load_denoiser, pretrained_path
+    if isinstance(model, str):
+        name = model
+        model, _ = load_denoiser(weights or pretrained_path(name), expected=name)
+    else:
+        name = type(model).__name__.lower()
+    return LearnedPrior(model, sigma, name)

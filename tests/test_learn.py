@@ -1,0 +1,112 @@
+"""Learned priors: Learnlet structure, denoisers, the learned prox in the algorithms,
+weights files, and training (resumable, deterministic)."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from pysap_mri_dl.learn import (DnCNN, Learnlet, LearnedProx, Starlet, UNet,  # noqa: E402
+                                WeightsError, denoise, load_denoiser, save_denoiser)
+
+
+def test_starlet_is_exactly_invertible():
+    x = torch.randn(2, 1, 40, 48, dtype=torch.float64)
+    details, coarse = Starlet(4).double()(x)
+    assert len(details) == 4
+    torch.testing.assert_close(Starlet.inverse(details, coarse), x)
+
+
+def test_exact_learnlet_is_the_identity_at_zero_noise():
+    model = Learnlet(n_scales=3, n_filters=8)
+    x = torch.randn(3, 1, 32, 32)
+    torch.testing.assert_close(model(x, torch.zeros(3)), x, atol=1e-5, rtol=1e-5)
+    # at sigma > 0 it shrinks: the output is closer to smooth than the input
+    assert (model(x, torch.full((3,), 0.5)) - x).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("model", [Learnlet(n_scales=2, n_filters=4), DnCNN(depth=3, features=8),
+                                   UNet(levels=1, features=4)], ids=lambda m: type(m).__name__)
+def test_denoise_keeps_kind_shape_and_dtype(model):
+    image = (np.random.default_rng(0).standard_normal((2, 32, 32)) * (1 + 1j)).astype(np.complex64)
+    out = denoise(model, image, 0.05)
+    assert isinstance(out, np.ndarray) and out.shape == image.shape and out.dtype == np.complex64
+    out_torch = denoise(model, torch.from_numpy(image), 0.05)
+    np.testing.assert_allclose(out_torch.detach().numpy(), out, atol=1e-6)
+    real = denoise(model, image.real.copy(), 0.05)
+    assert real.dtype == np.float32 and real.shape == (2, 32, 32)
+
+
+def test_learned_prox_maps_step_and_lambda_to_sigma():
+    model = Learnlet(n_scales=2, n_filters=4)
+    prox = LearnedProx.from_sigma(model, 0.03, scale=200.0, step=0.5)
+    assert prox.sigma(0.5) == pytest.approx(0.03)
+    assert prox.sigma(2.0) == pytest.approx(0.06)  # sigma grows as sqrt(step * lam)
+    x = np.full((16, 16), 100.0, np.complex64)
+    np.testing.assert_allclose(prox.prox(x, 0.5), x, rtol=1e-4)  # flat image: kept
+    with pytest.raises(ValueError, match="must be > 0"):
+        LearnedProx(model, 0.0, scale=1.0)
+
+
+def test_save_load_round_trip_and_named_errors(tmp_path):
+    model = DnCNN(depth=4, features=8)
+    save_denoiser(tmp_path / "m.pt", model, name="dncnn", meta={"note": "test"})
+    loaded, meta = load_denoiser(tmp_path / "m.pt")
+    x = torch.randn(1, 2, 16, 16)
+    torch.testing.assert_close(loaded(x, torch.tensor([0.1])), model(x, torch.tensor([0.1])))
+    assert meta == {"note": "test"}
+    with pytest.raises(WeightsError, match="holds a 'dncnn' model, expected 'unet'"):
+        load_denoiser(tmp_path / "m.pt", expected="unet")
+    (tmp_path / "bad.pt").write_bytes(b"not a torch file")
+    with pytest.raises(WeightsError, match="cannot be read"):
+        load_denoiser(tmp_path / "bad.pt")
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    payload["config"]["features"] = 16  # shapes no longer match the state dict
+    torch.save(payload, tmp_path / "mismatch.pt")
+    with pytest.raises(WeightsError, match="does not match"):
+        load_denoiser(tmp_path / "mismatch.pt")
+    with pytest.raises(WeightsError, match="does not exist"):
+        load_denoiser(tmp_path / "missing.pt")
+
+
+def test_training_is_resumable_and_deterministic(tmp_path, shared_data):
+    from pysap_mri_dl.learn.training import TrainingConfig, train_denoiser
+    volume = shared_data / "images" / "mricron_colin27_ch2.nii.gz"
+    config = dict(model="learnlet", model_config=dict(n_scales=2, n_filters=4), batch_size=2,
+                  patch=32, checkpoint_every=2, train_slices=(80, 84), val_slices=(90, 92))
+    train_denoiser([volume], tmp_path / "straight", TrainingConfig(steps=6, **config),
+                   progress=False)
+    train_denoiser([volume], tmp_path / "resumed", TrainingConfig(steps=3, **config),
+                   progress=False)  # "killed" after 3 steps, checkpoint kept
+    meta = train_denoiser([volume], tmp_path / "resumed", TrainingConfig(steps=6, **config),
+                          progress=False)
+    assert meta["steps"] == 6
+    a, _ = load_denoiser(tmp_path / "straight" / "model.pt")
+    b, _ = load_denoiser(tmp_path / "resumed" / "model.pt")
+    for pa, pb in zip(a.state_dict().values(), b.state_dict().values()):
+        torch.testing.assert_close(pa, pb)
+
+
+def test_tied_learnlet_is_non_expansive():
+    model = Learnlet(n_scales=3, n_filters=8)
+    with torch.no_grad():
+        for p in model.analysis:
+            p.copy_(torch.randn_like(p))
+        model.gamma_logit.fill_(5.0)
+    x = torch.randn(4, 1, 48, 48)
+    y = x + 0.3 * torch.randn_like(x)
+    sigma = torch.full((4,), 0.4)
+    ratio = (model(x, sigma) - model(y, sigma)).norm() / (x - y).norm()
+    assert ratio <= 1.0 + 1e-3
+
+
+def test_shipped_weights_load_and_beat_wavelets_on_unseen_slices():
+    from pysap_mri_dl.learn import pretrained_path
+    from pysap_mri_dl.learn.evaluation import test_images, wavelet_denoise_best
+    from pysap_mri_dl.metrics import psnr
+    learnlet, meta = load_denoiser(pretrained_path("learnlet"), expected="learnlet")
+    assert "command" in meta and meta["parameters"] < 100_000
+    rng = np.random.default_rng(0)
+    for name, clean in test_images().items():
+        noisy = clean + 0.05 * rng.standard_normal(clean.shape).astype(np.float32)
+        wavelet, _ = wavelet_denoise_best(noisy, clean, 0.05)
+        assert psnr(clean, denoise(learnlet, noisy, 0.05)) > psnr(clean, wavelet), name
