@@ -48,7 +48,7 @@ def main():
         weights = (args.weights_dir / f"{name}.pt") if args.weights_dir else None
         for sigma in args.sigmas:
             prior = learned_prior(name, weights=weights, sigma=sigma)
-            result, _ = run(kspace, mask, prior, args.n_iter)
+            result, changes = run(kspace, mask, prior, args.n_iter)
             image = np.abs(result.image)
             print(f"{name + f', sigma {sigma:g}':28s} {psnr(ref, image):7.2f} "
                   f"{ssim(ref, image):6.3f} {1e3 * result.seconds_per_iter:7.1f}   relative "

@@ -174,7 +174,7 @@ def test_learned_prior_from_the_command_line(tmp_path, brain_npz):
     pytest.importorskip("torch")
     out = tmp_path / "out"
     assert _run("recon", brain_npz, "--out", out, "--acceleration", 4, "--prior", "learnlet",
-                "--algorithm", "ista", "--n-iter", 20, "--sigma", 0.01, "--no-progress") == 0
+                "--n-iter", 20, "--no-progress") == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["prior"] == "LearnedProx" and metrics["psnr"] > metrics["zero_filled_psnr"]
 

@@ -26,7 +26,7 @@ mask = random_column_mask((256, 256), acceleration=4, center_fraction=0.08, seed
 kspace = sample.kspace * mask
 
 wavelet = reconstruct_sense(kspace, mask, n_iter=N_ITER)
-learned = reconstruct_sense(kspace, mask, prior=learned_prior("learnlet", sigma=0.02),
+learned = reconstruct_sense(kspace, mask, prior=learned_prior("learnlet", sigma=0.0005),
                             n_iter=N_ITER)  # <- the one line that changes
 
 results = {"zero-filled": wavelet.zero_filled, "wavelet FISTA": np.abs(wavelet.image),

@@ -48,9 +48,9 @@ def _add_recon_options(parser):
                        help="wavelet l1, or a learned denoiser as prox (needs torch)")
     group.add_argument("--weights", type=Path, default=None,
                        help="weights of the learned prior (default: the shipped ones)")
-    group.add_argument("--sigma", type=float, default=0.02,
-                       help="noise level the learned denoiser runs at, relative to the image "
-                            "maximum (default 0.02)")
+    group.add_argument("--sigma", type=float, default=0.0005,
+                       help="noise level the learned denoiser runs at at each step, relative "
+                            "to the image maximum (default 0.0005, see docs)")
     group.add_argument("--wavelet", default="sym8")
     group.add_argument("--levels", type=int, default=4)
     group.add_argument("--undecimated", action="store_true",

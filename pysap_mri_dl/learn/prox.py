@@ -103,7 +103,7 @@ class LearnedPrior:
         return LearnedProx.from_sigma(self.model, self.sigma, scale=scale, step=step)
 
 
-def learned_prior(model="learnlet", *, weights=None, sigma=0.02):
+def learned_prior(model="learnlet", *, weights=None, sigma=0.0005):
     """A learned prior for the reconstructors: ``model`` is a name ('learnlet', 'dncnn',
     'unet': the shipped weights unless ``weights`` names a file) or a torch module."""
     from .weights import load_denoiser, pretrained_path
