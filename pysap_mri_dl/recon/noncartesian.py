@@ -163,8 +163,9 @@ def reconstruct_noncartesian(kspace, trajectory, shape, *, smaps="auto", density
     kspace : array ``([n_coils,] n_samples)``
     trajectory : array ``(n_samples, ndim)`` in cycles per pixel, range [-0.5, 0.5)
     shape : image shape, 2 or 3 sizes
-    smaps : 'auto' (from the k-space centre), an array ``(n_coils, *shape)`` of the same
-        array kind as ``kspace``; ignored for single-coil k-space
+    smaps : 'auto' or array
+        'auto' (from the k-space centre), or an array ``(n_coils, *shape)`` of the same
+        array kind as ``kspace``; ignored for single-coil k-space.
     density : 'auto' (Voronoi in 2D, Pipe in 3D), 'pipe', 'voronoi', an array or None
         Density compensation, used for the maps ('auto'), the gridding baseline stored in
         ``zero_filled`` and the data weighting.
