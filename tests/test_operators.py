@@ -4,8 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pysap_mri_dl.operators import (FFT, NUFFT, SENSE, FiniteDifference, Identity, MatrixOperator,
-                                    Wavelet)
+from pysap_mri_dl.operators import (FFT, NUFFT, SENSE, Diagonal, FiniteDifference, Identity,
+                                    MatrixOperator, Wavelet)
 from pysap_mri_dl.testing import (adjoint_error, assert_adjoint, assert_gradcheck, assert_linear,
                                   assert_normal, assert_torch_matches_numpy, random_array)
 
@@ -91,6 +91,9 @@ def _operators(kind="numpy"):
         "wavelet-undecimated": Wavelet(shape, wavelet="db2", levels=2, undecimated=True),
         "finite-difference": FiniteDifference(shape),
         "matrix": MatrixOperator(random_array((7, 5), seed=3)),
+        "diagonal": Diagonal(random_array((3, 7), seed=4)),
+        "weighted-nufft": Diagonal(np.linspace(0.5, 2, 700).astype(np.float32))
+        @ NUFFT(_trajectory(2), shape),
         "nufft-coils": NUFFT(_trajectory(2), shape, n_coils=3),
         "nufft-sense": NUFFT(_trajectory(2), shape, smaps=smaps),
         "nufft-3d": NUFFT(_trajectory(3), (8, 10, 6)),
