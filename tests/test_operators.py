@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pysap_mri_dl.operators import (FFT, NUFFT, SENSE, Diagonal, FiniteDifference, Identity,
-                                    MatrixOperator, Wavelet)
+                                    MapSets, MatrixOperator, Wavelet)
 from pysap_mri_dl.testing import (adjoint_error, assert_adjoint, assert_gradcheck, assert_linear,
                                   assert_normal, assert_torch_matches_numpy, random_array)
 
@@ -92,6 +92,9 @@ def _operators(kind="numpy"):
         "finite-difference": FiniteDifference(shape),
         "matrix": MatrixOperator(random_array((7, 5), seed=3)),
         "diagonal": Diagonal(random_array((3, 7), seed=4)),
+        "soft-sense": FFT(shape, mask=_mask(shape, 0), n_coils=4) @ MapSets(
+            np.stack([smaps, 0.5 * smaps[::-1]]) if kind == "numpy"
+            else torch.stack([smaps, 0.5 * smaps.flip(0)])),
         "weighted-nufft": Diagonal(np.linspace(0.5, 2, 700).astype(np.float32))
         @ NUFFT(_trajectory(2), shape),
         "nufft-coils": NUFFT(_trajectory(2), shape, n_coils=3),

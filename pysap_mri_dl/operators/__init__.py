@@ -8,8 +8,8 @@ from .fft import FFT
 from .finite_difference import FiniteDifference
 from .matrix import Diagonal, MatrixOperator
 from .nufft import NUFFT
-from .sense import SENSE
+from .sense import SENSE, MapSets
 from .wavelet import Band, Wavelet
 
 __all__ = ["LinearOperator", "Identity", "FFT", "SENSE", "Wavelet", "Band", "FiniteDifference",
-           "MatrixOperator", "Diagonal", "NUFFT"]
+           "MatrixOperator", "Diagonal", "NUFFT", "MapSets"]

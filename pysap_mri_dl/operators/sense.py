@@ -7,7 +7,7 @@ from .._backend import check_same_kind
 from .base import LinearOperator
 from .fft import FFT
 
-__all__ = ["SENSE"]
+__all__ = ["SENSE", "MapSets"]
 
 
 class SENSE(LinearOperator):
@@ -67,3 +67,29 @@ class SENSE(LinearOperator):
         nd = len(self.shape)
         prod = smaps.conj() * coil_images
         return prod.sum(-(nd + 1))
+
+
+class MapSets(LinearOperator):
+    """Soft-SENSE coil model with several sets of maps (ESPIRiT ``n_maps > 1``): images
+    ``(n_sets, *shape)`` to coil images ``(n_coils, *shape)``, ``c_k = sum_m S_{m,k} x_m``.
+    Compose with a multi-coil Fourier operator: ``FFT(shape, mask=mask, n_coils=K) @
+    MapSets(maps)``."""
+
+    def __init__(self, maps):
+        if maps.ndim < 4:
+            raise ValueError(f"MapSets: maps must have shape (n_sets, n_coils, *spatial), "
+                             f"received {tuple(maps.shape)}")
+        self.maps = maps
+        n_sets, n_coils, *shape = (int(s) for s in maps.shape)
+        super().__init__((n_sets,) + tuple(shape), (n_coils,) + tuple(shape), dtype=np.complex64)
+        self.nd = len(shape)
+
+    def _op(self, x):
+        check_same_kind(x, self.maps, name="maps", reference_name="the input")
+        return (self.maps * x[(..., slice(None), None) + (slice(None),) * self.nd]).sum(
+            -(self.nd + 2))
+
+    def _adj_op(self, y):
+        check_same_kind(y, self.maps, name="maps", reference_name="the input")
+        return (self.maps.conj() * y[(..., None) + (slice(None),) * (self.nd + 1)]).sum(
+            -(self.nd + 1))

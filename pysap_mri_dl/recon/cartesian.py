@@ -7,7 +7,7 @@ import numpy as np
 
 from .._backend import all_finite, array_kind, ifftn_centered, same_kind, to_numpy
 from ..calibration import rss, self_calibrated_smaps
-from ..operators import FFT, SENSE
+from ..operators import FFT, SENSE, MapSets
 
 from .core import Reconstruction, solve
 from .regularisation import DEFAULT_LAMBDA_FACTOR
@@ -102,7 +102,10 @@ def reconstruct_sense(kspace, mask=None, *, smaps="auto", prior="wavelet", lam=N
 
     ``kspace`` has shape ``(n_coils, ny, nx)``. ``smaps`` is ``'auto'`` (self-calibrated
     from the fully sampled centre of the mask) or an array ``(n_coils, ny, nx)`` of the same
-    array kind as ``kspace``. Other parameters as in :func:`reconstruct_single_coil`.
+    array kind as ``kspace``, or several map sets ``(n_sets, n_coils, ny, nx)`` (soft-SENSE,
+    e.g. ``espirit(..., n_maps=2)``): then one image per set is reconstructed (in
+    ``optim.x``) and ``image`` is their root sum of squares. Other parameters as in
+    :func:`reconstruct_single_coil`.
     """
     start = time.perf_counter()
     options = dict(prior=prior, lam=lam, lam_factor=lam_factor, wavelet=wavelet, levels=levels,
@@ -119,13 +122,21 @@ def reconstruct_sense(kspace, mask=None, *, smaps="auto", prior="wavelet", lam=N
         maps = same_kind(self_calibrated_smaps(to_numpy(masked), mask=mask), kspace)
     else:
         maps = smaps
-        if tuple(maps.shape) != (n_coils,) + shape:
-            raise ValueError(f"smaps must have shape {(n_coils,) + shape} to match kspace "
+        lead = 1 if maps.ndim == 4 else 0  # soft-SENSE: (n_sets, n_coils, ny, nx)
+        if tuple(maps.shape[lead:]) != (n_coils,) + shape:
+            raise ValueError(f"smaps must have shape {(n_coils,) + shape} (or (n_sets, "
+                             f"{n_coils}, *{shape}) for several map sets) to match kspace "
                              f"{tuple(kspace.shape)}, received {tuple(maps.shape)}")
         if not all_finite(maps):
             raise ValueError("smaps contains NaN or Inf values")
-    operator = SENSE(maps, mask=mask)
-    image, lam, algo, prior_name, result = solve(operator, masked, shape, **options)
+    if maps.ndim == 4:
+        operator = FFT(shape, mask=mask, n_coils=n_coils) @ MapSets(maps)
+        # the prior acts on each set's image (its transforms batch over the set axis)
+        sets, lam, algo, prior_name, result = solve(operator, masked, shape, **options)
+        image = (abs(sets) ** 2).sum(0) ** 0.5  # root sum of squares over the map sets
+    else:
+        operator = SENSE(maps, mask=mask)
+        image, lam, algo, prior_name, result = solve(operator, masked, shape, **options)
     return Reconstruction(image, zero_filled(masked), lam, algo, prior_name, result,
                           time.perf_counter() - start, smaps=maps)
 
