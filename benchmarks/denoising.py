@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from pysap_mri_dl.learn import denoise, load_denoiser, pretrained_path
-from pysap_mri_dl.learn.evaluation import test_images, wavelet_denoise_best
+from pysap_mri_dl.learn.evaluation import evaluation_images, wavelet_denoise_best
 from pysap_mri_dl.metrics import psnr
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "images"
@@ -31,7 +31,7 @@ def main():
             models[name] = load_denoiser(path or pretrained_path(name), expected=name)[0]
         except Exception as exc:  # noqa: BLE001 - report and go on
             print(f"({name}: {exc})")
-    images = test_images(SHARED if SHARED.is_dir() else None)
+    images = evaluation_images(SHARED if SHARED.is_dir() else None)
     header = f"{'image':24s} {'sigma':>6s} {'noisy':>7s} {'wavelet*':>9s} " + \
         " ".join(f"{n:>9s}" for n in models)
     print(header)

@@ -112,8 +112,8 @@ def radial_npz(tmp_path_factory, brain):
     """The 4-coil brain sampled on 96 golden-angle spokes, saved as a trajectory archive."""
     from pysap_mri_dl.operators import NUFFT
     from pysap_mri_dl.sampling import radial
-    coil_images = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(brain.kspace, axes=(-2, -1)),
-                                               norm="ortho"), axes=(-2, -1))
+    from pysap_mri_dl._backend import ifftn_centered
+    coil_images = ifftn_centered(brain.kspace, 2)
     trajectory = radial(96, 256, golden=True)
     kspace = NUFFT(trajectory, (256, 256), n_coils=4).op(coil_images.astype(np.complex64))
     path = tmp_path_factory.mktemp("radial") / "radial.npz"

@@ -102,12 +102,12 @@ def test_tied_learnlet_is_non_expansive():
 @pytest.mark.parametrize("name, margin", [("learnlet", 1.5), ("dncnn", 1.5), ("unet", 2.5)])
 def test_shipped_weights_denoise_unseen_slices_near_the_wavelet_oracle(name, margin):
     from pysap_mri_dl.learn import pretrained_path
-    from pysap_mri_dl.learn.evaluation import test_images, wavelet_denoise_best
+    from pysap_mri_dl.learn.evaluation import evaluation_images, wavelet_denoise_best
     from pysap_mri_dl.metrics import psnr
     model, meta = load_denoiser(pretrained_path(name), expected=name)
     assert "train-denoiser" in meta["command"] and meta["parameters"] < 150_000
     rng = np.random.default_rng(0)
-    for name, clean in test_images().items():
+    for name, clean in evaluation_images().items():
         noisy = clean + 0.05 * rng.standard_normal(clean.shape).astype(np.float32)
         wavelet, _ = wavelet_denoise_best(noisy, clean, 0.05)
         ours = psnr(clean, denoise(model, noisy, 0.05))

@@ -118,7 +118,7 @@ def test_operator_contract_numpy_and_torch(name):
 
 
 @pytest.mark.parametrize("name", ["fft", "sense", "wavelet", "wavelet-undecimated",
-                                  "finite-difference", "nufft"])
+                                  "finite-difference", "nufft", "diagonal", "soft-sense"])
 def test_gradcheck_through_torch(name):
     small = {
         "fft": FFT((6, 8), mask=_mask((6, 8), 0)),
@@ -128,6 +128,9 @@ def test_gradcheck_through_torch(name):
         "wavelet-undecimated": Wavelet((8, 8), wavelet="haar", levels=1, undecimated=True),
         "finite-difference": FiniteDifference((6, 8)),
         "nufft": NUFFT(_trajectory(2, 40), (6, 8), eps=1e-12),
+        "diagonal": Diagonal(random_array((6, 8), seed=2, dtype=np.complex128)),
+        "soft-sense": FFT((6, 8), mask=_mask((6, 8), 0), n_coils=3) @ MapSets(
+            torch.as_tensor(random_array((2, 3, 6, 8), seed=3, dtype=np.complex128))),
     }[name]
     assert_gradcheck(small)
 

@@ -11,11 +11,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from pysap_mri_dl.learn import denoise, load_denoiser, pretrained_path
-from pysap_mri_dl.learn.evaluation import test_images, wavelet_denoise_best
+from pysap_mri_dl.learn.evaluation import evaluation_images, wavelet_denoise_best
 from pysap_mri_dl.metrics import psnr
 
 models = {name: load_denoiser(pretrained_path(name))[0] for name in ("learnlet", "dncnn", "unet")}
-images = test_images()
+images = evaluation_images()
 rng = np.random.default_rng(0)
 
 # %%

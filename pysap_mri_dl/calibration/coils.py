@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import fftn_centered, ifftn_centered
+
 __all__ = ["noise_covariance", "prewhiten", "svd_compress", "geometric_compress",
            "remove_readout_oversampling", "combine_coils"]
 
@@ -84,8 +86,7 @@ def geometric_compress(kspace, n_virtual, *, calib=24):
         raise ValueError(f"n_virtual must be in [1, {n_coils}], received {n_virtual}")
     if not 1 <= calib <= ny:
         raise ValueError(f"calib={calib} must be between 1 and the {ny} phase-encoding lines")
-    hybrid = np.fft.fftshift(np.fft.ifft(np.fft.ifftshift(kspace, axes=-1), axis=-1, norm="ortho"),
-                             axes=-1)
+    hybrid = ifftn_centered(kspace, 1)  # image space along the readout
     lines = slice(ny // 2 - calib // 2, ny // 2 - calib // 2 + calib)
     out = np.empty((n_virtual, ny, nx), dtype=np.complex64)
     previous = None
@@ -98,8 +99,7 @@ def geometric_compress(kspace, n_virtual, *, calib=24):
         previous = matrix
         out[:, :, x] = matrix @ hybrid[:, :, x]
     energy = float(np.sum(np.abs(out) ** 2) / np.sum(np.abs(hybrid) ** 2))
-    compressed = np.fft.fftshift(np.fft.fft(np.fft.ifftshift(out, axes=-1), axis=-1, norm="ortho"),
-                                 axes=-1)
+    compressed = fftn_centered(out, 1)
     return compressed.astype(np.complex64), energy
 
 
@@ -111,13 +111,10 @@ def remove_readout_oversampling(kspace, factor=2, *, axis=-1):
     n = kspace.shape[axis]
     if factor < 1 or n % factor:
         raise ValueError(f"factor={factor} must be >= 1 and divide the readout length {n}")
-    line = np.fft.fftshift(np.fft.ifft(np.fft.ifftshift(kspace, axes=axis), axis=axis,
-                                       norm="ortho"), axes=axis)
+    line = ifftn_centered(np.moveaxis(kspace, axis, -1), 1)
     keep = n // factor
-    line = np.take(line, np.arange(n // 2 - keep // 2, n // 2 - keep // 2 + keep), axis=axis)
-    out = np.fft.fftshift(np.fft.fft(np.fft.ifftshift(line, axes=axis), axis=axis,
-                                     norm="ortho"), axes=axis)
-    return out.astype(np.complex64)
+    line = line[..., n // 2 - keep // 2: n // 2 - keep // 2 + keep]
+    return np.moveaxis(fftn_centered(line, 1), -1, axis).astype(np.complex64)
 
 
 def combine_coils(coil_images, method="rss", *, smaps=None, window=7):

@@ -17,17 +17,6 @@ from .smaps import calibration_region
 __all__ = ["espirit"]
 
 
-def _calibration_block(kspace, mask, calib):
-    region = calibration_region(np.broadcast_to(mask, kspace.shape[1:]))
-    sizes = [sl.stop - sl.start for sl in region]
-    block = []
-    for sl, n, size in zip(region, kspace.shape[1:], sizes):
-        width = min(size, calib)
-        start = max(sl.start, n // 2 - width // 2)
-        block.append(slice(start, min(sl.stop, start + width)))
-    return kspace[(slice(None),) + tuple(block)]
-
-
 def espirit(kspace, *, mask=None, calib=24, kernel=6, threshold=0.02, crop=0.8, n_maps=1):
     """ESPIRiT coil sensitivity maps from multi-coil 2D Cartesian k-space.
 
@@ -66,12 +55,11 @@ def espirit(kspace, *, mask=None, calib=24, kernel=6, threshold=0.02, crop=0.8, 
     if not 0 < threshold < 1 or not 0 <= crop < 1:
         raise ValueError(f"espirit: threshold must be in (0, 1) and crop in [0, 1), received "
                          f"{threshold}, {crop}")
-    if not 1 <= calib <= min(ny, nx):
-        raise ValueError(f"espirit: calib={calib} must be between 1 and the k-space size "
-                         f"{(ny, nx)}")
     if mask is None:
         mask = np.abs(kspace[0]) > 0
-    block = _calibration_block(kspace, np.asarray(mask, dtype=bool), calib)
+    region = calibration_region(np.broadcast_to(np.asarray(mask, dtype=bool), (ny, nx)),
+                                max_size=calib)
+    block = kspace[(slice(None),) + region]
     if kernel < 1 or any(kernel > s for s in block.shape[1:]):
         raise ValueError(f"espirit: kernel={kernel} does not fit in the fully sampled "
                          f"calibration region of size {block.shape[1:]}; use a smaller kernel "

@@ -28,12 +28,30 @@ def _centred_run(line):
     return start, stop
 
 
-def calibration_region(mask):
+def calibration_region(mask, *, max_size=None):
     """The fully sampled block around the k-space centre, as a tuple of slices.
 
     Found by growing a run along each axis through the centre and shrinking the block until
-    every location in it is sampled. Raises a ValueError when the centre is not sampled.
+    every location in it is sampled; with ``max_size``, each side is then trimmed to at most
+    ``max_size`` samples centred on the k-space centre. Raises a ValueError when the centre
+    is not sampled or ``max_size`` is not between 1 and the k-space size.
     """
+    mask = np.asarray(mask, dtype=bool)
+    if max_size is not None and not 1 <= max_size <= min(mask.shape):
+        raise ValueError(f"calib={max_size} must be between 1 and the k-space size "
+                         f"{mask.shape}")
+    region = _fully_sampled_block(mask)
+    if max_size is None:
+        return region
+    trimmed = []
+    for sl, n in zip(region, mask.shape):
+        width = min(sl.stop - sl.start, max_size)
+        start = max(sl.start, n // 2 - width // 2)
+        trimmed.append(slice(start, min(sl.stop, start + width)))
+    return tuple(trimmed)
+
+
+def _fully_sampled_block(mask):
     mask = np.asarray(mask, dtype=bool)
     centre = tuple(n // 2 for n in mask.shape)
     runs = []
@@ -79,14 +97,7 @@ def self_calibrated_smaps(kspace, *, mask=None, max_calib=32, window="hann"):
     if mask is None:
         mask = np.abs(kspace[0]) > 0
     mask = np.broadcast_to(np.asarray(mask, dtype=bool), kspace.shape[1:])
-    region = calibration_region(mask)
-    trimmed = []
-    for sl, n in zip(region, kspace.shape[1:]):
-        width = min(sl.stop - sl.start, max_calib)
-        centre = n // 2
-        start = max(sl.start, centre - width // 2)
-        trimmed.append(slice(start, min(sl.stop, start + width)))
-    region = tuple(trimmed)
+    region = calibration_region(mask, max_size=max_calib)
     low = np.zeros_like(kspace, dtype=np.complex64)
     block = kspace[(slice(None),) + region]
     if window == "hann":

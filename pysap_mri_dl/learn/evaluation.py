@@ -6,7 +6,7 @@ import numpy as np
 
 from ..metrics import psnr
 
-__all__ = ["wavelet_denoise_best", "test_images"]
+__all__ = ["wavelet_denoise_best", "evaluation_images"]
 
 
 def wavelet_denoise_best(noisy, clean, sigma, *, wavelet="sym8", levels=4,
@@ -32,7 +32,7 @@ def wavelet_denoise_best(noisy, clean, sigma, *, wavelet="sym8", levels=4,
     return best[1], best[2]
 
 
-def test_images(shared=None):
+def evaluation_images(shared=None):
     """Real slices not used for training: the bundled pysap brain slice (resampled to 256^2)
     and the RSS of the bundled 4-coil T2 brain, plus the dipy T1 slice from ``shared``
     (``../shared/data/images``) when given. Each scaled to maximum 1."""

@@ -72,14 +72,7 @@ def grappa(kspace, mask=None, *, kernel=(5, 5), lamda=1e-3, calib=None):
         raise ValueError(f"grappa: kernel must be two sizes >= 1, received {kernel}")
     if lamda < 0:
         raise ValueError(f"grappa: lamda must be >= 0, received {lamda}")
-    if calib is not None and not 1 <= calib <= min(mask.shape):
-        raise ValueError(f"grappa: calib={calib} must be between 1 and the k-space size "
-                         f"{mask.shape}")
-    region = calibration_region(mask)
-    if calib is not None:
-        region = tuple(slice(max(sl.start, (sl.start + sl.stop) // 2 - calib // 2),
-                             min(sl.stop, (sl.start + sl.stop) // 2 - calib // 2 + calib))
-                       for sl in region)
+    region = calibration_region(mask, max_size=calib)
     acs = kspace[(slice(None),) + region]
     if any(k > s for k, s in zip(kernel, acs.shape[1:])):
         raise ValueError(f"grappa: kernel {kernel} is larger than the fully sampled "

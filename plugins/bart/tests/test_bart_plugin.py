@@ -74,8 +74,8 @@ def test_pics_runs_on_cartesian_and_radial_data(brain, brain_mask):
     image = Bart().pics(kspace, maps, lam=0.0005, n_iter=50)
     assert psnr(brain.reference, np.abs(image)) > 32
     trajectory = radial(96, 256, golden=True)
-    coils = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(brain.kspace, axes=(-2, -1)),
-                                         norm="ortho"), axes=(-2, -1))
+    from pysap_mri_dl._backend import ifftn_centered
+    coils = ifftn_centered(brain.kspace, 2)
     radial_kspace = NUFFT(trajectory, (256, 256), n_coils=4).op(coils.astype(np.complex64))
     image = Bart().pics(radial_kspace, maps, lam=0.0005, n_iter=50, trajectory=trajectory)
     assert psnr(brain.reference, np.abs(image)) > 30
