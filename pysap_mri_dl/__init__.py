@@ -5,9 +5,9 @@ learned priors, on one set of operators and algorithms.
 passed in (and by :mod:`pysap_mri_dl.learn`).
 """
 from . import calibration, data, metrics, operators, optim, prox, recon, sampling
-from ._backend import to_numpy, to_torch
+from ._backend import to_cupy, to_numpy, to_torch
 
 __version__ = "0.1.0"
 
 __all__ = ["operators", "prox", "optim", "recon", "sampling", "calibration", "data",
-           "metrics", "to_numpy", "to_torch", "__version__"]
+           "metrics", "to_numpy", "to_torch", "to_cupy", "__version__"]

@@ -14,7 +14,7 @@ import numpy as np
 __all__ = [
     "array_kind", "is_torch", "is_cupy", "xp_of", "fftn_centered",
     "ifftn_centered", "to_numpy", "same_kind", "check_same_kind",
-    "is_complex", "all_finite", "vdot_real", "norm", "FFT_WORKERS", "to_torch",
+    "is_complex", "all_finite", "vdot_real", "norm", "FFT_WORKERS", "to_torch", "to_cupy",
 ]
 
 FFT_WORKERS = int(os.environ.get("PYSAP_MRI_DL_FFT_WORKERS", os.cpu_count() or 1))
@@ -102,13 +102,29 @@ def to_numpy(x) -> np.ndarray:
 
 
 def to_torch(x, *, device=None):
-    """Convert to a torch tensor (shares memory with NumPy arrays; DLPack for CuPy)."""
+    """Convert to a torch tensor (shares memory with NumPy arrays; DLPack for CuPy, no copy
+    unless ``device`` asks for another one)."""
     import torch
     if is_torch(x):
         return x if device is None else x.to(device)
     if is_cupy(x):
         return torch.from_dlpack(x) if device is None else torch.from_dlpack(x).to(device)
     return torch.as_tensor(np.asarray(x), device=device)
+
+
+def to_cupy(x):
+    """Convert to a CuPy array on the current GPU: CUDA torch tensors are shared through
+    DLPack (no copy), NumPy arrays and CPU tensors are copied to the device."""
+    try:
+        import cupy
+    except ImportError:
+        raise ImportError("to_cupy needs CuPy (pip install cupy-cuda12x) and a CUDA GPU") from None
+    if is_cupy(x):
+        return x
+    if is_torch(x):
+        x = x.detach().resolve_conj()
+        return cupy.from_dlpack(x) if x.is_cuda else cupy.asarray(x.numpy())
+    return cupy.asarray(np.asarray(x))
 
 
 def _spatial_axes(x, ndim):

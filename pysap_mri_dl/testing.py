@@ -1,7 +1,7 @@
 """Contract-test helpers shared by the core test suite and by plugins.
 
 Every operator must pass: the dot-product (adjoint) test, linearity, the normal operator
-matching ``A^H A``, the same results on every array kind it supports, and (torch)
+matching ``A^H A``, the same results on every array kind it supports (``assert_kinds_agree``), and (torch)
 ``torch.autograd.gradcheck``.
 """
 from __future__ import annotations
@@ -11,7 +11,8 @@ import numpy as np
 from ._backend import to_numpy
 
 __all__ = ["random_array", "adjoint_error", "assert_adjoint", "assert_linear",
-           "assert_normal", "assert_torch_matches_numpy", "assert_gradcheck"]
+           "assert_normal", "assert_kinds_agree", "assert_gradcheck",
+           "assert_prox_kinds_agree"]
 
 
 def random_array(shape, *, seed=0, dtype=np.complex64, like=None):
@@ -61,24 +62,24 @@ def assert_normal(operator, *, rtol=1e-5, seed=0):
     assert err < rtol, f"normal operator differs from A^H A for {operator!r}: {err:.2e}"
 
 
-def assert_torch_matches_numpy(operator, torch_operator=None, *, rtol=1e-5, seed=0,
-                               device="cpu"):
-    """op and adj_op on torch tensors give the numpy results (and return torch tensors).
+def assert_kinds_agree(operator, other=None, *, like, rtol=1e-5, seed=0):
+    """``op`` and ``adj_op`` on arrays of ``like``'s kind and device (torch CPU/CUDA, CuPy)
+    return that kind and the NumPy results.
 
-    ``torch_operator`` is the same operator built with torch constants (e.g. SENSE with
-    torch smaps); by default ``operator`` itself is used for both.
+    ``other`` is the same operator built with constants of that kind (e.g. SENSE with
+    torch or CuPy smaps); by default ``operator`` itself is used for both.
     """
-    import torch
-    torch_operator = operator if torch_operator is None else torch_operator
+    from ._backend import array_kind, same_kind
+    other = operator if other is None else other
     x = random_array(operator.shape_in, seed=seed)
     y = random_array(operator.shape_out, seed=seed + 1)
-    for fn, tfn, arg in ((operator.op, torch_operator.op, x),
-                         (operator.adj_op, torch_operator.adj_op, y)):
+    for fn, other_fn, arg in ((operator.op, other.op, x), (operator.adj_op, other.adj_op, y)):
         ref = fn(arg)
-        out = tfn(torch.as_tensor(arg, device=device))
-        assert isinstance(out, torch.Tensor), f"{operator!r} returned {type(out)} for a tensor"
+        out = other_fn(same_kind(arg, like))
+        assert array_kind(out) == array_kind(like), \
+            f"{operator!r} returned a {array_kind(out)} array for a {array_kind(like)} input"
         err = np.linalg.norm(to_numpy(out) - ref) / max(np.linalg.norm(ref), 1e-30)
-        assert err < rtol, f"torch result differs from numpy for {operator!r}: {err:.2e}"
+        assert err < rtol, f"{array_kind(like)} result differs from numpy for {operator!r}: {err:.2e}"
 
 
 def assert_gradcheck(operator, *, seed=0, adjoint=True):
@@ -91,3 +92,16 @@ def assert_gradcheck(operator, *, seed=0, adjoint=True):
         y = torch.as_tensor(random_array(operator.shape_out, seed=seed + 1, dtype=np.complex128),
                             ).requires_grad_(True)
         assert torch.autograd.gradcheck(operator.adj_op, (y,), eps=1e-6, atol=1e-5)
+
+
+def assert_prox_kinds_agree(prox, x, *, like, other=None, step=0.7, rtol=1e-5):
+    """``prox.prox`` on ``x`` converted to ``like``'s kind/device returns that kind and
+    the NumPy result (to ``rtol`` relative). ``other``: a second, identical instance for
+    the converted call, for proxes with state (e.g. the seeded shifts of ``CycleSpin``)."""
+    from ._backend import array_kind, same_kind
+    ref = prox.prox(x, step)
+    out = (prox if other is None else other).prox(same_kind(x, like), step)
+    assert array_kind(out) == array_kind(like), \
+        f"{prox!r} returned a {array_kind(out)} array for a {array_kind(like)} input"
+    err = np.linalg.norm(to_numpy(out) - ref) / max(np.linalg.norm(ref), 1e-30)
+    assert err < rtol, f"{prox!r}: {array_kind(like)} result differs from numpy ({err:.2e})"

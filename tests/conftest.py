@@ -39,3 +39,24 @@ def brain_slice_256():
     from pysap_mri_dl.data import load_sample
     image = resize(load_sample("brain_slice_2d").reference, (256, 256), anti_aliasing=True)
     return (image / image.max()).astype(np.float32)
+
+
+@pytest.fixture
+def gpu_like():
+    """``gpu_like('cupy' | 'torch-cuda')``: a one-element array of that kind on the GPU, or a
+    clean skip when CuPy / CUDA torch / a CUDA device is missing."""
+    def make(kind):
+        if kind == "cupy":
+            cupy = pytest.importorskip("cupy")
+            try:
+                count = cupy.cuda.runtime.getDeviceCount()
+            except Exception:  # no driver
+                count = 0
+            if count < 1:
+                pytest.skip("no CUDA device for CuPy")
+            return cupy.zeros(1, dtype=cupy.complex64)
+        torch = pytest.importorskip("torch")
+        if not torch.cuda.is_available():
+            pytest.skip("no CUDA device for torch")
+        return torch.zeros(1, dtype=torch.complex64, device="cuda")
+    return make

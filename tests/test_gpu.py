@@ -1,21 +1,19 @@
-"""GPU paths (CuPy + cuFINUFFT): skipped cleanly on machines without a CUDA device."""
+"""GPU paths (CuPy + cuFINUFFT, CUDA tensors): skipped cleanly without a CUDA device.
+
+The per-operator contract on the GPU is in test_operators.py (``test_operator_contract_on_gpu``).
+"""
 import numpy as np
 import pytest
 
-from pysap_mri_dl.operators import NUFFT
+from pysap_mri_dl import to_cupy, to_numpy, to_torch
+from pysap_mri_dl._backend import array_kind, same_kind
+from pysap_mri_dl.operators import NUFFT, SENSE, Wavelet
+from pysap_mri_dl.optim import LeastSquares, fista
+from pysap_mri_dl.prox import Analysis, SoftThreshold
 from pysap_mri_dl.sampling import kooshball, radial
-from pysap_mri_dl.testing import adjoint_error, random_array
+from pysap_mri_dl.testing import adjoint_error, assert_prox_kinds_agree, random_array
 
-
-def _cupy():
-    cupy = pytest.importorskip("cupy")
-    try:
-        if cupy.cuda.runtime.getDeviceCount() < 1:
-            pytest.skip("no CUDA device")
-    except Exception:  # CUDA driver missing
-        pytest.skip("no CUDA device")
-    pytest.importorskip("cufinufft")
-    return cupy
+KINDS = ["cupy", "torch-cuda"]
 
 
 @pytest.mark.parametrize("trajectory, shape, n_coils", [
@@ -23,20 +21,70 @@ def _cupy():
     (radial(64, 128, golden=True), (64, 64), 8),
     (kooshball(300, 64), (32, 32, 32), 2),
 ])
-def test_nufft_on_cupy_matches_numpy(trajectory, shape, n_coils):
-    cupy = _cupy()
+@pytest.mark.parametrize("kind", KINDS)
+def test_nufft_on_gpu_matches_numpy(trajectory, shape, n_coils, kind, gpu_like):
+    like = gpu_like(kind)
+    pytest.importorskip("cufinufft")
     op = NUFFT(trajectory, shape, n_coils=n_coils, eps=1e-6)
     x = random_array(op.shape_in, seed=0)
     y = random_array(op.shape_out, seed=1)
-    forward = op.op(cupy.asarray(x))
-    adjoint = op.adj_op(cupy.asarray(y))
-    assert isinstance(forward, cupy.ndarray) and isinstance(adjoint, cupy.ndarray)
-    np.testing.assert_allclose(forward.get(), op.op(x), rtol=1e-4, atol=1e-4 * np.abs(op.op(x)).max())
-    np.testing.assert_allclose(adjoint.get(), op.adj_op(y), rtol=1e-4,
-                               atol=1e-4 * np.abs(op.adj_op(y)).max())
-    lhs = cupy.vdot(forward, cupy.asarray(y))
-    rhs = cupy.vdot(cupy.asarray(x), adjoint)
-    assert abs(complex(lhs - rhs)) / abs(complex(lhs)) < 1e-5
+    forward = op.op(same_kind(x, like))
+    adjoint = op.adj_op(same_kind(y, like))
+    assert array_kind(forward) == array_kind(adjoint) == array_kind(like)
+    assert str(getattr(forward, "device", "")) == str(getattr(like, "device", ""))
+    for got, ref in ((forward, op.op(x)), (adjoint, op.adj_op(y))):
+        np.testing.assert_allclose(to_numpy(got), ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    assert adjoint_error(op, like=like) < 1e-5
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_prox_on_gpu_matches_numpy(kind, gpu_like):
+    like = gpu_like(kind)
+    prox = Analysis(Wavelet((32, 32), wavelet="sym8", levels=3, undecimated=True),
+                    SoftThreshold(0.2))
+    assert_prox_kinds_agree(prox, random_array((32, 32), seed=2), like=like, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fista_on_gpu_matches_numpy(kind, gpu_like, brain, brain_mask):
+    """SENSE-wavelet FISTA on the real 4-coil brain: the GPU run equals the NumPy run."""
+    from pysap_mri_dl.calibration import self_calibrated_smaps
+    like = gpu_like(kind)
+    kspace = (brain.kspace * brain_mask).astype(np.complex64)
+    smaps = self_calibrated_smaps(kspace, mask=brain_mask)
+    lam = 1e-3 * np.abs(kspace).max()
+
+    def run(kspace, smaps):
+        prox = Analysis(Wavelet((256, 256), wavelet="sym8", levels=4), SoftThreshold(lam))
+        return fista(LeastSquares(SENSE(smaps, mask=brain_mask), kspace), prox, step=1.0,
+                     n_iter=20).x
+
+    ref = run(kspace, smaps)
+    out = run(same_kind(kspace, like), same_kind(smaps, like))
+    assert array_kind(out) == array_kind(like)
+    err = np.linalg.norm(to_numpy(out) - ref) / np.linalg.norm(ref)
+    assert err < 1e-4, err
+
+
+def test_conversions_share_gpu_memory(gpu_like):
+    gpu_like("cupy"), gpu_like("torch-cuda")  # skip unless both are there
+    import cupy
+    a = cupy.ones(8)
+    t = to_torch(a)
+    assert t.is_cuda and t.data_ptr() == a.data.ptr  # DLPack, no copy
+    back = to_cupy(t)
+    assert back.data.ptr == a.data.ptr
+    np.testing.assert_array_equal(to_numpy(back), np.ones(8))
+
+
+def test_to_cupy_without_cupy_names_the_requirement():
+    try:
+        import cupy  # noqa: F401
+        pytest.skip("CuPy is installed")
+    except ImportError:
+        pass
+    with pytest.raises(ImportError, match="CuPy"):
+        to_cupy(np.zeros(3))
 
 
 def test_cufinufft_is_not_a_cpu_backend():

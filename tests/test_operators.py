@@ -4,10 +4,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pysap_mri_dl._backend import is_torch, same_kind, xp_of
 from pysap_mri_dl.operators import (FFT, NUFFT, SENSE, Diagonal, FiniteDifference, Identity,
                                     MapSets, MatrixOperator, Wavelet)
 from pysap_mri_dl.testing import (adjoint_error, assert_adjoint, assert_gradcheck, assert_linear,
-                                  assert_normal, assert_torch_matches_numpy, random_array)
+                                  assert_normal, assert_kinds_agree, random_array)
 
 torch = pytest.importorskip("torch")
 
@@ -78,11 +79,14 @@ def _trajectory(ndim, n_samples=700):
     return np.random.default_rng(ndim).uniform(-0.5, 0.5, (n_samples, ndim))
 
 
-def _operators(kind="numpy"):
+def _operators(like=None):
+    """Every operator, with its array constants (maps) of ``like``'s kind (NumPy by default)."""
     shape = (24, 32)
     smaps = _smaps(4, shape, 1)
-    if kind == "torch":
-        smaps = torch.as_tensor(smaps)
+    stack = np.stack
+    if like is not None:
+        smaps = same_kind(smaps, like)
+        stack = torch.stack if is_torch(like) else xp_of(like).stack
     return {
         "fft": FFT(shape, mask=_mask(shape, 0)),
         "fft-multicoil": FFT(shape, mask=_mask(shape, 0), n_coils=3),
@@ -93,8 +97,7 @@ def _operators(kind="numpy"):
         "matrix": MatrixOperator(random_array((7, 5), seed=3)),
         "diagonal": Diagonal(random_array((3, 7), seed=4)),
         "soft-sense": FFT(shape, mask=_mask(shape, 0), n_coils=4) @ MapSets(
-            np.stack([smaps, 0.5 * smaps[::-1]]) if kind == "numpy"
-            else torch.stack([smaps, 0.5 * smaps.flip(0)])),
+            stack([smaps, 0.5 * smaps[[3, 2, 1, 0]]])),
         "weighted-nufft": Diagonal(np.linspace(0.5, 2, 700).astype(np.float32))
         @ NUFFT(_trajectory(2), shape),
         "nufft-coils": NUFFT(_trajectory(2), shape, n_coils=3),
@@ -107,14 +110,28 @@ def _operators(kind="numpy"):
 
 @pytest.mark.parametrize("name", list(_operators()))
 def test_operator_contract_numpy_and_torch(name):
-    op, op_torch = _operators()[name], _operators("torch")[name]
+    like = torch.zeros(1)
+    op, op_torch = _operators()[name], _operators(like)[name]
     assert_adjoint(op)
-    assert_adjoint(op_torch, like=torch.zeros(1))
+    assert_adjoint(op_torch, like=like)
     assert_adjoint(op, batch=(2,))
     assert_linear(op)
-    assert_linear(op_torch, like=torch.zeros(1))
+    assert_linear(op_torch, like=like)
     assert_normal(op)
-    assert_torch_matches_numpy(op, op_torch)
+    assert_kinds_agree(op, op_torch, like=like)
+
+
+@pytest.mark.parametrize("kind", ["cupy", "torch-cuda"])
+@pytest.mark.parametrize("name", list(_operators()))
+def test_operator_contract_on_gpu(name, kind, gpu_like):
+    """Same contract on CuPy arrays and CUDA tensors (skipped without a GPU)."""
+    like = gpu_like(kind)
+    if "nufft" in name and kind == "cupy":
+        pytest.importorskip("cufinufft")
+    op, op_gpu = _operators()[name], _operators(like)[name]
+    assert_adjoint(op_gpu, like=like)
+    assert_linear(op_gpu, like=like)
+    assert_kinds_agree(op, op_gpu, like=like, rtol=1e-4)
 
 
 @pytest.mark.parametrize("name", ["fft", "sense", "wavelet", "wavelet-undecimated",
@@ -159,6 +176,21 @@ def test_wavelet_matches_pywavelets_coefficients():
     np.testing.assert_allclose(op.op(torch.as_tensor(x)).numpy(), flat, atol=1e-5)
     assert [b.name for b in op.bands[:4]] == ["approx", "ad", "da", "dd"]
     assert op.band_index.shape == (op.n_coeffs,)
+
+
+@pytest.mark.parametrize("wavelet, mode, undecimated", [
+    ("sym8", "periodization", False), ("db4", "symmetric", False), ("bior4.4", "zero", False),
+    ("sym8", "periodization", True), ("haar", "periodization", True)])
+def test_wavelet_filter_matrix_path_matches_pywavelets(wavelet, mode, undecimated):
+    """The GPU path (separable filter matrices, any array kind) against PyWavelets, run here
+    on torch CPU tensors: coefficients to 1e-5 and the exact transpose as adjoint."""
+    op = Wavelet((32, 48), wavelet=wavelet, levels=2, mode=mode, undecimated=undecimated)
+    x = random_array((2, 32, 48), seed=4)
+    y = random_array((2, op.n_coeffs), seed=5)
+    forward = op._flatten(op._matrix_forward(torch.as_tensor(x)), torch).numpy()
+    np.testing.assert_allclose(forward, op._numpy_forward(x), atol=1e-5)
+    adjoint = op._matrix_adjoint(op._unflatten(torch.as_tensor(y))).numpy()
+    np.testing.assert_allclose(np.vdot(forward, y), np.vdot(x, adjoint), rtol=1e-5)
 
 
 def test_lipschitz_power_iteration_matches_svd():

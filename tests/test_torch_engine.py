@@ -56,3 +56,76 @@ def test_gradient_to_regularisation_weight_matches_finite_differences():
                    loss(torch.tensor(0.3 - eps, dtype=torch.float64))) / (2 * eps)
     assert lam.grad is not None
     assert abs(float(lam.grad) - float(numeric)) < 1e-4 * max(1.0, abs(float(numeric)))
+
+
+def _proxes():
+    """Every prox of the package, twice (stateful ones need a fresh twin for the second kind)."""
+    from pysap_mri_dl.prox import OWL, CycleSpin, GroupLasso, Identity, Positivity
+    from pysap_mri_dl.learn import LearnedProx, Learnlet
+    decimated = Wavelet((16, 16), wavelet="db4", levels=2)
+    undecimated = Wavelet((16, 16), wavelet="sym8", levels=2, undecimated=True)
+    weights = np.linspace(0.1, 0.6, 256).reshape(16, 16)
+    learnlet = Learnlet(n_scales=2, n_filters=4)
+    return {
+        "soft": lambda: SoftThreshold(0.3),
+        "soft-per-entry": lambda: SoftThreshold(weights),
+        "group-lasso": lambda: GroupLasso(0.4, axis=0),
+        "owl": lambda: OWL(np.array([0.6, 0.4, 0.2]), axis=0),
+        "identity": Identity,
+        "positivity": Positivity,
+        "analysis-decimated": lambda: Analysis(decimated, SoftThreshold(0.2)),
+        "analysis-undecimated": lambda: Analysis(undecimated, SoftThreshold(0.2)),
+        "cycle-spin": lambda: CycleSpin(Analysis(decimated, SoftThreshold(0.2)), ndim=2,
+                                        max_shift=4, seed=3),
+        "learned": lambda: LearnedProx(learnlet, 0.01, scale=2.0),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_proxes()))
+def test_prox_contract_numpy_and_torch(name):
+    from pysap_mri_dl.testing import assert_prox_kinds_agree, random_array
+    factory = _proxes()[name]
+    shape = (3, 16, 16) if name in ("group-lasso", "owl") else (16, 16)
+    x = random_array(shape, seed=5, dtype=np.complex128)
+    if name == "positivity":
+        x = x.real.copy()
+    assert_prox_kinds_agree(factory(), x, like=torch.zeros(1), other=factory())
+
+
+@pytest.fixture(scope="module")
+def small_lasso():
+    from pysap_mri_dl.operators import MatrixOperator
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((30, 50)) + 1j * rng.standard_normal((30, 50))) / np.sqrt(60)
+    x = np.zeros(50, complex)
+    x[rng.choice(50, 5, replace=False)] = 1 + 1j
+    return MatrixOperator(a), a @ x
+
+
+@pytest.mark.parametrize("algorithm", ["ista", "fista", "pogm", "primal_dual", "cg"])
+def test_algorithms_on_torch_match_numpy(small_lasso, algorithm):
+    """Each algorithm, run on torch tensors (operator constants converted on the fly),
+    returns a torch tensor equal to its NumPy run."""
+    from pysap_mri_dl.operators import MatrixOperator
+    from pysap_mri_dl.optim import conjugate_gradient, ista, pogm, primal_dual
+    operator, y = small_lasso
+
+    def run(y):
+        data, prox = LeastSquares(operator, y), SoftThreshold(0.05)
+        if algorithm == "primal_dual":
+            return primal_dual(data, prox, MatrixOperator(np.eye(50)), n_iter=150).x
+        if algorithm == "cg":
+            return conjugate_gradient(operator.normal(), operator.adj_op(y), damping=0.1,
+                                      n_iter=30, tol=0).x
+        return {"ista": ista, "fista": fista, "pogm": pogm}[algorithm](data, prox, n_iter=150).x
+
+    ref, out = run(y), run(torch.as_tensor(y))
+    assert isinstance(out, torch.Tensor)
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-7, atol=1e-9)
+
+
+def test_mixing_kinds_in_the_engine_names_both():
+    from pysap_mri_dl.operators import FFT
+    data = LeastSquares(FFT((8, 8)), np.zeros((8, 8), np.complex64))
+    with pytest.raises(TypeError, match="x is a torch array .* kspace is a numpy array"):
+        fista(data, SoftThreshold(0.1), x0=torch.zeros((8, 8), dtype=torch.complex64), n_iter=2)

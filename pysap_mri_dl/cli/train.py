@@ -14,13 +14,17 @@ def add_train_parser(sub):
                                                    "volumes (needs torch)")
     parser.add_argument("volumes", nargs="+", type=Path, help="NIfTI volumes (.nii/.nii.gz)")
     parser.add_argument("--model", choices=["learnlet", "dncnn", "unet"], default="learnlet")
+    parser.add_argument("--model-config", default="{}",
+                        help='constructor arguments as JSON, e.g. \'{"tied": false}\' for a '
+                             'Learnlet with free synthesis filters')
     parser.add_argument("--out", type=Path, required=True, help="output folder (model.pt)")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--minutes", type=float, default=None, help="stop after this time")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--patch", type=int, default=64)
     parser.add_argument("--sigma-max", type=float, default=0.1)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=1e-3, help="initial Adam learning rate "
+                        "(cosine decay to 5%% of it at the last step)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-slices", type=int, nargs=2, default=(30, 115))
     parser.add_argument("--val-slices", type=int, nargs=2, default=(120, 140))
@@ -36,10 +40,17 @@ def run_train(args) -> dict:
         raise ValueError("--steps and --batch-size must be >= 1, --patch a multiple of 8 >= 16")
     if not 0 < args.sigma_max <= 1:
         raise ValueError(f"--sigma-max must be in (0, 1], received {args.sigma_max}")
+    try:
+        model_config = json.loads(args.model_config)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--model-config must be a JSON object, received {args.model_config!r} "
+                         f"({exc})") from None
+    if not isinstance(model_config, dict):
+        raise ValueError(f"--model-config must be a JSON object, received {args.model_config!r}")
     for path in args.volumes:
         if not path.is_file():
             raise ValueError(f"volume {path} does not exist")
-    config = TrainingConfig(model=args.model, steps=args.steps, minutes=args.minutes,
+    config = TrainingConfig(model=args.model, model_config=model_config, steps=args.steps, minutes=args.minutes,
                             batch_size=args.batch_size, patch=args.patch,
                             sigma_range=(0.0, args.sigma_max), lr=args.lr, seed=args.seed,
                             train_slices=tuple(args.train_slices),

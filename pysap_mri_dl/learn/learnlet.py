@@ -10,7 +10,8 @@ is kept. The exact-reconstruction variant computes each band as
 
 ``tied=True`` (default) ties the synthesis to the analysis, ``S = gamma W^T / ||W||^2``
 with ``gamma`` in (0, 1) learned per band and ``||W||^2`` the largest eigenvalue of
-``W^T W`` (computed from the filters' spectra at every call). Since
+``W^T W`` (computed from the filters' spectra at every call). The analysis is a
+zero-padded convolution and ``W^T`` its exact adjoint, a transposed convolution. Since
 ``W d - ST(W d)`` is the clipping of ``W d`` to ``[-t, t]``, the band map is then
 ``d - gamma / ||W||^2 * grad H(d)`` for the convex Huber penalty ``H(d) = sum huber_t(W d)``:
 a gradient step of length below ``1 / Lip(grad H)``, hence non-expansive. This is what
@@ -25,10 +26,6 @@ import torch.nn.functional as F
 from .starlet import Starlet
 
 __all__ = ["Learnlet"]
-
-
-def _soft(x, threshold):
-    return torch.sign(x) * F.relu(x.abs() - threshold)
 
 
 class Learnlet(torch.nn.Module):
@@ -63,10 +60,12 @@ class Learnlet(torch.nn.Module):
         self.analysis = torch.nn.ParameterList(
             [torch.nn.Parameter(torch.randn(shape, generator=generator) / kernel_size)
              for _ in range(n_scales)])
-        # synthesis starts as the adjoint of the (normalised) analysis bank / n_filters
+        # synthesis filters are applied as a transposed convolution (the adjoint of the
+        # analysis convolution when equal to it); they start as the normalised analysis
+        # bank / n_filters
         self.synthesis = torch.nn.ParameterList(
-            [torch.nn.Parameter(self._normalised(w).detach().flip(-1, -2).transpose(0, 1)
-                                / n_filters) for w in self.analysis])
+            [torch.nn.Parameter(self._normalised(w).detach() / n_filters)
+             for w in self.analysis])
         # thresholds = alpha * sigma * band noise level, alpha learned per filter (start at 3)
         self.alpha = torch.nn.Parameter(torch.full((n_scales, n_filters), 3.0))
         self.gamma_logit = torch.nn.Parameter(torch.full((n_scales,), 2.0))  # gamma ~ 0.88
@@ -92,19 +91,16 @@ class Learnlet(torch.nn.Module):
         out = []
         for j, band in enumerate(details):
             weights = self._normalised(self.analysis[j])
-            responses = F.conv2d(F.pad(band, (pad,) * 4, mode="reflect"), weights)
+            responses = F.conv2d(band, weights, padding=pad)
             threshold = F.relu(self.alpha[j]).view(1, -1, 1, 1) * sigma * self.band_noise[j]
-            kept = _soft(responses, threshold)
+            # the part soft thresholding removes: responses - ST(responses) = clip to [-t, t]
+            removed = torch.clamp(responses, -threshold, threshold)
             if self.tied:
-                removed = responses - kept
-                adjoint = weights.flip(-1, -2).transpose(0, 1)
                 gain = torch.sigmoid(self.gamma_logit[j]) / self._frame_bound(weights)
-                out.append(band - gain * F.conv2d(F.pad(removed, (pad,) * 4, mode="reflect"),
-                                                  adjoint))
+                out.append(band - gain * F.conv_transpose2d(removed, weights, padding=pad))
             elif self.exact:
-                removed = responses - kept
-                out.append(band - F.conv2d(F.pad(removed, (pad,) * 4, mode="reflect"),
-                                           self.synthesis[j]))
+                out.append(band - F.conv_transpose2d(removed, self.synthesis[j], padding=pad))
             else:
-                out.append(F.conv2d(F.pad(kept, (pad,) * 4, mode="reflect"), self.synthesis[j]))
+                out.append(F.conv_transpose2d(responses - removed, self.synthesis[j],
+                                              padding=pad))
         return Starlet.inverse(out, coarse)

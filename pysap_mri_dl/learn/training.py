@@ -33,6 +33,8 @@ class TrainingConfig:
     patch: int = 64
     sigma_range: tuple = (0.0, 0.1)
     lr: float = 1e-3
+    lr_final: float = 0.05            # cosine decay to lr * lr_final at the last step
+    min_signal: float = 0.1           # patches whose mean is below this are redrawn
     seed: int = 0
     train_slices: tuple = (30, 115)
     val_slices: tuple = (120, 140)
@@ -69,9 +71,12 @@ def _batch(slices, config, step):
     p = config.patch
     images = np.empty((config.batch_size, p, p), np.complex64)
     for b in range(config.batch_size):
-        image = slices[rng.integers(n)]
-        y, x = rng.integers(0, h - p + 1), rng.integers(0, w - p + 1)
-        patch = image[y:y + p, x:x + p]
+        for _ in range(10):  # mostly head, little empty background
+            image = slices[rng.integers(n)]
+            y, x = rng.integers(0, h - p + 1), rng.integers(0, w - p + 1)
+            patch = image[y:y + p, x:x + p]
+            if patch.mean() >= config.min_signal:
+                break
         if rng.random() < 0.5:
             patch = patch[:, ::-1]
         if rng.random() < 0.5:
@@ -85,6 +90,13 @@ def _batch(slices, config, step):
     clean = np.stack([images.real, images.imag], 1)
     noisy = clean + sigma[:, None, None, None] * noise.transpose(1, 0, 2, 3)
     return torch.from_numpy(noisy), torch.from_numpy(clean), torch.from_numpy(sigma)
+
+
+def learning_rate(config, step):
+    """Cosine decay from ``lr`` to ``lr * lr_final`` over ``steps`` (a function of the step
+    alone, so that a resumed run follows the same schedule)."""
+    progress = min(step / max(config.steps, 1), 1.0)
+    return float(config.lr * (config.lr_final + (1 - config.lr_final) * 0.5 * (1 + np.cos(np.pi * progress))))
 
 
 def _run(model, noisy, sigma):
@@ -147,6 +159,8 @@ def train_denoiser(volumes, out, config: TrainingConfig, *, resume=True, progres
         if config.minutes is not None and time.perf_counter() - start > 60 * config.minutes:
             break
         noisy, clean, sigma = _batch(train, config, step)
+        for group in optimiser.param_groups:
+            group["lr"] = learning_rate(config, step)
         loss = torch.mean((_run(model, noisy, sigma) - clean) ** 2)
         optimiser.zero_grad()
         loss.backward()

@@ -26,7 +26,10 @@ class WeightsError(ValueError):
 def build_model(name, **config):
     if name not in MODELS:
         raise ValueError(f"unknown denoiser {name!r}; expected one of {sorted(MODELS)}")
-    return MODELS[name](**config)
+    try:
+        return MODELS[name](**config)
+    except TypeError as exc:
+        raise ValueError(f"invalid configuration {config} for denoiser {name!r}: {exc}") from None
 
 
 def save_denoiser(path, model, *, name, meta=None):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import KindCache
+from .._backend import KindCache, is_torch
 from .base import LinearOperator
 
 __all__ = ["MatrixOperator", "Diagonal"]
@@ -18,14 +18,18 @@ class MatrixOperator(LinearOperator):
             raise ValueError(f"MatrixOperator: matrix must be 2D, received shape {matrix.shape}")
         super().__init__((matrix.shape[1],), (matrix.shape[0],),
                          dtype=np.result_type(matrix.dtype, np.complex64))
-        self.matrix = matrix
+        self.matrix = matrix.astype(self.dtype)
         self._consts = KindCache()
 
+    def _constant(self, name, value, like):
+        value = self._consts.get(name, value, like)
+        return value.to(like.dtype) if is_torch(like) and value.dtype != like.dtype else value
+
     def _op(self, x):
-        return x @ self._consts.get("m", self.matrix.T, x)
+        return x @ self._constant("m", self.matrix.T, x)
 
     def _adj_op(self, y):
-        return y @ self._consts.get("mh", self.matrix.conj(), y)
+        return y @ self._constant("mh", self.matrix.conj(), y)
 
 
 class Diagonal(LinearOperator):

@@ -1,9 +1,12 @@
 """Non-uniform Fourier operator (2D/3D) on library backends (ducc0, FINUFFT, PyNUFFT)."""
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 import numpy as np
 
-from .._backend import array_kind, check_same_kind, is_torch, same_kind, to_numpy
+from .._backend import array_kind, check_same_kind, is_torch, same_kind, to_cupy, to_numpy
+from ._autograd import apply_external, numpy_external
 from .base import LinearOperator
 from .nufft_backends import make_backend
 
@@ -119,7 +122,8 @@ class NUFFT(LinearOperator):
         """Apply ``direction`` ('forward' or 'adjoint') to NumPy data (CPU backend), to CuPy
         data (cuFINUFFT), or to torch tensors through the matching autograd function."""
         if is_torch(data):
-            return _torch_functions()[direction].apply(data, self)
+            transpose = "adjoint" if direction == "forward" else "forward"
+            return apply_external(self, f"_numpy_{direction}", f"_numpy_{transpose}", data)
         kind = array_kind(data)
         if kind == "cupy":
             return getattr(self, f"_numpy_{direction}")(data, self._gpu())
@@ -142,6 +146,15 @@ class NUFFT(LinearOperator):
         check_same_kind(y, self.smaps, name="smaps", reference_name="the input")
         return (self.smaps.conj() * images).sum(-(self.ndim + 1))
 
+    def _external(self, method, tensor):
+        """Autograd hook: CUDA tensors stay on the GPU (cuFINUFFT through DLPack) when CuPy and
+        cuFINUFFT are installed, otherwise they go through the CPU backend."""
+        if tensor.is_cuda and _gpu_libraries():
+            import torch
+            with _cupy_device(tensor.device):
+                return torch.from_dlpack(getattr(self, method)(to_cupy(tensor), self._gpu()))
+        return numpy_external(self, method, tensor)
+
     def density_compensated_adjoint(self, y):
         """``A^H (d * y)``: the gridding reconstruction (needs ``density``)."""
         if self.density is None:
@@ -154,35 +167,11 @@ class NUFFT(LinearOperator):
                 f"backend={self.backend.name!r}, eps={self.eps:g})")
 
 
-_FUNCTIONS = {}
+def _gpu_libraries() -> bool:
+    """True when CuPy and cuFINUFFT are importable (CUDA tensors then avoid the host)."""
+    return find_spec("cupy") is not None and find_spec("cufinufft") is not None
 
 
-def _make_function(name, apply, apply_transpose):
-    """A ``torch.autograd.Function`` computing ``apply`` through NumPy, whose backward is
-    ``apply_transpose`` (the adjoint)."""
-    import torch
-
-    def numpy_call(method, operator, tensor):
-        out = getattr(operator, method)(tensor.detach().cpu().resolve_conj().numpy())
-        return torch.as_tensor(out, device=tensor.device)
-
-    class _Function(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x, operator):
-            ctx.operator = operator
-            return numpy_call(apply, operator, x)
-
-        @staticmethod
-        def backward(ctx, grad):
-            return numpy_call(apply_transpose, ctx.operator, grad), None
-
-    _Function.__name__ = name
-    return _Function
-
-
-def _torch_functions():
-    """The autograd functions of the forward and adjoint transforms (built on first use)."""
-    if not _FUNCTIONS:
-        _FUNCTIONS["forward"] = _make_function("NUFFTForward", "_numpy_forward", "_numpy_adjoint")
-        _FUNCTIONS["adjoint"] = _make_function("NUFFTAdjoint", "_numpy_adjoint", "_numpy_forward")
-    return _FUNCTIONS
+def _cupy_device(device):
+    import cupy
+    return cupy.cuda.Device(device.index or 0)

@@ -1,11 +1,13 @@
 """Wavelet analysis operator (decimated or undecimated) on top of PyWavelets.
 
-On NumPy arrays the transform is computed by PyWavelets. The adjoint is PyWavelets'
-inverse when that inverse *is* the adjoint (orthogonal wavelet with periodization, or the
-normalised undecimated transform); otherwise, and for torch/CuPy arrays, the transform is
-applied as separable per-level filter matrices taken from PyWavelets itself, so the
-coefficients match PyWavelets exactly and the adjoint is the exact transpose, on any array
-kind and device, and differentiable in torch.
+On NumPy arrays and CPU torch tensors the transform is computed by PyWavelets (tensors
+through a ``torch.autograd.Function`` whose backward is the adjoint). The adjoint is
+PyWavelets' inverse when that inverse *is* the adjoint (orthogonal wavelet with
+periodization, or the normalised undecimated transform); otherwise, and for CuPy arrays and
+CUDA tensors, the transform is applied as separable per-level filter matrices taken from
+PyWavelets itself (dense products, fast on a GPU), so the coefficients match PyWavelets
+exactly and the adjoint is the exact transpose, on any array kind and device, and
+differentiable in torch.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import numpy as np
 import pywt
 
 from .._backend import array_kind, is_torch, xp_of
+from ._autograd import apply_external, numpy_external
 from .base import LinearOperator
 
 __all__ = ["Wavelet", "Band", "check_wavelet"]
@@ -245,21 +248,37 @@ class Wavelet(LinearOperator):
         return approx
 
     # ---- operator hooks --------------------------------------------------------------
+    def _numpy_forward(self, x):
+        return self._flatten(self._pywt_forward(x), np)
+
+    def _numpy_adjoint(self, y):
+        coeffs = self._unflatten(y)
+        if self._inverse_is_adjoint:
+            out = self._pywt_inverse(coeffs)
+            # PyWavelets may pad odd sizes; crop to the image shape
+            return out[(...,) + tuple(slice(0, s) for s in self.shape)]
+        return self._matrix_adjoint(coeffs)
+
+    def _external(self, method, tensor):
+        return numpy_external(self, method, tensor)
+
+    @staticmethod
+    def _on_cpu_tensor(x):
+        return is_torch(x) and x.device.type == "cpu"
+
     def _op(self, x):
-        xp = xp_of(x)
         if array_kind(x) == "numpy":
-            return self._flatten(self._pywt_forward(x), xp)
-        return self._flatten(self._matrix_forward(x), xp)
+            return self._numpy_forward(x)
+        if self._on_cpu_tensor(x):  # PyWavelets through autograd (backward = adjoint)
+            return apply_external(self, "_numpy_forward", "_numpy_adjoint", x)
+        return self._flatten(self._matrix_forward(x), xp_of(x))  # GPU: filter matrices
 
     def _adj_op(self, y):
-        coeffs = self._unflatten(y)
         if array_kind(y) == "numpy":
-            if self._inverse_is_adjoint:
-                out = self._pywt_inverse(coeffs)
-                # PyWavelets may pad odd sizes; crop to the image shape
-                return out[(...,) + tuple(slice(0, s) for s in self.shape)]
-            return self._matrix_adjoint(coeffs)
-        return self._matrix_adjoint(coeffs)
+            return self._numpy_adjoint(y)
+        if self._on_cpu_tensor(y):
+            return apply_external(self, "_numpy_adjoint", "_numpy_forward", y)
+        return self._matrix_adjoint(self._unflatten(y))
 
     def __repr__(self):
         kind = "undecimated" if self.undecimated else "decimated"

@@ -25,7 +25,7 @@ class LeastSquares:
         self._lipschitz = None
 
     def residual(self, x):
-        check_same_kind(x, self.kspace, name="x", reference_name="kspace")
+        check_same_kind(self.kspace, x, name="x", reference_name="kspace")
         return self.operator._op(x) - self.kspace
 
     def grad(self, x):
