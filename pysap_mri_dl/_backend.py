@@ -131,6 +131,18 @@ def _spatial_axes(x, ndim):
     return tuple(range(x.ndim - ndim, x.ndim))
 
 
+def _torch_shift(x, axes, inverse=False):
+    """``fftshift`` (or ``ifftshift``) of a tensor as slice concatenations: torch's own
+    ``fftshift`` is about 30x slower on CPU complex tensors (torch 2.13)."""
+    import torch
+    for axis in axes:
+        n = x.shape[axis]
+        s = n // 2 if inverse else (n + 1) // 2
+        if s:
+            x = torch.cat([x.narrow(axis, s, n - s), x.narrow(axis, 0, s)], axis)
+    return x
+
+
 def _fft_centered(x, ndim: int, inverse: bool):
     axes = _spatial_axes(x, ndim)
     kind = array_kind(x)
@@ -142,8 +154,8 @@ def _fft_centered(x, ndim: int, inverse: bool):
     xp = xp_of(x)
     transform = xp.fft.ifftn if inverse else xp.fft.fftn
     if kind == "torch":
-        return xp.fft.fftshift(transform(xp.fft.ifftshift(x, dim=axes), dim=axes, norm="ortho"),
-                               dim=axes)
+        return _torch_shift(transform(_torch_shift(x, axes, inverse=True), dim=axes,
+                                      norm="ortho"), axes)
     return xp.fft.fftshift(transform(xp.fft.ifftshift(x, axes=axes), axes=axes, norm="ortho"),
                            axes=axes)
 

@@ -188,3 +188,25 @@ def test_bad_weights_fail_cleanly(tmp_path, brain_npz, capsys):
                 "--weights", bad, "--no-progress") == 2
     assert "cannot be read" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_train_denoiser_command_and_its_errors(tmp_path, capsys, shared_data):
+    pytest.importorskip("torch")
+    volume = shared_data / "images" / "mricron_colin27_ch2.nii.gz"
+    out = tmp_path / "run"
+    code = _run("train-denoiser", volume, "--model", "learnlet", "--model-config",
+                '{"n_scales": 2, "n_filters": 4, "tied": false}', "--out", out, "--steps", 3,
+                "--batch-size", 2, "--patch", 32, "--invert-prob", 0.5, "--intensity-range",
+                0.2, 1.0, "--train-slices", 80, 84, "--val-slices", 90, 92, "--no-progress")
+    assert code == 0
+    meta = json.loads((out / "training.json").read_text())
+    assert meta["steps"] == 3 and meta["invert_prob"] == 0.5 and "--model-config" in meta["command"]
+    for argv, message in [
+        (("--model-config", "{tied: no}"), "--model-config must be a JSON object"),
+        (("--model-config", '{"colour": 1}'), "invalid configuration"),
+        (("--invert-prob", 2), "--invert-prob must be in"),
+        (("--intensity-range", 0.8, 0.2), "--intensity-range must satisfy"),
+    ]:
+        bad = tmp_path / "bad"
+        _expect_error(capsys, bad, "train-denoiser", volume, "--out", bad, "--steps", 1,
+                      "--no-progress", *argv, message=message)

@@ -134,3 +134,10 @@ def test_plug_and_play_learnlet_is_stable_and_beats_wavelet_fista(brain, brain_m
     assert psnr(brain.reference, learned.image) > psnr(brain.reference, wavelet.image) + 0.5
     assert np.all(np.isfinite(learned.image))
     assert np.mean(changes[-20:]) < 0.1 * np.mean(changes[:20])  # settles, no divergence
+
+
+def test_inverted_contrast_augmentation_flips_tissue_order():
+    from pysap_mri_dl.learn.training import invert_contrast
+    t1 = np.array([0.0, 0.2, 0.5, 0.7], np.float32)  # background, CSF, grey, white matter
+    t2 = invert_contrast(t1)
+    assert t2[0] == 0 and t2[1] > t2[2] > t2[3] > 0 and t2.dtype == np.float32

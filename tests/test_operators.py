@@ -230,3 +230,12 @@ def test_mixing_array_kinds_raises():
     op = SENSE(_smaps(2, (8, 8), 0))
     with pytest.raises(TypeError, match="smaps is a numpy array .* input is a torch array"):
         op.op(torch.zeros((8, 8), dtype=torch.complex64))
+
+
+@pytest.mark.parametrize("shape", [(5, 7), (6, 9), (3, 4, 5)])
+def test_centred_fft_on_torch_matches_numpy_for_odd_sizes(shape):
+    from pysap_mri_dl._backend import fftn_centered, ifftn_centered
+    x = random_array((2,) + shape, seed=1, dtype=np.complex128)
+    for fn in (fftn_centered, ifftn_centered):
+        np.testing.assert_allclose(fn(torch.as_tensor(x), len(shape)).numpy(), fn(x, len(shape)),
+                                   atol=1e-12)

@@ -278,7 +278,7 @@ def main(argv=None) -> int:
     try:
         if args.command == "train-denoiser":
             from .train import run_train
-            meta = run_train(args)
+            meta = run_train(args, argv=argv)
             print(json.dumps(meta, indent=2))
             print(f"wrote {args.out / 'model.pt'}")
             return 0

@@ -25,6 +25,10 @@ def add_train_parser(sub):
     parser.add_argument("--sigma-max", type=float, default=0.1)
     parser.add_argument("--lr", type=float, default=1e-3, help="initial Adam learning rate "
                         "(cosine decay to 5%% of it at the last step)")
+    parser.add_argument("--intensity-range", type=float, nargs=2, default=(0.4, 1.0),
+                        help="random intensity scale of each training patch")
+    parser.add_argument("--invert-prob", type=float, default=0.0,
+                        help="probability of a T2-like inverted contrast per patch")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-slices", type=int, nargs=2, default=(30, 115))
     parser.add_argument("--val-slices", type=int, nargs=2, default=(120, 140))
@@ -34,12 +38,19 @@ def add_train_parser(sub):
     return parser
 
 
-def run_train(args) -> dict:
+def run_train(args, argv=None) -> dict:
+    """Train as ``args`` say; ``argv`` (default ``sys.argv[1:]``) is recorded as the command."""
     from ..learn.training import TrainingConfig, train_denoiser
     if args.steps < 1 or args.batch_size < 1 or args.patch < 16 or args.patch % 8:
         raise ValueError("--steps and --batch-size must be >= 1, --patch a multiple of 8 >= 16")
     if not 0 < args.sigma_max <= 1:
         raise ValueError(f"--sigma-max must be in (0, 1], received {args.sigma_max}")
+    low, high = args.intensity_range
+    if not 0 < low <= high <= 1:
+        raise ValueError(f"--intensity-range must satisfy 0 < low <= high <= 1, received "
+                         f"{args.intensity_range}")
+    if not 0 <= args.invert_prob <= 1:
+        raise ValueError(f"--invert-prob must be in [0, 1], received {args.invert_prob}")
     try:
         model_config = json.loads(args.model_config)
     except json.JSONDecodeError as exc:
@@ -53,9 +64,11 @@ def run_train(args) -> dict:
     config = TrainingConfig(model=args.model, model_config=model_config, steps=args.steps, minutes=args.minutes,
                             batch_size=args.batch_size, patch=args.patch,
                             sigma_range=(0.0, args.sigma_max), lr=args.lr, seed=args.seed,
+                            intensity_range=(low, high), invert_prob=args.invert_prob,
                             train_slices=tuple(args.train_slices),
                             val_slices=tuple(args.val_slices), axis=args.axis)
-    command = "pysap-mri-dl " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    argv = sys.argv[1:] if argv is None else argv
+    command = "pysap-mri-dl " + " ".join(shlex.quote(str(a)) for a in argv)
     meta = train_denoiser(args.volumes, args.out, config, resume=not args.no_resume,
                           progress=not args.no_progress, command=command)
     (Path(args.out) / "training.json").write_text(json.dumps(meta, indent=2) + "\n")

@@ -7,7 +7,7 @@ from .denoisers import DnCNN, UNet
 from .learnlet import Learnlet
 from .prox import LearnedPrior, LearnedProx, denoise, learned_prior
 from .starlet import Starlet
-from .weights import MODELS, WeightsError, build_model, load_denoiser, pretrained_path, save_denoiser
+from .weights import MODELS, PRETRAINED, WeightsError, build_model, load_denoiser, pretrained_path, save_denoiser
 
-__all__ = ["Learnlet", "Starlet", "DnCNN", "UNet", "LearnedProx", "LearnedPrior", "learned_prior", "denoise", "MODELS", "build_model",
+__all__ = ["Learnlet", "Starlet", "DnCNN", "UNet", "LearnedProx", "LearnedPrior", "learned_prior", "denoise", "MODELS", "PRETRAINED", "build_model",
            "load_denoiser", "save_denoiser", "pretrained_path", "WeightsError"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._backend import array_kind, to_numpy
+from .._backend import array_kind, to_cupy, to_numpy, to_torch
 from ..prox.base import Prox
 
 __all__ = ["LearnedProx", "LearnedPrior", "learned_prior", "denoise"]
@@ -24,11 +24,18 @@ def _is_channels_model(model):
 
 
 def denoise(model, image, sigma):
-    """Denoise a real or complex image ``(..., H, W)`` (NumPy or torch) at normalised noise
-    level ``sigma``; complex images go in as real and imaginary channels (2-channel models)
-    or as two real images (Learnlets). Returns the same kind and dtype as ``image``."""
+    """Denoise a real or complex image ``(..., H, W)`` (NumPy, CuPy or torch, CPU or GPU) at
+    normalised noise level ``sigma``; complex images go in as real and imaginary channels
+    (2-channel models) or as two real images (Learnlets). Returns the same kind, device and
+    dtype as ``image`` (the model is moved to the image's device)."""
     kind = array_kind(image)
-    tensor = image if kind == "torch" else torch.as_tensor(np.ascontiguousarray(to_numpy(image)))
+    if kind == "torch":
+        tensor = image
+    elif kind == "cupy":
+        tensor = to_torch(image)  # DLPack: stays on the GPU
+    else:
+        tensor = torch.as_tensor(np.ascontiguousarray(image))
+    _move_to(model, tensor.device)
     lead, (h, w) = tuple(tensor.shape[:-2]), tuple(tensor.shape[-2:])
     flat = tensor.reshape(-1, h, w)
     complex_input = flat.is_complex()
@@ -37,14 +44,24 @@ def denoise(model, image, sigma):
     if _is_channels_model(model):
         if not complex_input:
             parts = torch.cat([parts, torch.zeros_like(parts)], 1)
-        out = model(parts, torch.full((parts.shape[0],), float(sigma)))
+        out = model(parts, torch.full((parts.shape[0],), float(sigma), device=parts.device))
         out = out if complex_input else out[:, :1]
     else:
         batch = parts.reshape(-1, 1, h, w)
-        out = model(batch, torch.full((batch.shape[0],), float(sigma))).reshape(parts.shape)
+        out = model(batch, torch.full((batch.shape[0],), float(sigma), device=batch.device))
+        out = out.reshape(parts.shape)
     result = torch.complex(out[:, 0], out[:, 1]) if complex_input else out[:, 0]
     result = result.reshape(lead + (h, w)).to(tensor.dtype)
-    return result if kind == "torch" else result.detach().numpy()
+    if kind == "torch":
+        return result
+    return to_cupy(result.detach()) if kind == "cupy" else result.detach().numpy()
+
+
+def _move_to(model, device):
+    """Put the denoiser's weights on the image's device (once; a no-op when already there)."""
+    parameter = next(iter(model.parameters()), None)
+    if parameter is not None and parameter.device != device:
+        model.to(device)
 
 
 class LearnedProx(Prox):
@@ -105,11 +122,13 @@ class LearnedPrior:
 
 def learned_prior(model="learnlet", *, weights=None, sigma=0.0005):
     """A learned prior for the reconstructors: ``model`` is a name ('learnlet', 'dncnn',
-    'unet': the shipped weights unless ``weights`` names a file) or a torch module."""
-    from .weights import load_denoiser, pretrained_path
+    'unet', 'learnlet-untied': the shipped weights unless ``weights`` names a file) or a
+    torch module."""
+    from .weights import PRETRAINED, load_denoiser, pretrained_path
     if isinstance(model, str):
         name = model
-        model, _ = load_denoiser(weights or pretrained_path(name), expected=name)
+        kind = PRETRAINED[name][0] if name in PRETRAINED else name
+        model, _ = load_denoiser(weights or pretrained_path(name), expected=kind)
     else:
         name = type(model).__name__.lower()
     return LearnedPrior(model, sigma, name)

@@ -1,12 +1,14 @@
 """Training denoisers on 2D slices of NIfTI volumes (e.g. Colin27).
 
-Each step draws a batch of random patches from the training slices, augments them
-(flips, random gamma and intensity, a random smooth phase that makes them complex), adds
+Each step draws a batch of random patches from the training slices (mostly inside the head),
+augments them (flips, optionally a T2-like inverted contrast, random gamma and intensity, a
+random smooth phase that makes them complex), adds
 Gaussian noise of a standard deviation drawn per image in ``sigma_range`` (to real and
 imaginary parts) and takes an Adam step on the mean squared error. Everything random is
 drawn from generators seeded by ``(seed, step)``, so a run resumed from a checkpoint
-reproduces the uninterrupted run. The checkpoint (model, optimiser, step) is written
-atomically every ``checkpoint_every`` steps and at the end.
+reproduces the uninterrupted run; the learning rate follows a cosine decay that depends on
+the step only. The checkpoint (model, optimiser, step) is written atomically every
+``checkpoint_every`` steps and at the end.
 """
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ class TrainingConfig:
     lr: float = 1e-3
     lr_final: float = 0.05            # cosine decay to lr * lr_final at the last step
     min_signal: float = 0.1           # patches whose mean is below this are redrawn
+    intensity_range: tuple = (0.4, 1.0)  # random intensity scale of each patch
+    invert_prob: float = 0.0          # probability of a T2-like inverted contrast
     seed: int = 0
     train_slices: tuple = (30, 115)
     val_slices: tuple = (120, 140)
@@ -81,7 +85,9 @@ def _batch(slices, config, step):
             patch = patch[:, ::-1]
         if rng.random() < 0.5:
             patch = patch[::-1]
-        patch = rng.uniform(0.4, 1.0) * patch ** rng.uniform(0.6, 1.6)  # contrast, intensity
+        if rng.random() < config.invert_prob:
+            patch = invert_contrast(patch)
+        patch = rng.uniform(*config.intensity_range) * patch ** rng.uniform(0.6, 1.6)
         yy, xx = np.mgrid[0:p, 0:p] / p
         phase = rng.uniform(-np.pi, np.pi) + rng.normal(0, 1.5) * yy + rng.normal(0, 1.5) * xx
         images[b] = patch * np.exp(1j * phase)
@@ -90,6 +96,13 @@ def _batch(slices, config, step):
     clean = np.stack([images.real, images.imag], 1)
     noisy = clean + sigma[:, None, None, None] * noise.transpose(1, 0, 2, 3)
     return torch.from_numpy(noisy), torch.from_numpy(clean), torch.from_numpy(sigma)
+
+
+def invert_contrast(image, floor=0.1):
+    """A T2-like contrast from a T1 image: inside the head (above ``floor``, with a linear ramp
+    below it) intensities are flipped, so dark CSF becomes bright and white matter dark."""
+    inside = np.clip(image / floor, 0, 1)
+    return np.clip(inside * (1 + floor - image), 0, 1).astype(image.dtype)
 
 
 def learning_rate(config, step):
@@ -177,6 +190,7 @@ def train_denoiser(volumes, out, config: TrainingConfig, *, resume=True, progres
             "val_psnr_sigma_0.05": validation_psnr(model, val),
             "train_slices": list(config.train_slices), "val_slices": list(config.val_slices),
             "sigma_range": list(config.sigma_range), "seed": config.seed,
+            "intensity_range": list(config.intensity_range), "invert_prob": config.invert_prob,
             "parameters": int(sum(p.numel() for p in model.parameters()))}
     save_denoiser(out / "model.pt", model, name=config.model, meta=meta)
     return meta

@@ -12,10 +12,15 @@ import torch
 from .denoisers import DnCNN, UNet
 from .learnlet import Learnlet
 
-__all__ = ["MODELS", "build_model", "save_denoiser", "load_denoiser", "pretrained_path",
+__all__ = ["MODELS", "PRETRAINED", "build_model", "save_denoiser", "load_denoiser", "pretrained_path",
            "WeightsError", "FORMAT"]
 
 MODELS = {"learnlet": Learnlet, "dncnn": DnCNN, "unet": UNet}
+# shipped weights: name -> (model, file). "learnlet" is the tied (non-expansive) Learnlet
+# for plug-and-play; "learnlet-untied" has free synthesis filters: the better pure denoiser.
+PRETRAINED = {"learnlet": ("learnlet", "learnlet.pt"),
+              "learnlet-untied": ("learnlet", "learnlet_untied.pt"),
+              "dncnn": ("dncnn", "dncnn.pt"), "unet": ("unet", "unet.pt")}
 FORMAT = "pysap_mri_dl-denoiser-1"
 
 
@@ -76,10 +81,10 @@ def load_denoiser(path, *, expected=None):
 
 
 def pretrained_path(name):
-    """Path of the weights shipped with the package for ``name``."""
-    if name not in MODELS:
-        raise ValueError(f"unknown denoiser {name!r}; expected one of {sorted(MODELS)}")
-    path = resources.files("pysap_mri_dl.learn") / "pretrained" / f"{name}.pt"
+    """Path of the weights shipped with the package for ``name`` (a key of ``PRETRAINED``)."""
+    if name not in PRETRAINED:
+        raise ValueError(f"no shipped weights named {name!r}; expected one of {sorted(PRETRAINED)}")
+    path = resources.files("pysap_mri_dl.learn") / "pretrained" / PRETRAINED[name][1]
     if not path.is_file():
         raise WeightsError(f"no pretrained weights for {name!r} in this installation")
     return Path(str(path))
