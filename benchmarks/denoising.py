@@ -1,6 +1,7 @@
 """Denoising on real slices not used for training: undecimated-wavelet soft thresholding
-with the best threshold (oracle) against the shipped Learnlet, DnCNN and U-Net, at several
-noise levels (relative to the image maximum). One process; prints a PSNR table.
+with the best threshold (oracle) against the shipped Learnlets (tied and untied, the untied
+one also with the 8-fold geometric self-ensemble), DnCNN and U-Net, at several noise levels
+(relative to the image maximum). One process; prints a PSNR table.
 
     python benchmarks/denoising.py [--sigmas 0.02 0.05 0.1] [--weights-dir DIR]
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pysap_mri_dl.learn import denoise, load_denoiser, pretrained_path
+from pysap_mri_dl.learn import PRETRAINED, denoise, load_denoiser, pretrained_path
 from pysap_mri_dl.learn.evaluation import evaluation_images, wavelet_denoise_best
 from pysap_mri_dl.metrics import psnr
 
@@ -22,18 +23,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sigmas", type=float, nargs="+", default=[0.02, 0.05, 0.1])
     parser.add_argument("--weights-dir", type=Path, default=None,
-                        help="folder with learnlet.pt/dncnn.pt/unet.pt (default: shipped)")
+                        help="folder with learnlet.pt, learnlet_untied.pt, dncnn.pt, unet.pt "
+                             "(default: the shipped weights)")
     args = parser.parse_args()
     models = {}
-    for name in ("learnlet", "dncnn", "unet"):
-        path = (args.weights_dir / f"{name}.pt") if args.weights_dir else None
+    for name, (_, filename) in PRETRAINED.items():
+        path = (args.weights_dir / filename) if args.weights_dir else pretrained_path(name)
         try:
-            models[name] = load_denoiser(path or pretrained_path(name), expected=name)[0]
+            models[name] = load_denoiser(path)[0]
         except Exception as exc:  # noqa: BLE001 - report and go on
             print(f"({name}: {exc})")
+    runs = {name: (model, 1) for name, model in models.items()}
+    if "learnlet-untied" in models:
+        runs["untied x8"] = (models["learnlet-untied"], 8)
     images = evaluation_images(SHARED if SHARED.is_dir() else None)
     header = f"{'image':24s} {'sigma':>6s} {'noisy':>7s} {'wavelet*':>9s} " + \
-        " ".join(f"{n:>9s}" for n in models)
+        " ".join(f"{n:>15s}" for n in runs)
     print(header)
     rng = np.random.default_rng(0)
     for sigma in args.sigmas:
@@ -41,9 +46,11 @@ def main():
             noisy = clean + sigma * rng.standard_normal(clean.shape).astype(np.float32)
             wave, _ = wavelet_denoise_best(noisy, clean, sigma)
             row = f"{name:24s} {sigma:6.3f} {psnr(clean, noisy):7.2f} {psnr(clean, wave):9.2f} "
-            row += " ".join(f"{psnr(clean, denoise(m, noisy, sigma)):9.2f}" for m in models.values())
+            row += " ".join(f"{psnr(clean, denoise(m, noisy, sigma, ensemble=e)):15.2f}"
+                            for m, e in runs.values())
             print(row)
-    print("wavelet* = undecimated sym8 soft thresholding with the best threshold per image")
+    print("wavelet* = undecimated sym8 soft thresholding with the best threshold per image; "
+          "untied x8 = learnlet-untied averaged over 8 flips/transposes")
 
 
 if __name__ == "__main__":

@@ -141,3 +141,17 @@ def test_inverted_contrast_augmentation_flips_tissue_order():
     t1 = np.array([0.0, 0.2, 0.5, 0.7], np.float32)  # background, CSF, grey, white matter
     t2 = invert_contrast(t1)
     assert t2[0] == 0 and t2[1] > t2[2] > t2[3] > 0 and t2.dtype == np.float32
+
+
+def test_denoise_self_ensemble_averages_flips_and_checks_its_argument():
+    model = Learnlet(n_scales=2, n_filters=4, tied=False)
+    x = np.random.default_rng(0).random((24, 24)).astype(np.float32)
+    manual = np.mean([denoise(model, x, 0.1),
+                      denoise(model, x[:, ::-1].copy(), 0.1)[:, ::-1],
+                      denoise(model, x[::-1].copy(), 0.1)[::-1],
+                      denoise(model, x[::-1, ::-1].copy(), 0.1)[::-1, ::-1]], 0)
+    np.testing.assert_allclose(denoise(model, x, 0.1, ensemble=4), manual, atol=1e-6)
+    with pytest.raises(ValueError, match="ensemble must be one of"):
+        denoise(model, x, 0.1, ensemble=3)
+    with pytest.raises(ValueError, match="square"):
+        denoise(model, x[:20], 0.1, ensemble=8)

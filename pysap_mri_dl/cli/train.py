@@ -33,6 +33,7 @@ def add_train_parser(sub):
     parser.add_argument("--train-slices", type=int, nargs=2, default=(30, 115))
     parser.add_argument("--val-slices", type=int, nargs=2, default=(120, 140))
     parser.add_argument("--axis", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     parser.add_argument("--no-progress", action="store_true")
     return parser
@@ -51,6 +52,14 @@ def run_train(args, argv=None) -> dict:
                          f"{args.intensity_range}")
     if not 0 <= args.invert_prob <= 1:
         raise ValueError(f"--invert-prob must be in [0, 1], received {args.invert_prob}")
+    import torch
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        raise ValueError(f"--device must be a torch device such as cpu or cuda, received "
+                         f"{args.device!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {args.device}: torch sees no CUDA device here")
     try:
         model_config = json.loads(args.model_config)
     except json.JSONDecodeError as exc:
@@ -65,6 +74,7 @@ def run_train(args, argv=None) -> dict:
                             batch_size=args.batch_size, patch=args.patch,
                             sigma_range=(0.0, args.sigma_max), lr=args.lr, seed=args.seed,
                             intensity_range=(low, high), invert_prob=args.invert_prob,
+                            device=args.device,
                             train_slices=tuple(args.train_slices),
                             val_slices=tuple(args.val_slices), axis=args.axis)
     argv = sys.argv[1:] if argv is None else argv

@@ -23,11 +23,17 @@ def _is_channels_model(model):
     return getattr(model, "config", {}).get("channels", 1) == 2
 
 
-def denoise(model, image, sigma):
+def denoise(model, image, sigma, *, ensemble=1):
     """Denoise a real or complex image ``(..., H, W)`` (NumPy, CuPy or torch, CPU or GPU) at
     normalised noise level ``sigma``; complex images go in as real and imaginary channels
     (2-channel models) or as two real images (Learnlets). Returns the same kind, device and
-    dtype as ``image`` (the model is moved to the image's device)."""
+    dtype as ``image`` (the model is moved to the image's device).
+
+    ``ensemble`` (1, 2, 4 or 8): average the outputs over that many flips / transpositions of
+    the image (geometric self-ensemble; 8 needs a square image), at that many times the cost.
+    An average of non-expansive maps conjugated by isometries stays non-expansive."""
+    if ensemble not in _TRANSFORMS:
+        raise ValueError(f"ensemble must be one of {sorted(_TRANSFORMS)}, received {ensemble}")
     kind = array_kind(image)
     if kind == "torch":
         tensor = image
@@ -37,24 +43,55 @@ def denoise(model, image, sigma):
         tensor = torch.as_tensor(np.ascontiguousarray(image))
     _move_to(model, tensor.device)
     lead, (h, w) = tuple(tensor.shape[:-2]), tuple(tensor.shape[-2:])
+    if ensemble == 8 and h != w:
+        raise ValueError(f"ensemble=8 (with transposes) needs a square image, received {h}x{w}")
     flat = tensor.reshape(-1, h, w)
     complex_input = flat.is_complex()
     parts = torch.stack([flat.real, flat.imag], 1) if complex_input else flat[:, None]
     parts = parts.to(torch.float32)
-    if _is_channels_model(model):
-        if not complex_input:
-            parts = torch.cat([parts, torch.zeros_like(parts)], 1)
-        out = model(parts, torch.full((parts.shape[0],), float(sigma), device=parts.device))
-        out = out if complex_input else out[:, :1]
-    else:
-        batch = parts.reshape(-1, 1, h, w)
-        out = model(batch, torch.full((batch.shape[0],), float(sigma), device=batch.device))
-        out = out.reshape(parts.shape)
+    out = 0
+    for flip_w, flip_h, transpose in _TRANSFORMS[ensemble]:
+        out = out + _undo(_run_model(model, _apply(parts, flip_w, flip_h, transpose), sigma,
+                                     complex_input), flip_w, flip_h, transpose)
+    out = out / ensemble
     result = torch.complex(out[:, 0], out[:, 1]) if complex_input else out[:, 0]
     result = result.reshape(lead + (h, w)).to(tensor.dtype)
     if kind == "torch":
         return result
     return to_cupy(result.detach()) if kind == "cupy" else result.detach().numpy()
+
+
+# (flip the last axis, flip the second-to-last axis, transpose) for each ensemble size
+_TRANSFORMS = {1: [(False, False, False)],
+               2: [(False, False, False), (True, False, False)],
+               4: [(fw, fh, False) for fh in (False, True) for fw in (False, True)],
+               8: [(fw, fh, t) for t in (False, True) for fh in (False, True)
+                   for fw in (False, True)]}
+
+
+def _apply(parts, flip_w, flip_h, transpose):
+    dims = [d for d, on in ((-1, flip_w), (-2, flip_h)) if on]
+    parts = parts.flip(dims) if dims else parts
+    return parts.transpose(-1, -2) if transpose else parts
+
+
+def _undo(parts, flip_w, flip_h, transpose):
+    parts = parts.transpose(-1, -2) if transpose else parts
+    dims = [d for d, on in ((-1, flip_w), (-2, flip_h)) if on]
+    return parts.flip(dims) if dims else parts
+
+
+def _run_model(model, parts, sigma, complex_input):
+    """The model on ``(N, 2 or 1, H, W)`` real parts (channels or separate images)."""
+    h, w = parts.shape[-2:]
+    if _is_channels_model(model):
+        if not complex_input:
+            parts = torch.cat([parts, torch.zeros_like(parts)], 1)
+        out = model(parts, torch.full((parts.shape[0],), float(sigma), device=parts.device))
+        return out if complex_input else out[:, :1]
+    batch = parts.reshape(-1, 1, h, w)
+    out = model(batch, torch.full((batch.shape[0],), float(sigma), device=batch.device))
+    return out.reshape(parts.shape)
 
 
 def _move_to(model, device):
@@ -75,18 +112,21 @@ class LearnedProx(Prox):
         Regularisation weight (see the module docstring for its meaning).
     scale : float
         Image intensity scale (the denoiser sees ``x / scale``).
+    ensemble : int
+        Geometric self-ensemble of :func:`denoise` (1 = a single pass).
     """
 
-    def __init__(self, model, lam, *, scale):
+    def __init__(self, model, lam, *, scale, ensemble=1):
         super().__init__()
         if not lam > 0 or not scale > 0:
             raise ValueError(f"LearnedProx: lam and scale must be > 0, received {lam}, {scale}")
         self.model, self.lam, self.scale = model, float(lam), float(scale)
+        self.ensemble = int(ensemble)
 
     @classmethod
-    def from_sigma(cls, model, sigma, *, scale, step=1.0):
+    def from_sigma(cls, model, sigma, *, scale, step=1.0, ensemble=1):
         """The prox whose denoiser runs at normalised noise level ``sigma`` for ``step``."""
-        return cls(model, (sigma * scale) ** 2 / step, scale=scale)
+        return cls(model, (sigma * scale) ** 2 / step, scale=scale, ensemble=ensemble)
 
     def sigma(self, step):
         return float(np.sqrt(step * self.lam) / self.scale)
@@ -95,7 +135,8 @@ class LearnedProx(Prox):
         grad_context = torch.enable_grad() if array_kind(x) == "torch" and x.requires_grad \
             else torch.no_grad()
         with grad_context:
-            return denoise(self.model, x / self.scale, self.sigma(step)) * self.scale
+            return denoise(self.model, x / self.scale, self.sigma(step),
+                           ensemble=self.ensemble) * self.scale
 
 
 class LearnedPrior:
@@ -104,11 +145,11 @@ class LearnedPrior:
     ``A^H y`` and the step to ``1 / ||A||^2``, and returns the :class:`LearnedProx` running
     the denoiser at normalised noise level ``sigma``."""
 
-    def __init__(self, model, sigma, name):
+    def __init__(self, model, sigma, name, ensemble=1):
         if not 0 < sigma < 1:
             raise ValueError(f"sigma must be in (0, 1) (relative to the image maximum), "
                              f"received {sigma}")
-        self.model, self.sigma, self.name = model, float(sigma), name
+        self.model, self.sigma, self.name, self.ensemble = model, float(sigma), name, ensemble
 
     def build(self, operator, kspace):
         adjoint = to_numpy(operator._adj_op(kspace))
@@ -117,10 +158,11 @@ class LearnedPrior:
             raise ValueError("cannot scale the learned prior: the adjoint image is zero")
         like = kspace if array_kind(kspace) != "numpy" else None
         step = 1.0 / operator.lipschitz(like=like)
-        return LearnedProx.from_sigma(self.model, self.sigma, scale=scale, step=step)
+        return LearnedProx.from_sigma(self.model, self.sigma, scale=scale, step=step,
+                                      ensemble=self.ensemble)
 
 
-def learned_prior(model="learnlet", *, weights=None, sigma=0.0005):
+def learned_prior(model="learnlet", *, weights=None, sigma=0.0005, ensemble=1):
     """A learned prior for the reconstructors: ``model`` is a name ('learnlet', 'dncnn',
     'unet', 'learnlet-untied': the shipped weights unless ``weights`` names a file) or a
     torch module."""
@@ -131,4 +173,4 @@ def learned_prior(model="learnlet", *, weights=None, sigma=0.0005):
         model, _ = load_denoiser(weights or pretrained_path(name), expected=kind)
     else:
         name = type(model).__name__.lower()
-    return LearnedPrior(model, sigma, name)
+    return LearnedPrior(model, sigma, name, ensemble=ensemble)

@@ -44,6 +44,7 @@ class TrainingConfig:
     val_slices: tuple = (120, 140)
     axis: int = 2
     checkpoint_every: int = 200
+    device: str = "cpu"               # e.g. "cuda": model and batches live there
 
 
 def load_slices(paths, axis, first, stop):
@@ -130,8 +131,9 @@ def validation_psnr(model, slices, sigma=0.05, seed=1234):
             h, w = (s - s % 8 for s in image.shape)
             clean = image[:h, :w]
             noisy = clean + sigma * rng.standard_normal(clean.shape).astype(np.float32)
-            batch = torch.from_numpy(np.stack([noisy, np.zeros_like(noisy)])[None])
-            out = _run(model, batch, torch.tensor([sigma]))[0, 0].numpy()
+            device = next(model.parameters()).device
+            batch = torch.from_numpy(np.stack([noisy, np.zeros_like(noisy)])[None]).to(device)
+            out = _run(model, batch, torch.tensor([sigma], device=device))[0, 0].cpu().numpy()
             values.append(psnr(clean, out))
     return float(np.mean(values))
 
@@ -146,7 +148,7 @@ def train_denoiser(volumes, out, config: TrainingConfig, *, resume=True, progres
     torch.manual_seed(config.seed)
     train = load_slices(volumes, config.axis, *config.train_slices)
     val = load_slices(volumes, config.axis, *config.val_slices)
-    model = build_model(config.model, **config.model_config)
+    model = build_model(config.model, **config.model_config).to(config.device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     checkpoint = out / "checkpoint.pt"
     step = 0
@@ -171,7 +173,7 @@ def train_denoiser(volumes, out, config: TrainingConfig, *, resume=True, progres
     while step < config.steps:
         if config.minutes is not None and time.perf_counter() - start > 60 * config.minutes:
             break
-        noisy, clean, sigma = _batch(train, config, step)
+        noisy, clean, sigma = (t.to(config.device) for t in _batch(train, config, step))
         for group in optimiser.param_groups:
             group["lr"] = learning_rate(config, step)
         loss = torch.mean((_run(model, noisy, sigma) - clean) ** 2)
