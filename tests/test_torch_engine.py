@@ -129,3 +129,29 @@ def test_mixing_kinds_in_the_engine_names_both():
     data = LeastSquares(FFT((8, 8)), np.zeros((8, 8), np.complex64))
     with pytest.raises(TypeError, match="x is a torch array .* kspace is a numpy array"):
         fista(data, SoftThreshold(0.1), x0=torch.zeros((8, 8), dtype=torch.complex64), n_iter=2)
+
+
+def _grappa_mask(n):
+    mask = np.zeros((n, n), bool)
+    mask[:, ::2] = True
+    mask[:, n // 2 - 12: n // 2 + 12] = True
+    return mask
+
+
+@pytest.mark.parametrize("name", ["sense", "single-coil", "group-lasso", "owl", "grappa"])
+def test_reconstructors_on_torch_match_numpy(name, brain, brain_mask):
+    from pysap_mri_dl.recon import (grappa, reconstruct_calibrationless, reconstruct_sense,
+                                    reconstruct_single_coil)
+    kspace = (brain.kspace * brain_mask).astype(np.complex64)
+    run = {"sense": lambda k: reconstruct_sense(k, brain_mask, n_iter=5),
+           "single-coil": lambda k: reconstruct_single_coil(k[0], brain_mask, n_iter=5),
+           "group-lasso": lambda k: reconstruct_calibrationless(k, brain_mask, n_iter=5),
+           "owl": lambda k: reconstruct_calibrationless(k, brain_mask, n_iter=5,
+                                                        coupling="owl"),
+           "grappa": lambda k: grappa(k, _grappa_mask(k.shape[-1]))}[name]
+    if name == "grappa":
+        kspace = (brain.kspace * _grappa_mask(256)).astype(np.complex64)
+    ref, out = run(kspace), run(torch.as_tensor(kspace))
+    assert isinstance(out.image, torch.Tensor)
+    err = np.linalg.norm(out.image.numpy() - np.asarray(ref.image)) / np.linalg.norm(ref.image)
+    assert err < 1e-5, err

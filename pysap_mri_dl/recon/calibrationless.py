@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from .._backend import to_numpy
+from .._backend import is_torch
 from ..calibration import rss
 from ..operators import FFT, Wavelet
 from ..prox import OWL, GroupLasso
@@ -46,8 +46,9 @@ class _BandMaskedOWL(OWL):
         self.band = band > 0
 
     def prox(self, x, step):
-        out = x.copy()
-        out[..., self.band] = super().prox(x[..., self.band], step)
+        band = self._consts.get("band", self.band, x)
+        out = x.clone() if is_torch(x) else x.copy()
+        out[..., band] = super().prox(x[..., band], step)
         return out
 
     def cost(self, x) -> float:
@@ -63,8 +64,8 @@ def reconstruct_calibrationless(kspace, mask=None, *, coupling="group-lasso", la
     Solves ``argmin_X 1/2 sum_c ||M F x_c - y_c||^2 + lam R(W X)`` where ``R`` is the sum over
     wavelet coefficients of the l2 norm across coils (``coupling='group-lasso'``) or the
     ordered weighted l1 norm across coils (``'owl'``, weights decreasing linearly from 1 to
-    ``1 - owl_slope``). The image is the RSS of the coil images (``Reconstruction.image``,
-    NumPy); the coil images are in ``Reconstruction.optim.x``.
+    ``1 - owl_slope``). The image is the RSS of the coil images (``Reconstruction.image``, the
+    kind of ``kspace``); the coil images are in ``Reconstruction.optim.x``.
     """
     start = time.perf_counter()
     if kspace.ndim != 3:
@@ -82,6 +83,6 @@ def reconstruct_calibrationless(kspace, mask=None, *, coupling="group-lasso", la
         wavelet=wavelet, levels=levels, undecimated=False, cycle_spin=True,
         formulation="analysis", algorithm=algorithm, n_iter=n_iter, tol=tol, callback=callback,
         track_cost=track_cost, progress=progress, seed=seed)
-    image = rss(to_numpy(coils))
+    image = rss(coils)
     return Reconstruction(image, zero_filled(masked), lam, algo, prior_name, result,
                           time.perf_counter() - start)

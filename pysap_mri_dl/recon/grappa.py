@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from .._backend import same_kind, to_numpy
 from ..calibration import calibration_region, rss
 
 __all__ = ["grappa", "GrappaResult"]
@@ -58,9 +59,11 @@ def grappa(kspace, mask=None, *, kernel=(5, 5), lamda=1e-3, calib=None):
     Returns
     -------
     GrappaResult
+        Its arrays have the kind and device of ``kspace`` (the kernels are fitted and
+        applied in NumPy: one pass, small linear systems).
     """
     start = time.perf_counter()
-    kspace = np.asarray(kspace)
+    like, kspace = kspace, to_numpy(kspace)  # kernel fitting runs in NumPy (small systems)
     if kspace.ndim != 3:
         raise ValueError(f"grappa: kspace must have shape (n_coils, ny, nx), received "
                          f"{kspace.shape}")
@@ -87,7 +90,7 @@ def grappa(kspace, mask=None, *, kernel=(5, 5), lamda=1e-3, calib=None):
     # group the missing locations by the acquired pattern in their window
     missing = np.argwhere(~mask)
     if len(missing) == 0:
-        return GrappaResult(data, 0, time.perf_counter() - start)
+        return GrappaResult(same_kind(data, like), 0, time.perf_counter() - start)
     patterns = _windows(mask, kernel)[missing[:, 0], missing[:, 1]].reshape(len(missing), -1)
     keys, inverse = np.unique(patterns, axis=0, return_inverse=True)
     inverse = inverse.ravel()
@@ -106,4 +109,4 @@ def grappa(kspace, mask=None, *, kernel=(5, 5), lamda=1e-3, calib=None):
         src = windows[:, where[:, 0], where[:, 1]].reshape(n_coils, len(where), -1)
         src = src[:, :, sources].transpose(1, 0, 2).reshape(len(where), -1)
         filled[:, where[:, 0], where[:, 1]] = (src @ weights).T
-    return GrappaResult(filled, len(keys), time.perf_counter() - start)
+    return GrappaResult(same_kind(filled, like), len(keys), time.perf_counter() - start)
