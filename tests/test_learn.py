@@ -75,7 +75,7 @@ def test_training_is_resumable_and_deterministic(tmp_path, shared_data):
                   patch=32, checkpoint_every=2, train_slices=(80, 84), val_slices=(90, 92))
     train_denoiser([volume], tmp_path / "straight", TrainingConfig(steps=6, **config),
                    progress=False)
-    train_denoiser([volume], tmp_path / "resumed", TrainingConfig(steps=3, **config),
+    train_denoiser([volume], tmp_path / "resumed", TrainingConfig(steps=6, stop_at=3, **config),
                    progress=False)  # "killed" after 3 steps, checkpoint kept
     meta = train_denoiser([volume], tmp_path / "resumed", TrainingConfig(steps=6, **config),
                           progress=False)

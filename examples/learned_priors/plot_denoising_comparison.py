@@ -5,7 +5,9 @@ Denoising real slices: wavelets against Learnlets, DnCNN and U-Net
 Three real brain slices that the shipped denoisers never saw (they were trained on the T1
 Colin27 head only), with white Gaussian noise of standard deviation sigma (relative to the
 image maximum). The baseline is undecimated sym8 soft thresholding with the best threshold
-for each image (an oracle choice); the learned denoisers take sigma as an input.
+for each image (an oracle choice); the learned denoisers take sigma as an input. Two
+Learnlets are shipped: ``learnlet`` (synthesis tied to the analysis: non-expansive, made for
+plug-and-play) and ``learnlet-untied`` (free synthesis filters: the better pure denoiser).
 """
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,7 +16,8 @@ from pysap_mri_dl.learn import denoise, load_denoiser, pretrained_path
 from pysap_mri_dl.learn.evaluation import evaluation_images, wavelet_denoise_best
 from pysap_mri_dl.metrics import psnr
 
-models = {name: load_denoiser(pretrained_path(name))[0] for name in ("learnlet", "dncnn", "unet")}
+models = {name: load_denoiser(pretrained_path(name))[0]
+          for name in ("learnlet", "learnlet-untied", "dncnn", "unet")}
 images = evaluation_images()
 rng = np.random.default_rng(0)
 
@@ -36,7 +39,7 @@ clean = images["4-coil T2 brain (RSS)"]
 noisy = clean + 0.05 * rng.standard_normal(clean.shape).astype(np.float32)
 panels = {"noisy": noisy, "wavelet (best)": wavelet_denoise_best(noisy, clean, 0.05)[0]}
 panels.update({name: denoise(model, noisy, 0.05) for name, model in models.items()})
-fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3.4))
+fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 3.2))
 for ax, (name, image) in zip(axes, panels.items()):
     ax.imshow(image, cmap="gray", vmin=0, vmax=1)
     ax.set_title(f"{name}\n{psnr(clean, image):.2f} dB", fontsize=9)

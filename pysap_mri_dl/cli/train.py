@@ -20,6 +20,9 @@ def add_train_parser(sub):
     parser.add_argument("--out", type=Path, required=True, help="output folder (model.pt)")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--minutes", type=float, default=None, help="stop after this time")
+    parser.add_argument("--stop-at", type=int, default=None,
+                        help="stop at this step (to train in chunks; the learning-rate "
+                             "schedule still runs over --steps, and rerunning resumes)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--patch", type=int, default=64)
     parser.add_argument("--sigma-max", type=float, default=0.1)
@@ -71,6 +74,7 @@ def run_train(args, argv=None) -> dict:
         if not path.is_file():
             raise ValueError(f"volume {path} does not exist")
     config = TrainingConfig(model=args.model, model_config=model_config, steps=args.steps, minutes=args.minutes,
+                            stop_at=args.stop_at,
                             batch_size=args.batch_size, patch=args.patch,
                             sigma_range=(0.0, args.sigma_max), lr=args.lr, seed=args.seed,
                             intensity_range=(low, high), invert_prob=args.invert_prob,

@@ -31,6 +31,7 @@ class TrainingConfig:
     model_config: dict = field(default_factory=dict)
     steps: int = 2000
     minutes: float | None = None      # stop earlier when this wall time is reached
+    stop_at: int | None = None        # stop at this step (schedule still over `steps`)
     batch_size: int = 16
     patch: int = 64
     sigma_range: tuple = (0.0, 0.1)
@@ -170,7 +171,8 @@ def train_denoiser(volumes, out, config: TrainingConfig, *, resume=True, progres
     bar = tqdm(total=config.steps, initial=step, desc=f"train {config.model}", unit="step",
                disable=not progress)
     model.train()
-    while step < config.steps:
+    last = config.steps if config.stop_at is None else min(config.steps, config.stop_at)
+    while step < last:
         if config.minutes is not None and time.perf_counter() - start > 60 * config.minutes:
             break
         noisy, clean, sigma = (t.to(config.device) for t in _batch(train, config, step))
