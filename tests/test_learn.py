@@ -99,21 +99,26 @@ def test_tied_learnlet_is_non_expansive():
     assert ratio <= 1.0 + 1e-3
 
 
-@pytest.mark.parametrize("name, margin", [("learnlet", 1.5), ("dncnn", 1.5), ("unet", 2.5)])
-def test_shipped_weights_denoise_unseen_slices_near_the_wavelet_oracle(name, margin):
-    from pysap_mri_dl.learn import pretrained_path
+@pytest.mark.parametrize("name, ensemble, gain", [
+    ("learnlet-untied", 1, 1.2), ("learnlet-untied", 8, 1.5), ("learnlet", 1, -1.2),
+    ("dncnn", 1, -0.3), ("unet", 1, -0.8)])
+def test_shipped_weights_against_the_wavelet_oracle_on_unseen_slices(name, ensemble, gain):
+    """PSNR gain over best-threshold undecimated wavelet shrinkage at sigma = 0.05 on the
+    bundled pysap T2* slice and the 4-coil T2 brain (never seen in training, T1 only), at
+    least ``gain`` dB on each (measured: untied Learnlet +1.71 / +1.31, with the 8-fold
+    self-ensemble +1.82 / +1.57; tied Learnlet +0.28 / -0.79; DnCNN +1.12 / +0.03;
+    U-Net +0.45 / -0.43; docs/learned_priors.rst)."""
+    from pysap_mri_dl.learn import PRETRAINED, pretrained_path
     from pysap_mri_dl.learn.evaluation import evaluation_images, wavelet_denoise_best
     from pysap_mri_dl.metrics import psnr
-    model, meta = load_denoiser(pretrained_path(name), expected=name)
+    model, meta = load_denoiser(pretrained_path(name), expected=PRETRAINED[name][0])
     assert "train-denoiser" in meta["command"] and meta["parameters"] < 150_000
     rng = np.random.default_rng(0)
-    for name, clean in evaluation_images().items():
+    for image_name, clean in evaluation_images().items():
         noisy = clean + 0.05 * rng.standard_normal(clean.shape).astype(np.float32)
-        wavelet, _ = wavelet_denoise_best(noisy, clean, 0.05)
-        ours = psnr(clean, denoise(model, noisy, 0.05))
-        # short CPU trainings: near the best-threshold wavelet oracle (docs table; the U-Net
-        # had 760 steps)
-        assert ours > psnr(clean, wavelet) - margin and ours > psnr(clean, noisy) + 3, name
+        wavelet = psnr(clean, wavelet_denoise_best(noisy, clean, 0.05)[0])
+        ours = psnr(clean, denoise(model, noisy, 0.05, ensemble=ensemble))
+        assert ours > wavelet + gain and ours > psnr(clean, noisy) + 3, (image_name, ours, wavelet)
 
 
 def test_plug_and_play_learnlet_is_stable_and_beats_wavelet_fista(brain, brain_mask):
@@ -131,7 +136,8 @@ def test_plug_and_play_learnlet_is_stable_and_beats_wavelet_fista(brain, brain_m
     learned = reconstruct_sense(kspace, brain_mask, prior=learned_prior("learnlet"),
                                 n_iter=200, callback=track)
     wavelet = reconstruct_sense(kspace, brain_mask, n_iter=100)
-    assert psnr(brain.reference, learned.image) > psnr(brain.reference, wavelet.image) + 0.5
+    # measured: 34.98 dB against 33.94 dB (+1.04; wavelet FISTA is best at 100 iterations)
+    assert psnr(brain.reference, learned.image) > psnr(brain.reference, wavelet.image) + 1.0
     assert np.all(np.isfinite(learned.image))
     assert np.mean(changes[-20:]) < 0.1 * np.mean(changes[:20])  # settles, no divergence
 
