@@ -44,7 +44,7 @@ def add_train_parser(sub):
 
 def run_train(args, argv=None) -> dict:
     """Train as ``args`` say; ``argv`` (default ``sys.argv[1:]``) is recorded as the command."""
-    from ..learn.training import TrainingConfig, train_denoiser
+    from ..learn.training import TrainingConfig, check_device, train_denoiser
     if args.steps < 1 or args.batch_size < 1 or args.patch < 16 or args.patch % 8:
         raise ValueError("--steps and --batch-size must be >= 1, --patch a multiple of 8 >= 16")
     if not 0 < args.sigma_max <= 1:
@@ -55,14 +55,7 @@ def run_train(args, argv=None) -> dict:
                          f"{args.intensity_range}")
     if not 0 <= args.invert_prob <= 1:
         raise ValueError(f"--invert-prob must be in [0, 1], received {args.invert_prob}")
-    import torch
-    try:
-        device = torch.device(args.device)
-    except RuntimeError:
-        raise ValueError(f"--device must be a torch device such as cpu or cuda, received "
-                         f"{args.device!r}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {args.device}: torch sees no CUDA device here")
+    check_device(args.device)
     try:
         model_config = json.loads(args.model_config)
     except json.JSONDecodeError as exc:
@@ -73,7 +66,8 @@ def run_train(args, argv=None) -> dict:
     for path in args.volumes:
         if not path.is_file():
             raise ValueError(f"volume {path} does not exist")
-    config = TrainingConfig(model=args.model, model_config=model_config, steps=args.steps, minutes=args.minutes,
+    config = TrainingConfig(model=args.model, model_config=model_config, steps=args.steps,
+                            minutes=args.minutes,
                             stop_at=args.stop_at,
                             batch_size=args.batch_size, patch=args.patch,
                             sigma_range=(0.0, args.sigma_max), lr=args.lr, seed=args.seed,

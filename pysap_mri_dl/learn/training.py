@@ -22,7 +22,8 @@ import torch
 from ..metrics import psnr
 from .weights import build_model, save_denoiser
 
-__all__ = ["TrainingConfig", "load_slices", "train_denoiser"]
+__all__ = ["TrainingConfig", "load_slices", "train_denoiser", "check_device", "invert_contrast",
+           "learning_rate"]
 
 
 @dataclass
@@ -100,6 +101,18 @@ def _batch(slices, config, step):
     return torch.from_numpy(noisy), torch.from_numpy(clean), torch.from_numpy(sigma)
 
 
+def check_device(name):
+    """Raise a ValueError unless ``name`` is a usable torch device (``cpu``, ``cuda:0`` ...)."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"--device must be a torch device such as cpu or cuda, received "
+                         f"{name!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: torch sees no CUDA device here")
+    return device
+
+
 def invert_contrast(image, floor=0.1):
     """A T2-like contrast from a T1 image: inside the head (above ``floor``, with a linear ramp
     below it) intensities are flipped, so dark CSF becomes bright and white matter dark."""
@@ -111,7 +124,8 @@ def learning_rate(config, step):
     """Cosine decay from ``lr`` to ``lr * lr_final`` over ``steps`` (a function of the step
     alone, so that a resumed run follows the same schedule)."""
     progress = min(step / max(config.steps, 1), 1.0)
-    return float(config.lr * (config.lr_final + (1 - config.lr_final) * 0.5 * (1 + np.cos(np.pi * progress))))
+    decay = 0.5 * (1 + np.cos(np.pi * progress))
+    return float(config.lr * (config.lr_final + (1 - config.lr_final) * decay))
 
 
 def _run(model, noisy, sigma):
