@@ -202,6 +202,11 @@ def norm(x) -> float:
     return float(xp.linalg.norm(x.ravel()))
 
 
+def astype_like(x, like):
+    """``x`` cast to ``like``'s dtype (any array kind)."""
+    return x.to(like.dtype) if is_torch(x) else x.astype(like.dtype, copy=False)
+
+
 def relu(x):
     """max(x, 0) in x's namespace."""
     if is_torch(x):

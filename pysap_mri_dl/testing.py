@@ -1,8 +1,9 @@
 """Contract-test helpers shared by the core test suite and by plugins.
 
 Every operator must pass: the dot-product (adjoint) test, linearity, the normal operator
-matching ``A^H A``, the same results on every array kind it supports (``assert_kinds_agree``), and (torch)
-``torch.autograd.gradcheck``.
+matching ``A^H A``, the same results on every array kind it supports
+(``assert_kinds_agree``), and (torch) ``torch.autograd.gradcheck``. Proximity operators:
+``assert_prox_kinds_agree``.
 """
 from __future__ import annotations
 

@@ -207,6 +207,7 @@ def test_train_denoiser_command_and_its_errors(tmp_path, capsys, shared_data):
         (("--invert-prob", 2), "--invert-prob must be in"),
         (("--intensity-range", 0.8, 0.2), "--intensity-range must satisfy"),
         (("--device", "gpu0"), "--device must be a torch device"),
+        (("--stop-at", 0), "--stop-at must be >= 1"),
     ]:
         bad = tmp_path / "bad"
         _expect_error(capsys, bad, "train-denoiser", volume, "--out", bad, "--steps", 1,

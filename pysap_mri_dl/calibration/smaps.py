@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import ifftn_centered, is_torch, xp_of
+from .._backend import ifftn_centered, xp_of
 
 __all__ = ["calibration_region", "self_calibrated_smaps", "noncartesian_smaps", "rss"]
 
 
 def rss(coil_images, *, axis=0):
     """Root sum of squares over the coil axis (any array kind)."""
-    if is_torch(coil_images):
-        return coil_images.abs().pow(2).sum(axis).sqrt()
     xp = xp_of(coil_images)
     return xp.sqrt(xp.sum(xp.abs(coil_images) ** 2, axis=axis))
 

@@ -47,6 +47,8 @@ def run_train(args, argv=None) -> dict:
     from ..learn.training import TrainingConfig, check_device, train_denoiser
     if args.steps < 1 or args.batch_size < 1 or args.patch < 16 or args.patch % 8:
         raise ValueError("--steps and --batch-size must be >= 1, --patch a multiple of 8 >= 16")
+    if args.stop_at is not None and args.stop_at < 1:
+        raise ValueError(f"--stop-at must be >= 1, received {args.stop_at}")
     if not 0 < args.sigma_max <= 1:
         raise ValueError(f"--sigma-max must be in (0, 1], received {args.sigma_max}")
     low, high = args.intensity_range
@@ -67,8 +69,7 @@ def run_train(args, argv=None) -> dict:
         if not path.is_file():
             raise ValueError(f"volume {path} does not exist")
     config = TrainingConfig(model=args.model, model_config=model_config, steps=args.steps,
-                            minutes=args.minutes,
-                            stop_at=args.stop_at,
+                            minutes=args.minutes, stop_at=args.stop_at,
                             batch_size=args.batch_size, patch=args.patch,
                             sigma_range=(0.0, args.sigma_max), lr=args.lr, seed=args.seed,
                             intensity_range=(low, high), invert_prob=args.invert_prob,

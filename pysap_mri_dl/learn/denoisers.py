@@ -10,7 +10,21 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["DnCNN", "UNet"]
+__all__ = ["DnCNN", "UNet", "apply_denoiser"]
+
+
+def apply_denoiser(model, parts, sigma):
+    """Run any denoiser on ``parts`` ``(N, C, H, W)``: ``C = 2`` (real, imaginary) or ``C = 1``
+    (real), ``sigma`` ``(N,)``. Two-channel models (DnCNN, U-Net) get both channels (a zero
+    imaginary part for real input); single-channel models (Learnlets) see each channel as a
+    separate real image. Returns ``(N, C, H, W)``."""
+    n, c, h, w = parts.shape
+    if getattr(model, "config", {}).get("channels", 1) == 2:
+        if c == 1:
+            return model(torch.cat([parts, torch.zeros_like(parts)], 1), sigma)[:, :1]
+        return model(parts, sigma)
+    out = model(parts.reshape(n * c, 1, h, w), sigma.repeat_interleave(c))
+    return out.reshape(n, c, h, w)
 
 
 def _with_sigma(x, sigma):

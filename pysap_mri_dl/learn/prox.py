@@ -15,12 +15,9 @@ import torch
 
 from .._backend import array_kind, to_cupy, to_numpy, to_torch
 from ..prox.base import Prox
+from .denoisers import apply_denoiser
 
 __all__ = ["LearnedProx", "LearnedPrior", "learned_prior", "denoise"]
-
-
-def _is_channels_model(model):
-    return getattr(model, "config", {}).get("channels", 1) == 2
 
 
 def denoise(model, image, sigma, *, ensemble=1):
@@ -49,10 +46,11 @@ def denoise(model, image, sigma, *, ensemble=1):
     complex_input = flat.is_complex()
     parts = torch.stack([flat.real, flat.imag], 1) if complex_input else flat[:, None]
     parts = parts.to(torch.float32)
+    noise = torch.full((parts.shape[0],), float(sigma), device=parts.device)
     out = 0
     for flip_w, flip_h, transpose in _TRANSFORMS[ensemble]:
-        out = out + _undo(_run_model(model, _apply(parts, flip_w, flip_h, transpose), sigma,
-                                     complex_input), flip_w, flip_h, transpose)
+        out = out + _undo(apply_denoiser(model, _apply(parts, flip_w, flip_h, transpose),
+                                         noise), flip_w, flip_h, transpose)
     out = out / ensemble
     result = torch.complex(out[:, 0], out[:, 1]) if complex_input else out[:, 0]
     result = result.reshape(lead + (h, w)).to(tensor.dtype)
@@ -79,19 +77,6 @@ def _undo(parts, flip_w, flip_h, transpose):
     parts = parts.transpose(-1, -2) if transpose else parts
     dims = [d for d, on in ((-1, flip_w), (-2, flip_h)) if on]
     return parts.flip(dims) if dims else parts
-
-
-def _run_model(model, parts, sigma, complex_input):
-    """The model on ``(N, 2 or 1, H, W)`` real parts (channels or separate images)."""
-    h, w = parts.shape[-2:]
-    if _is_channels_model(model):
-        if not complex_input:
-            parts = torch.cat([parts, torch.zeros_like(parts)], 1)
-        out = model(parts, torch.full((parts.shape[0],), float(sigma), device=parts.device))
-        return out if complex_input else out[:, :1]
-    batch = parts.reshape(-1, 1, h, w)
-    out = model(batch, torch.full((batch.shape[0],), float(sigma), device=batch.device))
-    return out.reshape(parts.shape)
 
 
 def _move_to(model, device):

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..metrics import psnr
+from .denoisers import apply_denoiser
 from .weights import build_model, save_denoiser
 
 __all__ = ["TrainingConfig", "load_slices", "train_denoiser", "check_device", "invert_contrast",
@@ -128,15 +129,6 @@ def learning_rate(config, step):
     return float(config.lr * (config.lr_final + (1 - config.lr_final) * decay))
 
 
-def _run(model, noisy, sigma):
-    """Apply ``model`` to 2-channel (real, imaginary) batches, whatever its channel count."""
-    if getattr(model, "config", {}).get("channels", 1) == 2:
-        return model(noisy, sigma)
-    b, c, h, w = noisy.shape
-    out = model(noisy.reshape(b * c, 1, h, w), sigma.repeat_interleave(c))
-    return out.reshape(b, c, h, w)
-
-
 def validation_psnr(model, slices, sigma=0.05, seed=1234):
     """Mean PSNR of the denoised magnitude over ``slices`` (real images + noise ``sigma``)."""
     rng = np.random.default_rng(seed)
@@ -148,7 +140,7 @@ def validation_psnr(model, slices, sigma=0.05, seed=1234):
             noisy = clean + sigma * rng.standard_normal(clean.shape).astype(np.float32)
             device = next(model.parameters()).device
             batch = torch.from_numpy(np.stack([noisy, np.zeros_like(noisy)])[None]).to(device)
-            out = _run(model, batch, torch.tensor([sigma], device=device))[0, 0].cpu().numpy()
+            out = apply_denoiser(model, batch, torch.tensor([sigma], device=device))[0, 0].cpu().numpy()
             values.append(psnr(clean, out))
     return float(np.mean(values))
 
@@ -192,7 +184,7 @@ def train_denoiser(volumes, out, config: TrainingConfig, *, resume=True, progres
         noisy, clean, sigma = (t.to(config.device) for t in _batch(train, config, step))
         for group in optimiser.param_groups:
             group["lr"] = learning_rate(config, step)
-        loss = torch.mean((_run(model, noisy, sigma) - clean) ** 2)
+        loss = torch.mean((apply_denoiser(model, noisy, sigma) - clean) ** 2)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()

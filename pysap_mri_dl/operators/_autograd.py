@@ -7,7 +7,7 @@ implementation) on the tensor's data and returns a tensor on the same device. Th
 """
 from __future__ import annotations
 
-__all__ = ["apply_external"]
+__all__ = ["apply_external", "numpy_external"]
 
 _FUNCTION = []
 
@@ -19,7 +19,7 @@ def _function():
         class ExternalLinear(torch.autograd.Function):
             @staticmethod
             def forward(ctx, x, operator, method, transpose):
-                ctx.operator, ctx.transpose, ctx.method = operator, transpose, method
+                ctx.operator, ctx.transpose = operator, transpose
                 return operator._external(method, x.detach().resolve_conj().contiguous())
 
             @staticmethod

@@ -1,7 +1,7 @@
 """The proximity-operator protocol and the simplest members of it."""
 from __future__ import annotations
 
-from .._backend import KindCache, is_complex, is_torch, relu
+from .._backend import KindCache, astype_like, is_complex, relu
 
 __all__ = ["Prox", "Identity", "Positivity"]
 
@@ -47,4 +47,4 @@ class Positivity(Prox):
 
     def prox(self, x, step):
         out = relu(x.real if is_complex(x) else x)
-        return out.to(x.dtype) if is_torch(x) else out.astype(x.dtype, copy=False)
+        return astype_like(out, x)

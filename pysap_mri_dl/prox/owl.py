@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import KindCache, clamp_min, is_torch, relu, same_kind, to_numpy, xp_of
+from .._backend import KindCache, astype_like, clamp_min, is_torch, relu, same_kind, to_numpy, xp_of
 from .base import Prox
 
 __all__ = ["OWL", "isotonic_decreasing"]
@@ -57,7 +57,7 @@ class OWL(Prox):
         new = take(shrunk, xp.argsort(order, axis=1), axis=1)  # undo the sort
         scale = xp.where(modulus > 0, new / clamp_min(modulus, 1e-30), 0 * new)
         out = xp.moveaxis((flat * scale).reshape(moved.shape), -1, self.axis)
-        return out.to(x.dtype) if is_torch(x) else out.astype(x.dtype)
+        return astype_like(out, x)
 
     def cost(self, x) -> float:
         moved = np.abs(np.moveaxis(to_numpy(x), self.axis, -1))
