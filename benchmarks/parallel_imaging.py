@@ -13,7 +13,7 @@ from importlib.util import find_spec
 
 import numpy as np
 
-from pysap_mri_dl._backend import ifftn_centered
+from pysap_mri_dl.operators import ifftn_centered
 from pysap_mri_dl.calibration import espirit, rss
 from pysap_mri_dl.data import load_sample
 from pysap_mri_dl.metrics import psnr, ssim

@@ -7,17 +7,12 @@ CuPy are imported lazily, only once such an array is seen, so that
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 __all__ = [
-    "array_kind", "is_torch", "is_cupy", "xp_of", "fftn_centered",
-    "ifftn_centered", "to_numpy", "same_kind", "check_same_kind",
-    "is_complex", "all_finite", "vdot_real", "norm", "FFT_WORKERS", "to_torch", "to_cupy",
+    "array_kind", "is_torch", "is_cupy", "xp_of", "to_numpy", "same_kind", "check_same_kind",
+    "is_complex", "all_finite", "vdot_real", "norm", "to_torch", "to_cupy",
 ]
-
-FFT_WORKERS = int(os.environ.get("PYSAP_MRI_DL_FFT_WORKERS", os.cpu_count() or 1))
 
 
 def array_kind(x) -> str:
@@ -125,50 +120,6 @@ def to_cupy(x):
         x = x.detach().resolve_conj()
         return cupy.from_dlpack(x) if x.is_cuda else cupy.asarray(x.numpy())
     return cupy.asarray(np.asarray(x))
-
-
-def _spatial_axes(x, ndim):
-    return tuple(range(x.ndim - ndim, x.ndim))
-
-
-def _torch_shift(x, axes, inverse=False):
-    """``fftshift`` (or ``ifftshift``) of a tensor as slice concatenations: torch's own
-    ``fftshift`` is about 30x slower on CPU complex tensors (torch 2.13)."""
-    import torch
-    for axis in axes:
-        n = x.shape[axis]
-        s = n // 2 if inverse else (n + 1) // 2
-        if s:
-            x = torch.cat([x.narrow(axis, s, n - s), x.narrow(axis, 0, s)], axis)
-    return x
-
-
-def _fft_centered(x, ndim: int, inverse: bool):
-    axes = _spatial_axes(x, ndim)
-    kind = array_kind(x)
-    if kind == "numpy":
-        import scipy.fft as sfft
-        transform = sfft.ifftn if inverse else sfft.fftn
-        return sfft.fftshift(transform(sfft.ifftshift(x, axes=axes), axes=axes, norm="ortho",
-                                       workers=FFT_WORKERS), axes=axes)
-    xp = xp_of(x)
-    transform = xp.fft.ifftn if inverse else xp.fft.fftn
-    if kind == "torch":
-        return _torch_shift(transform(_torch_shift(x, axes, inverse=True), dim=axes,
-                                      norm="ortho"), axes)
-    return xp.fft.fftshift(transform(xp.fft.ifftshift(x, axes=axes), axes=axes, norm="ortho"),
-                           axes=axes)
-
-
-def fftn_centered(x, ndim: int):
-    """Centred orthonormal FFT over the last ``ndim`` axes, for any array kind:
-    ``fftshift(fftn(ifftshift(x), norm="ortho"))``."""
-    return _fft_centered(x, ndim, inverse=False)
-
-
-def ifftn_centered(x, ndim: int):
-    """Inverse of :func:`fftn_centered` (and its adjoint)."""
-    return _fft_centered(x, ndim, inverse=True)
 
 
 def is_complex(x) -> bool:

@@ -39,8 +39,9 @@ def test_demo_meets_3db_target(tmp_path):
     out = tmp_path / "demo"
     assert _run("demo", "--out", out, "--no-progress") == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["psnr"] >= metrics["zero_filled_psnr"] + 3
-    assert metrics["psnr"] > 33.0
+    # the figures the README quotes: 34.84 dB, SSIM 0.811, zero-filled 25.46 dB
+    assert metrics["psnr"] > 34.55 and metrics["ssim"] > 0.80
+    assert metrics["zero_filled_psnr"] == pytest.approx(25.46, abs=0.01)
 
 
 def test_fastmri_h5_input_with_mask_and_reference(tmp_path, brain):
@@ -112,7 +113,7 @@ def radial_npz(tmp_path_factory, brain):
     """The 4-coil brain sampled on 96 golden-angle spokes, saved as a trajectory archive."""
     from pysap_mri_dl.operators import NUFFT
     from pysap_mri_dl.sampling import radial
-    from pysap_mri_dl._backend import ifftn_centered
+    from pysap_mri_dl.operators import ifftn_centered
     coil_images = ifftn_centered(brain.kspace, 2)
     trajectory = radial(96, 256, golden=True)
     kspace = NUFFT(trajectory, (256, 256), n_coils=4).op(coil_images.astype(np.complex64))
@@ -167,7 +168,7 @@ def test_espirit_maps_from_the_command_line(tmp_path, brain_npz):
     assert _run("recon", brain_npz, "--out", out, "--acceleration", 4, "--smaps", "espirit",
                 "--n-iter", 100, "--no-progress") == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["psnr"] > 34.0  # self-calibrated maps: 33.94 dB on the same data
+    assert metrics["psnr"] > 34.15  # measured 34.44 dB (self-calibrated maps: 34.84)
 
 
 def test_learned_prior_from_the_command_line(tmp_path, brain_npz):

@@ -104,7 +104,7 @@ def test_wavelet_fista_beats_gridding_by_3db_on_the_brain_slice(brain_slice_256,
 
 
 def test_sense_from_maps_calibrated_on_the_radial_centre(brain):
-    from pysap_mri_dl._backend import ifftn_centered
+    from pysap_mri_dl.operators import ifftn_centered
     coil_images = ifftn_centered(brain.kspace, 2)
     trajectory = radial(96, 256, golden=True)
     kspace = _simulate(coil_images, trajectory)

@@ -234,8 +234,82 @@ def test_mixing_array_kinds_raises():
 
 @pytest.mark.parametrize("shape", [(5, 7), (6, 9), (3, 4, 5)])
 def test_centred_fft_on_torch_matches_numpy_for_odd_sizes(shape):
-    from pysap_mri_dl._backend import fftn_centered, ifftn_centered
+    from pysap_mri_dl.operators import fftn_centered, ifftn_centered
     x = random_array((2,) + shape, seed=1, dtype=np.complex128)
     for fn in (fftn_centered, ifftn_centered):
         np.testing.assert_allclose(fn(torch.as_tensor(x), len(shape)).numpy(), fn(x, len(shape)),
                                    atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(8,), (7,), (6, 5), (9, 9, 4), (64, 48)])
+def test_centred_fft_by_phases_matches_the_shifted_fft(shape):
+    """The shift-free centred FFT (phase modulations around a plain FFT) equals
+    ``fftshift(fftn(ifftshift(x)))`` for odd and even sizes, in single and double
+    precision, and its inverse undoes it."""
+    from pysap_mri_dl.operators import fftn_centered, ifftn_centered
+    axes = tuple(range(-len(shape), 0))
+    for dtype, atol in ((np.complex64, 2e-6), (np.complex128, 1e-12)):
+        x = random_array((3,) + shape, seed=2, dtype=dtype)
+        expected = np.fft.fftshift(np.fft.fftn(np.fft.ifftshift(x, axes=axes), axes=axes,
+                                               norm="ortho"), axes=axes)
+        y = fftn_centered(x, len(shape))
+        assert y.dtype == dtype
+        np.testing.assert_allclose(y, expected, atol=atol * np.abs(expected).max())
+        np.testing.assert_allclose(ifftn_centered(y, len(shape)), x, atol=atol * 10)
+
+
+def test_phases_folded_into_mask_and_maps_keep_the_operator_exact():
+    """FFT and SENSE fold the centring phases into their mask and maps: the result equals
+    the textbook centred transform, the input is never modified, and the fused gradient
+    equals A^H (A x - y)."""
+    smaps = _smaps(3, (16, 12), 0)
+    mask = (np.random.default_rng(0).random((1, 12)) < 0.5).astype(bool)
+    x, y = random_array((16, 12), seed=1), random_array((3, 16, 12), seed=2)
+    keep_x, keep_y = x.copy(), y.copy()
+    op = SENSE(smaps, mask=mask)
+    axes = (-2, -1)
+    expected = mask * np.fft.fftshift(np.fft.fft2(np.fft.ifftshift(smaps * x, axes=axes),
+                                                  norm="ortho"), axes=axes)
+    np.testing.assert_allclose(op.op(x), expected, atol=1e-5)
+    gradient = op.adj_op(op.op(x) - y)
+    np.testing.assert_allclose(op._gradient(x, y), gradient, atol=1e-5)
+    np.testing.assert_allclose(op.fourier._gradient(smaps * x, y),
+                               op.fourier.adj_op(op.fourier.op(smaps * x) - y), atol=1e-5)
+    np.testing.assert_array_equal(x, keep_x)
+    np.testing.assert_array_equal(y, keep_y)
+
+
+def test_lipschitz_bounds_are_upper_bounds_and_tight():
+    """Closed-form bounds: SENSE with maps of unit RSS and a 0/1 mask gives exactly 1;
+    every bound is >= the power-iteration value and within 2% of it here; soft-SENSE map
+    sets give the largest per-pixel singular value; NUFFT has none (power iteration)."""
+    from pysap_mri_dl.calibration import self_calibrated_smaps
+    from pysap_mri_dl.data import load_sample
+    from pysap_mri_dl.operators import MapSets
+    from pysap_mri_dl.sampling import random_column_mask
+    kspace = load_sample("brain_4coil").kspace
+    mask = random_column_mask((256, 256), acceleration=4, center_fraction=0.08, seed=0)
+    sense = SENSE(self_calibrated_smaps(kspace * mask, mask=mask), mask=mask)
+    assert sense.lipschitz_bound() == pytest.approx(1.0, abs=1e-6)
+    power = sense.lipschitz(n_iter=100, tol=1e-8)
+    assert power <= sense.lipschitz_bound() * (1 + 1e-4) and power > 0.98
+    sets = _smaps(6, (16, 16), 1).reshape(2, 3, 16, 16)
+    soft = FFT((16, 16), n_coils=3) @ MapSets(sets)
+    exact = soft.lipschitz(n_iter=500, tol=1e-12)
+    assert soft.lipschitz_bound() == pytest.approx(exact, rel=1e-4)
+    assert (2.0 * FFT((4, 4))).lipschitz_bound() == pytest.approx(4.0)
+    assert Wavelet((32, 32), wavelet="haar").lipschitz_bound() == 1.0
+    assert NUFFT(np.zeros((5, 2)), (8, 8)).lipschitz_bound() is None
+
+
+def test_least_squares_uses_the_bound_and_caches_the_power_iteration(monkeypatch):
+    from pysap_mri_dl.optim import LeastSquares
+    smaps = _smaps(2, (8, 8), 3)
+    op = SENSE(smaps)
+    calls = []
+    monkeypatch.setattr(SENSE, "_power_iteration", lambda *a: calls.append(a) or 1.0)
+    assert LeastSquares(op, random_array((2, 8, 8))).lipschitz() == op.lipschitz_bound()
+    assert not calls  # no power iteration where a closed form exists
+    nufft = NUFFT(np.random.default_rng(0).uniform(-0.5, 0.5, (40, 2)), (8, 8))
+    first = nufft.lipschitz()
+    assert nufft.lipschitz() == first and nufft._lipschitz_cache  # computed once

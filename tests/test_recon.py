@@ -16,7 +16,7 @@ def test_sense_default_beats_zero_filled_by_8db(brain, brain_mask):
     zf = psnr(brain.reference, result.zero_filled)
     rec = psnr(brain.reference, result.image)
     assert 25.0 < zf < 26.0  # 4x random columns, 8% centre
-    assert rec > zf + 8.0, (zf, rec)  # measured 33.9 dB vs 25.5 dB
+    assert rec > 34.5, (zf, rec)  # measured 34.84 dB (zero-filled 25.46)
     assert result.n_iter == 100 and result.seconds > 0 and result.lam > 0
 
 
@@ -123,4 +123,9 @@ def test_default_lambda_on_unseen_real_image(shared_data, brain):
     mask = random_column_mask((256, 256), acceleration=4, center_fraction=0.08, seed=0)
     result = reconstruct_sense(kspace * mask, mask, n_iter=100)
     zf, rec = psnr(reference, result.zero_filled), psnr(reference, result.image)
-    assert rec > zf + 8, (zf, rec)  # measured 29.0 -> 38.6 dB
+    assert zf < 29.0 and rec > 41.0, (zf, rec)  # measured 28.97 -> 41.29 dB
+    # the default factor is within 0.3 dB of the best of a grid around it (measured: 0.0005
+    # gives 41.37, 0.002 gives 40.64)
+    others = [psnr(reference, reconstruct_sense(kspace * mask, mask, n_iter=100,
+                                                lam_factor=f).image) for f in (0.0005, 0.002)]
+    assert rec > max(others) - 0.3, (rec, others)

@@ -112,3 +112,62 @@ def test_bundled_brain_matches_shared_data(shared_data):
     original = np.load(shared_data / "images" / "gpunufft_brain_4ch_coilimages.npz")["coil_images"]
     brain = load_sample("brain_4coil")
     np.testing.assert_allclose(brain.reference, rss(original.transpose(2, 0, 1)), rtol=1e-5)
+
+
+def test_kspace_noise_level_recovers_the_noise_of_real_and_simulated_data():
+    from pysap_mri_dl.calibration import kspace_noise_level
+    from pysap_mri_dl.data.simulation import simulate_acquisition
+    from pysap_mri_dl.operators import ifftn_centered
+    yy, xx = np.mgrid[-1:1:128j, -1:1:128j]
+    smooth = np.exp(-(yy ** 2 + 2 * xx ** 2) * 3)
+    for noise in (0.001, 0.005):
+        acq = simulate_acquisition(smooth, n_coils=4, noise=noise, seed=0)
+        mask = random_column_mask((128, 128), acceleration=4, center_fraction=0.08, seed=0)
+        assert kspace_noise_level(acq.kspace * mask, mask) == pytest.approx(noise, rel=0.05)
+    # real 4-coil data: against the noise of a signal-free image corner (measured 9.2e-6
+    # against 7.2e-6: what signal reaches the k-space corners adds a little)
+    brain = load_sample("brain_4coil")
+    corner = ifftn_centered(brain.kspace, 2)[:, :20, :20]
+    assert kspace_noise_level(brain.kspace) == pytest.approx(np.std(corner.real), rel=0.35)
+    assert kspace_noise_level(np.zeros((2, 32, 32), np.complex64)) == 0.0
+    with pytest.raises(ValueError, match="band"):
+        kspace_noise_level(acq.kspace, band=0.6)
+
+
+def test_self_calibrated_support_follows_the_noise_not_the_intensity():
+    """With noise, the maps are zero in the signal-free background and kept on faint
+    tissue; noise-free data keep every pixel; support=0 disables the crop."""
+    from scipy.ndimage import gaussian_filter
+
+    from pysap_mri_dl.data.simulation import simulate_acquisition
+    image = np.zeros((128, 128), np.float32)
+    image[32:96, 32:96] = 1.0
+    image[52:76, 52:76] = 0.02  # faint, but well above the noise
+    image = gaussian_filter(image, 2)  # no sharp edges: the k-space corners hold no signal
+    mask = random_column_mask((128, 128), acceleration=4, center_fraction=0.15, seed=0)
+    noisy = simulate_acquisition(image, n_coils=4, noise=0.001, phase=0, seed=0)
+    support = rss(self_calibrated_smaps(noisy.kspace * mask, mask=mask)) > 0
+    assert support[64, 64] and support[40, 40]
+    assert not support[:16].any() and not support[:, -16:].any()
+    clean = simulate_acquisition(image, n_coils=4, noise=0.0, phase=0, seed=0)
+    assert (rss(self_calibrated_smaps(clean.kspace * mask, mask=mask)) > 0).all()
+    assert (rss(self_calibrated_smaps(noisy.kspace * mask, mask=mask, support=0)) > 0).all()
+    with pytest.raises(ValueError, match="support must be >= 0"):
+        self_calibrated_smaps(noisy.kspace * mask, mask=mask, support=-1)
+
+
+def test_simulated_acquisition_is_consistent():
+    from pysap_mri_dl.data.simulation import simulate_acquisition, simulated_smaps
+    from pysap_mri_dl.operators import FFT
+    maps = simulated_smaps((64, 48), 6, seed=0)
+    assert maps.shape == (6, 64, 48) and maps.dtype == np.complex64
+    assert rss(maps).max() == pytest.approx(1.0, rel=1e-5) and rss(maps).min() > 0.1
+    image = load_sample("brain_slice_2d").reference[::8, ::8]
+    acq = simulate_acquisition(image, n_coils=6, noise=0.0, seed=3)
+    coil_images = FFT(image.shape, n_coils=6).adj_op(acq.kspace)
+    np.testing.assert_allclose(rss(coil_images), acq.reference, atol=1e-5)
+    np.testing.assert_allclose(acq.reference, rss(acq.smaps) * image / image.max(), atol=1e-5)
+    single = simulate_acquisition(image, n_coils=1, noise=0.01, seed=3)
+    assert single.kspace.shape == image.shape
+    with pytest.raises(ValueError, match="finite 2D"):
+        simulate_acquisition(np.full((8, 8), np.nan))

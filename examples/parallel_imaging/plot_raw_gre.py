@@ -18,7 +18,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from pysap_mri_dl._backend import ifftn_centered
+from pysap_mri_dl.operators import ifftn_centered
 from pysap_mri_dl.calibration import combine_coils, espirit, remove_readout_oversampling
 from pysap_mri_dl.data import load_sample
 from pysap_mri_dl.metrics import psnr

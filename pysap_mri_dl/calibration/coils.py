@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import fftn_centered, ifftn_centered
+from .._fourier import fftn_centered, ifftn_centered
 
-__all__ = ["noise_covariance", "prewhiten", "svd_compress", "geometric_compress",
+__all__ = ["kspace_noise_level", "noise_covariance", "prewhiten", "svd_compress", "geometric_compress",
            "remove_readout_oversampling", "combine_coils"]
 
 
@@ -18,6 +18,38 @@ def _coil_matrix(data, name):
     if data.ndim < 2:
         raise ValueError(f"{name} must have shape (n_coils, ...), received {data.shape}")
     return data.reshape(data.shape[0], -1)
+
+
+def kspace_noise_level(kspace, mask=None, *, ndim=2, band=0.1):
+    """Standard deviation of the k-space noise (per real and imaginary part), estimated
+    from the sampled locations in the corners of Cartesian k-space: where every one of the
+    last ``ndim`` frequencies lies in the outer ``band`` of its axis (the fraction nearest
+    its edges), where in most scans the signal is far below the noise.
+
+    ``kspace`` is ``(..., *shape)``; ``mask`` (default: where any leading entry is non-zero)
+    is broadcast to ``shape``. Robust to the signal that remains there: the median modulus
+    of complex Gaussian noise of standard deviation ``s`` is ``s sqrt(2 ln 2)``. Samples that
+    are exactly zero (zero-filled or zero-padded k-space) are ignored; returns 0.0 when none
+    is left (noise-free simulated data).
+    """
+    kspace = np.asarray(kspace)
+    if not 0 < band < 0.5:
+        raise ValueError(f"band must be in (0, 0.5), received {band}")
+    shape = kspace.shape[kspace.ndim - ndim:]
+    if mask is None:
+        sampled = np.abs(kspace).reshape((-1,) + shape).max(0) > 0
+    else:
+        sampled = np.broadcast_to(np.asarray(mask, dtype=bool), shape)
+    distance = np.ones(shape)  # the smallest distance to the centre over the axes
+    for axis, n in enumerate(shape):
+        view = [1] * ndim
+        view[axis] = n
+        distance = np.minimum(distance, (np.abs(np.arange(n) - n // 2) / n).reshape(view))
+    values = np.abs(kspace[..., sampled & (distance >= 0.5 - band)]).ravel()
+    values = values[values > 0]
+    if values.size == 0:
+        return 0.0
+    return float(np.median(values) / np.sqrt(2 * np.log(2)))
 
 
 def noise_covariance(noise):

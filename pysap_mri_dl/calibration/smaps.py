@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import ifftn_centered, xp_of
+from .._backend import xp_of
+from .._fourier import ifftn_centered
 
 __all__ = ["calibration_region", "self_calibrated_smaps", "noncartesian_smaps", "rss"]
 
@@ -72,7 +73,7 @@ def _fully_sampled_block(mask):
         runs[widest] = [runs[widest][0] + 1, runs[widest][1] - 1]
 
 
-def self_calibrated_smaps(kspace, *, mask=None, max_calib=32, window="hann"):
+def self_calibrated_smaps(kspace, *, mask=None, max_calib=32, window="hann", support=10.0):
     """Low-resolution sensitivity maps from the k-space centre (a la SENSE calibration).
 
     Parameters
@@ -85,39 +86,65 @@ def self_calibrated_smaps(kspace, *, mask=None, max_calib=32, window="hann"):
         Largest calibration size used along any axis (keeps the maps smooth).
     window : 'hann' or None
         Apodisation of the calibration data (reduces ringing in the maps).
+    support : float
+        The maps are set to zero where the low-resolution RSS image is below ``support``
+        times the RSS its noise alone would have (the noise level estimated by
+        :func:`~pysap_mri_dl.calibration.kspace_noise_level`): outside the object. Like the
+        crop of ESPIRiT maps, this is a support constraint (the data term no longer reaches
+        those pixels and the prior sets them to zero), and it depends on the noise, not on
+        the image intensity, so faint tissue is kept. Noise-free data keep every pixel.
+        0 disables it. See ``docs/regularisation.rst`` for what it is worth.
 
     Returns
     -------
     smaps : ndarray ``(n_coils, *shape)`` complex64, normalised so that their RSS is 1
-        where there is signal.
+        inside the support and 0 outside.
     """
+    from .coils import kspace_noise_level
     kspace = np.asarray(kspace)
     if kspace.ndim < 3:
         raise ValueError(
             f"kspace must have shape (n_coils, *spatial), received {kspace.shape}")
+    if not support >= 0:
+        raise ValueError(f"support must be >= 0 (a multiple of the noise level), received "
+                         f"{support}")
     if mask is None:
         mask = np.abs(kspace[0]) > 0
     mask = np.broadcast_to(np.asarray(mask, dtype=bool), kspace.shape[1:])
     region = calibration_region(mask, max_size=max_calib)
     low = np.zeros_like(kspace, dtype=np.complex64)
     block = kspace[(slice(None),) + region]
+    gain = 1.0  # noise amplitude of a low-resolution pixel relative to a k-space sample
     if window == "hann":
         for axis, sl in enumerate(region):
             w = np.hanning(sl.stop - sl.start + 2)[1:-1]
             shape = [1] * block.ndim
             shape[axis + 1] = w.size
             block = block * w.reshape(shape)
+            gain *= np.sum(w ** 2)
     elif window is not None:
         raise ValueError(f"window must be 'hann' or None, received {window!r}")
+    else:
+        gain = float(np.prod([sl.stop - sl.start for sl in region]))
     low[(slice(None),) + region] = block
-    return _normalise_by_rss(ifftn_centered(low, kspace.ndim - 1))
+    coil_images = ifftn_centered(low, kspace.ndim - 1)
+    floor = 0.0
+    if support > 0:
+        # per pixel and coil, noise of std sigma sqrt(gain / N) per part; RSS of n_coils of it
+        sigma = kspace_noise_level(kspace, mask, ndim=kspace.ndim - 1)
+        if sigma > 1e-6 * np.abs(kspace).max():  # below that: single-precision rounding
+            floor = support * sigma * np.sqrt(gain / mask.size) * np.sqrt(2 * kspace.shape[0])
+    return _normalise_by_rss(coil_images, floor=floor)
 
 
-def _normalise_by_rss(coil_images):
-    """Coil images divided by their RSS (floored at 1e-3 of its maximum), complex64."""
+def _normalise_by_rss(coil_images, floor=0.0):
+    """Coil images divided by their RSS (floored at 1e-3 of its maximum), complex64; zero
+    where the RSS is below ``floor``."""
     norm = rss(coil_images)
-    norm = np.maximum(norm, 1e-3 * norm.max())
-    return (coil_images / norm).astype(np.complex64)
+    maps = coil_images / np.maximum(norm, 1e-3 * norm.max())
+    if floor > 0:
+        maps = maps * (norm >= floor)
+    return maps.astype(np.complex64)
 
 
 def noncartesian_smaps(kspace, trajectory, shape, *, density=None, calib_width=32,

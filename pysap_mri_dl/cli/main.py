@@ -25,7 +25,7 @@ def _positive_float(text):
 
 
 def _add_recon_options(parser):
-    from ..recon import SOLVERS
+    from ..recon import DEFAULT_WAVELET, SOLVERS
     from ..sampling import MASK_KINDS
 
     parser.add_argument("--out", required=True, type=Path, help="output folder")
@@ -51,7 +51,7 @@ def _add_recon_options(parser):
     group.add_argument("--sigma", type=float, default=0.0005,
                        help="noise level the learned denoiser runs at at each step, relative "
                             "to the image maximum (default 0.0005, see docs)")
-    group.add_argument("--wavelet", default="sym8")
+    group.add_argument("--wavelet", default=DEFAULT_WAVELET)
     group.add_argument("--levels", type=int, default=4)
     group.add_argument("--undecimated", action="store_true",
                        help="undecimated (stationary) wavelets instead of decimated + cycle spinning")
@@ -121,7 +121,7 @@ def _prepare(args):
     from ..data import NonCartesianAcquisition, read_acquisition
     from ..operators.wavelet import check_wavelet
     from ..sampling import cartesian_mask
-    from .._backend import ifftn_centered
+    from .._fourier import ifftn_centered
 
     check_wavelet(args.wavelet)
     if args.n_iter < 1:
@@ -253,7 +253,7 @@ def run_recon(args) -> dict:
 
 
 def run_demo(args) -> dict:
-    """Reconstruct the bundled 4-coil brain: 4x random mask, 8% centre, SENSE, sym8 FISTA."""
+    """Reconstruct the bundled 4-coil brain: 4x random mask, 8% centre, SENSE, wavelet FISTA."""
     from ..data import load_sample
     sample = load_sample("brain_4coil")
     out = Path(args.out)

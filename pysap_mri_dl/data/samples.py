@@ -6,7 +6,7 @@ from importlib import resources
 
 import numpy as np
 
-from .._backend import fftn_centered, ifftn_centered
+from .._fourier import fftn_centered, ifftn_centered
 
 __all__ = ["Sample", "load_sample", "SAMPLES"]
 

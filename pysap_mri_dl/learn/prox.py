@@ -141,8 +141,8 @@ class LearnedPrior:
         scale = float(np.abs(adjoint).max())
         if not scale > 0:
             raise ValueError("cannot scale the learned prior: the adjoint image is zero")
-        like = kspace if array_kind(kspace) != "numpy" else None
-        step = 1.0 / operator.lipschitz(like=like)
+        from ..optim import LeastSquares
+        step = 1.0 / LeastSquares(operator, kspace).lipschitz()  # the step FISTA will take
         return LearnedProx.from_sigma(self.model, self.sigma, scale=scale, step=step,
                                       ensemble=self.ensemble)
 

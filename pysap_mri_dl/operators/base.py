@@ -69,6 +69,14 @@ class LinearOperator:
     def _op(self, x):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _residual(self, x, y):
+        """``A x - y`` (hook: operators whose output is a fresh array subtract in place)."""
+        return self._op(x) - y
+
+    def _gradient(self, x, y):
+        """``A^H (A x - y)``, the least-squares gradient (hook for fused implementations)."""
+        return self._adj_op(self._residual(x, y))
+
     def _adj_op(self, y):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -111,11 +119,33 @@ class LinearOperator:
         return f"{type(self).__name__}(shape_in={self.shape_in}, shape_out={self.shape_out})"
 
     # ---- spectral norm ------------------------------------------------------------
+    def lipschitz_bound(self):
+        """An upper bound of ``||A||^2`` known in closed form (no iterations), or None.
+
+        Any upper bound is a Lipschitz constant of the least-squares gradient, so the
+        algorithms take it when there is one (e.g. 1 for SENSE with maps of unit RSS and a
+        0/1 mask) and run :meth:`lipschitz` otherwise."""
+        return None
+
+    def lipschitz_constant(self, *, like=None) -> float:
+        """An upper bound of ``||A||^2`` for step sizes: :meth:`lipschitz_bound` when the
+        operator has one, else :meth:`lipschitz` (power iteration, on ``like``'s kind)."""
+        bound = self.lipschitz_bound()
+        return float(bound) if bound is not None else self.lipschitz(like=like)
+
     def lipschitz(self, *, n_iter: int = 50, tol: float = 1e-6, seed=0, like=None) -> float:
-        """Largest eigenvalue of ``A^H A`` (``||A||^2``), estimated by power iteration.
+        """Largest eigenvalue of ``A^H A`` (``||A||^2``), estimated by power iteration
+        (cached per operator and settings: operators do not change after construction).
 
         ``like`` (optional) is an array whose kind/device the iterations use.
         """
+        cache = self.__dict__.setdefault("_lipschitz_cache", {})
+        key = (n_iter, tol, seed)
+        if key not in cache:
+            cache[key] = self._power_iteration(n_iter, tol, seed, like)
+        return cache[key]
+
+    def _power_iteration(self, n_iter, tol, seed, like):
         rng = np.random.default_rng(seed)
         x = (rng.standard_normal(self.shape_in) + 1j * rng.standard_normal(self.shape_in))
         x = x.astype(np.complex128 if self.dtype == np.complex128 else np.complex64)
@@ -150,6 +180,9 @@ class Identity(LinearOperator):
     def _adj_op(self, y):
         return y
 
+    def lipschitz_bound(self):
+        return 1.0
+
 
 class _Adjoint(LinearOperator):
     def __init__(self, operator):
@@ -165,6 +198,9 @@ class _Adjoint(LinearOperator):
     @property
     def H(self):
         return self.operator
+
+    def lipschitz_bound(self):
+        return self.operator.lipschitz_bound()  # ||A^H|| = ||A||
 
     def __repr__(self):
         return f"{self.operator!r}.H"
@@ -186,6 +222,10 @@ class _Composition(LinearOperator):
     def _adj_op(self, y):
         return self.inner._adj_op(self.outer._adj_op(y))
 
+    def lipschitz_bound(self):
+        outer, inner = self.outer.lipschitz_bound(), self.inner.lipschitz_bound()
+        return None if outer is None or inner is None else outer * inner
+
     def __repr__(self):
         return f"({self.outer!r} @ {self.inner!r})"
 
@@ -203,6 +243,10 @@ class _Sum(LinearOperator):
     def _adj_op(self, y):
         return self.left._adj_op(y) + self.right._adj_op(y)
 
+    def lipschitz_bound(self):
+        left, right = self.left.lipschitz_bound(), self.right.lipschitz_bound()
+        return None if left is None or right is None else (left ** 0.5 + right ** 0.5) ** 2
+
 
 class _Scaled(LinearOperator):
     def __init__(self, operator, scalar):
@@ -214,3 +258,7 @@ class _Scaled(LinearOperator):
 
     def _adj_op(self, y):
         return np.conj(self.scalar) * self.operator._adj_op(y)
+
+    def lipschitz_bound(self):
+        inner = self.operator.lipschitz_bound()
+        return None if inner is None else abs(self.scalar) ** 2 * inner

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import KindCache, fftn_centered, ifftn_centered
+from .._backend import KindCache
+from .._fourier import centring_phases, fftn_plain, multiply_fresh, subtract_fresh
 from .base import LinearOperator
 
 __all__ = ["FFT"]
@@ -41,6 +42,7 @@ class FFT(LinearOperator):
         super().__init__(full, full, dtype=dtype)
         self.mask = None if mask is None else self._validate_mask(mask, shape)
         self._consts = KindCache()
+        self._folded = {}
 
     @staticmethod
     def _validate_mask(mask, shape):
@@ -64,19 +66,56 @@ class FFT(LinearOperator):
             )
         return mask.astype(np.float32)
 
-    def _mask_like(self, x):
-        return self._consts.get("mask", self.mask, x)
+    # ---- folded constants -------------------------------------------------------
+    # The centred transform is p_out * fft(p_in * x) (see pysap_mri_dl._fourier): p_out is
+    # folded into the mask once, so a call costs one plain FFT and two multiplications;
+    # SENSE also folds p_in into its coil maps (the *_premodulated methods).
+    def _numpy_constant(self, name, double):
+        key = (name, double)
+        if key not in self._folded:
+            p_in, p_out = centring_phases(self.shape, np.complex128)
+            weights = p_out if self.mask is None else self.mask * p_out
+            values = {"in": p_in, "in_conj": p_in.conj(), "out": weights,
+                      "out_conj": weights.conj()}[name]
+            self._folded[key] = values.astype(np.complex128 if double else np.complex64)
+        return self._folded[key]
+
+    def _constant(self, name, x):
+        double = str(x.dtype).endswith(("complex128", "float64"))
+        array = self._numpy_constant(name, double)
+        return self._consts.get(f"{name}-{double}", array, x)
+
+    def input_phase(self, like):
+        """``p_in`` as the kind, device and precision of ``like``: the input modulation that
+        :class:`SENSE` folds into its maps before calling :meth:`_op_premodulated`."""
+        return self._constant("in", like)
+
+    def _op_premodulated(self, x, *, overwrite=False):
+        """``_op`` of ``x`` already multiplied by :meth:`input_phase`; ``overwrite`` lets a
+        NumPy ``x`` (a temporary of the caller) be reused for the output."""
+        y = fftn_plain(x, self.ndim, overwrite=overwrite)
+        return multiply_fresh(y, self._constant("out", y))
+
+    def _adj_op_premodulated(self, y, *, overwrite=False):
+        """``_adj_op(y)`` except the final multiplication by ``conj(input_phase)``; returns
+        a fresh array (or, with ``overwrite``, a NumPy ``y`` reused)."""
+        weights = self._constant("out_conj", y)
+        y = multiply_fresh(y, weights) if overwrite else y * weights
+        return fftn_plain(y, self.ndim, inverse=True, overwrite=True)
 
     def _op(self, x):
-        y = fftn_centered(x, self.ndim)
-        if self.mask is not None:
-            y = y * self._mask_like(y)
-        return y
+        return self._op_premodulated(x * self._constant("in", x), overwrite=True)
+
+    def _residual(self, x, y):
+        return subtract_fresh(self._op(x), y)  # _op returns a fresh array
+
+    def _gradient(self, x, y):
+        x = self._adj_op_premodulated(self._residual(x, y), overwrite=True)
+        return multiply_fresh(x, self._constant("in_conj", x))
 
     def _adj_op(self, y):
-        if self.mask is not None:
-            y = y * self._mask_like(y)
-        return ifftn_centered(y, self.ndim)
+        x = self._adj_op_premodulated(y)
+        return multiply_fresh(x, self._constant("in_conj", x))
 
     def normal(self):
         if self.mask is None:
@@ -87,3 +126,6 @@ class FFT(LinearOperator):
     def lipschitz(self, **kwargs) -> float:
         """Exact: ``max(mask)**2`` (1 when fully sampled)."""
         return 1.0 if self.mask is None else float(np.max(self.mask)) ** 2
+
+    def lipschitz_bound(self):
+        return self.lipschitz()

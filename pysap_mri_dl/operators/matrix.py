@@ -50,3 +50,6 @@ class Diagonal(LinearOperator):
 
     def _adj_op(self, y):
         return y * self._consts.get("wh", self.weights.conj(), y)
+
+    def lipschitz_bound(self):
+        return float(np.max(np.abs(self.weights)) ** 2) if self.weights.size else 0.0

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import check_same_kind
+from .._backend import check_same_kind, is_torch, to_numpy
+from .._fourier import multiply_fresh, subtract_fresh
 from .base import LinearOperator
 from .fft import FFT
 
@@ -43,6 +44,7 @@ class SENSE(LinearOperator):
                 f"smaps are {n_coils} coils of shape {shape}"
             )
         self.fourier = fourier
+        self._folded = {}
         self.n_coils = n_coils
         self.shape = shape
         if fourier.shape_in == shape:  # coils travel as a batch axis
@@ -55,18 +57,56 @@ class SENSE(LinearOperator):
         check_same_kind(x, self.smaps, name="smaps", reference_name="the input")
         return self.smaps
 
-    def _op(self, x):
+    def _folded_smaps(self, x):
+        """``(maps, conj(maps))`` with the Cartesian FFT's input phase folded in (so the
+        loop runs plain FFTs), cached unless the maps are being trained (torch autograd)."""
         smaps = self._smaps_like(x)
-        nd = len(self.shape)
-        coil_images = smaps * x[(..., None) + (slice(None),) * nd]
+        if not isinstance(self.fourier, FFT):
+            return smaps, None
+        if getattr(smaps, "requires_grad", False):
+            folded = smaps * self.fourier.input_phase(smaps)
+            return folded, folded.conj()
+        key = str(getattr(smaps, "device", "cpu")) + str(smaps.dtype)
+        if key not in self._folded:
+            folded = smaps * self.fourier.input_phase(smaps)
+            conj = folded.conj()
+            self._folded[key] = (folded, conj.resolve_conj() if is_torch(conj) else conj)
+        return self._folded[key]
+
+    def _op(self, x):
+        smaps, _ = self._folded_smaps(x)
+        coil_images = smaps * x[(..., None) + (slice(None),) * len(self.shape)]
+        if isinstance(self.fourier, FFT):
+            return self.fourier._op_premodulated(coil_images, overwrite=True)
         return self.fourier._op(coil_images)
 
+    def _residual(self, x, y):
+        out = self._op(x)
+        return subtract_fresh(out, y) if isinstance(self.fourier, FFT) else out - y
+
+    def _adjoint(self, y, overwrite):
+        smaps, smaps_conj = self._folded_smaps(y)
+        if isinstance(self.fourier, FFT):  # a fresh array: multiplied in place
+            coil_images = multiply_fresh(
+                self.fourier._adj_op_premodulated(y, overwrite=overwrite), smaps_conj)
+        else:
+            coil_images = self.fourier._adj_op(y) * smaps.conj()
+        return coil_images.sum(-(len(self.shape) + 1))
+
     def _adj_op(self, y):
-        smaps = self._smaps_like(y)
-        coil_images = self.fourier._adj_op(y)
-        nd = len(self.shape)
-        prod = smaps.conj() * coil_images
-        return prod.sum(-(nd + 1))
+        return self._adjoint(y, overwrite=False)
+
+    def _gradient(self, x, y):
+        return self._adjoint(self._residual(x, y), overwrite=isinstance(self.fourier, FFT))
+
+    def lipschitz_bound(self):
+        """``lipschitz_bound(fourier) * max_pixel sum_c |S_c|^2`` (1 for maps of unit RSS and
+        a 0/1 mask), an upper bound of ``||A||^2``; None when the Fourier operator has none."""
+        inner = self.fourier.lipschitz_bound()
+        if inner is None:
+            return None
+        power = (abs(to_numpy(self.smaps)) ** 2).sum(0)
+        return float(inner * power.max())
 
 
 class MapSets(LinearOperator):
@@ -93,3 +133,10 @@ class MapSets(LinearOperator):
         check_same_kind(y, self.maps, name="maps", reference_name="the input")
         return (self.maps.conj() * y[(..., None) + (slice(None),) * (self.nd + 1)]).sum(
             -(self.nd + 1))
+
+    def lipschitz_bound(self):
+        """Exact: the largest squared singular value of the per-pixel (coils x sets) map
+        matrix, over the pixels."""
+        maps = to_numpy(self.maps)
+        per_pixel = np.moveaxis(maps.reshape(maps.shape[:2] + (-1,)), -1, 0)  # (P, sets, coils)
+        return float(np.linalg.norm(per_pixel, ord=2, axis=(1, 2)).max() ** 2)

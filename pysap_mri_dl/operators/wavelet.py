@@ -105,6 +105,10 @@ class Wavelet(LinearOperator):
             self.undecimated or (self.mode == "periodization" and self._even_levels()))
         self._cache = {}
 
+    def lipschitz_bound(self):
+        """1 when the transform is orthonormal or a Parseval frame (``W^H W = I``)."""
+        return 1.0 if self._inverse_is_adjoint else None
+
     # ---- layout -------------------------------------------------------------------
     def _even_levels(self):
         for n in self.shape:

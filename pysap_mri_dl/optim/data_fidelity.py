@@ -26,10 +26,11 @@ class LeastSquares:
 
     def residual(self, x):
         check_same_kind(self.kspace, x, name="x", reference_name="kspace")
-        return self.operator._op(x) - self.kspace
+        return self.operator._residual(x, self.kspace)
 
     def grad(self, x):
-        return self.operator._adj_op(self.residual(x))
+        check_same_kind(self.kspace, x, name="x", reference_name="kspace")
+        return self.operator._gradient(x, self.kspace)
 
     def grad_and_cost(self, x):
         r = self.residual(x)
@@ -43,8 +44,10 @@ class LeastSquares:
         return self.operator._adj_op(self.kspace)
 
     def lipschitz(self) -> float:
-        """Lipschitz constant of the gradient, ``||A||^2`` (cached)."""
+        """A Lipschitz constant of the gradient: the operator's closed-form bound of
+        ``||A||^2`` when it has one, else ``||A||^2`` by power iteration (see
+        :meth:`~pysap_mri_dl.operators.LinearOperator.lipschitz_constant`)."""
         if self._lipschitz is None:
             like = self.kspace if array_kind(self.kspace) != "numpy" else None
-            self._lipschitz = self.operator.lipschitz(like=like)
+            self._lipschitz = self.operator.lipschitz_constant(like=like)
         return self._lipschitz

@@ -48,7 +48,7 @@ def primal_dual(data, prox_dual, linear_op, *, prox_primal=None, x0=None, u0=Non
     x = data.adjoint_data() if x0 is None else x0
     u = 0 * linear_op._op(x) if u0 is None else u0
     lip_f = data.lipschitz()
-    norm_l = linear_op.lipschitz(like=None if array_kind(x) == "numpy" else x)
+    norm_l = linear_op.lipschitz_constant(like=None if array_kind(x) == "numpy" else x)
     sigma = 0.1 if sigma is None else float(sigma)
     if tau is None:
         tau = 1.0 / (lip_f / 2.0 + sigma * norm_l) * 0.99

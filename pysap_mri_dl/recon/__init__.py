@@ -4,11 +4,11 @@ from .cartesian import reconstruct_sense, reconstruct_single_coil, zero_filled
 from .core import Reconstruction
 from .grappa import GrappaResult, grappa
 from .noncartesian import DENSITY_METHODS, cg_sense, gridding, reconstruct_noncartesian
-from .priors import SparsePrior, identity_prior, wavelet_prior
+from .priors import DEFAULT_WAVELET, SparsePrior, identity_prior, wavelet_prior
 from .regularisation import DEFAULT_LAMBDA_FACTOR, default_lambda, image_scale
 from .solvers import SOLVERS, get_solver, register_solver
 
 __all__ = ["reconstruct_calibrationless", "COUPLINGS", "grappa", "GrappaResult", "reconstruct_single_coil", "reconstruct_sense", "Reconstruction", "zero_filled",
            "reconstruct_noncartesian", "gridding", "cg_sense", "DENSITY_METHODS",
            "SparsePrior", "wavelet_prior", "identity_prior", "default_lambda", "image_scale",
-           "DEFAULT_LAMBDA_FACTOR", "SOLVERS", "register_solver", "get_solver"]
+           "DEFAULT_LAMBDA_FACTOR", "DEFAULT_WAVELET", "SOLVERS", "register_solver", "get_solver"]

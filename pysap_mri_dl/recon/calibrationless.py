@@ -14,7 +14,7 @@ from ..prox import OWL, GroupLasso
 
 from .cartesian import _common, zero_filled
 from .core import Reconstruction, solve
-from .priors import SparsePrior
+from .priors import DEFAULT_WAVELET, SparsePrior
 from .regularisation import DEFAULT_LAMBDA_FACTOR, default_lambda
 
 __all__ = ["reconstruct_calibrationless", "COUPLINGS"]
@@ -56,7 +56,7 @@ class _BandMaskedOWL(OWL):
 
 
 def reconstruct_calibrationless(kspace, mask=None, *, coupling="group-lasso", lam=None,
-                                lam_factor=DEFAULT_LAMBDA_FACTOR, wavelet="sym8", levels=4,
+                                lam_factor=DEFAULT_LAMBDA_FACTOR, wavelet=DEFAULT_WAVELET, levels=4,
                                 owl_slope=0.5, algorithm="fista", n_iter=100, tol=None,
                                 callback=None, track_cost=False, progress=False, seed=0):
     """Joint reconstruction of the coil images of ``kspace`` ``(n_coils, ny, nx)``.

@@ -5,11 +5,13 @@ import time
 
 import numpy as np
 
-from .._backend import all_finite, array_kind, ifftn_centered, same_kind, to_numpy
+from .._backend import all_finite, array_kind, same_kind, to_numpy
+from .._fourier import ifftn_centered
 from ..calibration import rss, self_calibrated_smaps
 from ..operators import FFT, SENSE, MapSets
 
 from .core import Reconstruction, solve
+from .priors import DEFAULT_WAVELET
 from .regularisation import DEFAULT_LAMBDA_FACTOR
 
 __all__ = ["Reconstruction", "reconstruct_single_coil", "reconstruct_sense", "zero_filled"]
@@ -48,7 +50,7 @@ def _common(kspace, mask, n_spatial=2):
 
 
 def reconstruct_single_coil(kspace, mask=None, *, prior="wavelet", lam=None,
-                            lam_factor=DEFAULT_LAMBDA_FACTOR, wavelet="sym8", levels=4,
+                            lam_factor=DEFAULT_LAMBDA_FACTOR, wavelet=DEFAULT_WAVELET, levels=4,
                             undecimated=False, cycle_spin=True, formulation="analysis",
                             algorithm="fista", n_iter=100, tol=None, callback=None,
                             track_cost=False, progress=False, seed=0):
@@ -94,7 +96,7 @@ def reconstruct_single_coil(kspace, mask=None, *, prior="wavelet", lam=None,
 
 
 def reconstruct_sense(kspace, mask=None, *, smaps="auto", prior="wavelet", lam=None,
-                      lam_factor=DEFAULT_LAMBDA_FACTOR, wavelet="sym8", levels=4,
+                      lam_factor=DEFAULT_LAMBDA_FACTOR, wavelet=DEFAULT_WAVELET, levels=4,
                       undecimated=False, cycle_spin=True, formulation="analysis",
                       algorithm="fista", n_iter=100, tol=None, callback=None, track_cost=False,
                       progress=False, seed=0):

@@ -24,7 +24,7 @@ class GrappaResult:
     ``n_patterns`` (kernel geometries fitted) and ``seconds``."""
 
     def __init__(self, kspace, n_patterns, seconds):
-        from .._backend import ifftn_centered
+        from .._fourier import ifftn_centered
         self.kspace, self.n_patterns, self.seconds = kspace, n_patterns, seconds
         self.coil_images = ifftn_centered(kspace, 2)
         self.image = rss(self.coil_images)

@@ -13,6 +13,7 @@ from ..operators.nufft import check_trajectory
 from ..optim import OptimResult, conjugate_gradient
 
 from .core import Reconstruction, solve
+from .priors import DEFAULT_WAVELET
 from .regularisation import DEFAULT_LAMBDA_FACTOR
 
 __all__ = ["gridding", "cg_sense", "reconstruct_noncartesian", "DENSITY_METHODS"]
@@ -148,7 +149,7 @@ def _weighted_model(op, kspace, density, power):
 
 def reconstruct_noncartesian(kspace, trajectory, shape, *, smaps="auto", density="auto",
                              density_weighting=0.5, prior="wavelet", lam=None, lam_factor=DEFAULT_LAMBDA_FACTOR,
-                             wavelet="sym8", levels=4, undecimated=False, cycle_spin=True,
+                             wavelet=DEFAULT_WAVELET, levels=4, undecimated=False, cycle_spin=True,
                              formulation="analysis", algorithm="fista", n_iter=100, tol=None,
                              callback=None, track_cost=False, progress=False, seed=0,
                              backend=None, eps=1e-4):

@@ -1,6 +1,7 @@
 """Run the ``bart`` binary on arrays in the core's conventions."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -52,14 +53,17 @@ class Bart:
         maps = maps.reshape(maps.shape[:2] + (-1,))[:, :, : np.shape(kspace)[0]]
         return np.ascontiguousarray(np.transpose(maps, (2, 0, 1)))
 
-    def pics(self, kspace, smaps, *, lam=0.001, n_iter=100, trajectory=None, shape=None):
+    def pics(self, kspace, smaps, *, lam=0.001, n_iter=100, trajectory=None, shape=None,
+             return_time=False):
         """``bart pics -l1 -r lam`` (wavelet l1): Cartesian k-space ``(coils, ny, nx)``, or
         non-Cartesian ``(coils, samples)`` with ``trajectory`` ``(samples, ndim)`` in cycles
-        per pixel. Returns the complex image."""
+        per pixel. Returns the complex image, or ``(image, seconds)`` with
+        ``return_time``: BART's own reported solve time ("Total Time", without process
+        start-up and file I/O)."""
         smaps = np.asarray(smaps)
         with tempfile.TemporaryDirectory(prefix="pysap-bart-") as folder:
             folder = Path(folder)
-            args = ["pics", "-S", "-l1", "-r", lam, "-i", n_iter]
+            args = ["pics", "-d4", "-S", "-l1", "-r", lam, "-i", n_iter]
             if trajectory is None:
                 write_cfl(folder / "ksp", _cartesian_kspace(kspace))
                 image_shape = np.shape(kspace)[1:]
@@ -74,5 +78,11 @@ class Bart:
                 args += ["-e", "-t", "traj"]
             dims = tuple(image_shape) + (1,) * (3 - len(image_shape)) + (smaps.shape[0],)
             write_cfl(folder / "sens", np.moveaxis(smaps, 0, -1).reshape(dims))
-            self.run(*args, "ksp", "sens", "rec", folder=folder)
-            return read_cfl(folder / "rec").reshape(image_shape)
+            report = self.run(*args, "ksp", "sens", "rec", folder=folder)
+            image = read_cfl(folder / "rec").reshape(image_shape)
+        if not return_time:
+            return image
+        found = re.search(r"Total Time:\s*([0-9.eE+-]+)", report)
+        if found is None:
+            raise BartError(f"bart pics reported no 'Total Time' (output: {report[-200:]!r})")
+        return image, float(found.group(1))
