@@ -2,6 +2,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# no example database in the checkout (.hypothesis/): every run draws afresh from its seeds
+settings.register_profile("project", database=None)
+settings.load_profile("project")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -60,3 +65,10 @@ def gpu_like():
             pytest.skip("no CUDA device for torch")
         return torch.zeros(1, dtype=torch.complex64, device="cuda")
     return make
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that need a GPU carry the ``gpu`` marker (``-m "not gpu"`` deselects them)."""
+    for item in items:
+        if "gpu_like" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gpu)

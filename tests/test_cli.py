@@ -96,7 +96,7 @@ def test_errors_name_the_problem_and_write_nothing(tmp_path, capsys, brain):
     _expect_error(capsys, out, "recon", corrupt, "--out", out, message="cannot be read as an HDF5")
     corrupt_npz = tmp_path / "corrupt.npz"
     corrupt_npz.write_bytes(b"PK\x03\x04garbage")
-    _expect_error(capsys, out, "recon", corrupt_npz, "--out", out, message="cannot be read")
+    _expect_error(capsys, out, "recon", corrupt_npz, "--out", out, message="not a .npz archive")
     _expect_error(capsys, out, "recon", tmp_path / "absent.npz", "--out", out,
                   message="does not exist")
 

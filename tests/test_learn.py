@@ -99,26 +99,33 @@ def test_tied_learnlet_is_non_expansive():
     assert ratio <= 1.0 + 1e-3
 
 
-@pytest.mark.parametrize("name, ensemble, gain", [
-    ("learnlet-untied", 1, 1.2), ("learnlet-untied", 8, 1.5), ("learnlet", 1, -1.2),
-    ("dncnn", 1, -0.3), ("unet", 1, -0.8)])
-def test_shipped_weights_against_the_wavelet_oracle_on_unseen_slices(name, ensemble, gain):
-    """PSNR gain over best-threshold undecimated wavelet shrinkage at sigma = 0.05 on the
-    bundled pysap T2* slice and the 4-coil T2 brain (never seen in training, T1 only), at
-    least ``gain`` dB on each (measured: untied Learnlet +1.71 / +1.31, with the 8-fold
-    self-ensemble +1.82 / +1.57; tied Learnlet +0.28 / -0.79; DnCNN +1.12 / +0.03;
-    U-Net +0.45 / -0.43; docs/learned_priors.rst)."""
+# gain over best-threshold undecimated wavelet shrinkage at sigma 0.05, in dB, on the pysap
+# T2* slice / the 4-coil T2 brain / the dipy T1 slice (never seen in training: T1 only), as
+# benchmarks/denoising.py measures them with the same noise (docs/learned_priors.rst)
+SHIPPED_GAINS = {("learnlet-untied", 1): (1.74, 1.29, 2.54),
+                 ("learnlet-untied", 8): (1.87, 1.55, 2.72),
+                 ("learnlet", 1): (0.36, -0.79, 0.23),
+                 ("dncnn", 1): (1.12, 0.05, 2.06),
+                 ("unet", 1): (0.51, -0.46, 1.34)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, ensemble", sorted(SHIPPED_GAINS))
+def test_shipped_weights_against_the_wavelet_oracle_on_unseen_slices(name, ensemble):
+    """Each shipped model reaches its documented gain on each slice, to within 0.3 dB (the
+    dipy T1 slice is included when ../shared/data is present)."""
+    from conftest import SHARED_DATA
     from pysap_mri_dl.learn import PRETRAINED, pretrained_path
-    from pysap_mri_dl.learn.evaluation import evaluation_images, wavelet_denoise_best
-    from pysap_mri_dl.metrics import psnr
+    from pysap_mri_dl.learn.evaluation import denoising_gain, evaluation_images
     model, meta = load_denoiser(pretrained_path(name), expected=PRETRAINED[name][0])
     assert "train-denoiser" in meta["command"] and meta["parameters"] < 150_000
-    rng = np.random.default_rng(0)
-    for image_name, clean in evaluation_images().items():
-        noisy = clean + 0.05 * rng.standard_normal(clean.shape).astype(np.float32)
-        wavelet = psnr(clean, wavelet_denoise_best(noisy, clean, 0.05)[0])
-        ours = psnr(clean, denoise(model, noisy, 0.05, ensemble=ensemble))
-        assert ours > wavelet + gain and ours > psnr(clean, noisy) + 3, (image_name, ours, wavelet)
+    shared = SHARED_DATA / "images" if SHARED_DATA.is_dir() else None
+    images = evaluation_images(shared)
+    assert len(images) == (3 if shared else 2)
+    for index, ((image_name, clean), documented) in enumerate(
+            zip(images.items(), SHIPPED_GAINS[name, ensemble])):
+        gain, ours, _, noisy = denoising_gain(model, clean, 0.05, seed=index, ensemble=ensemble)
+        assert gain > documented - 0.3 and ours > noisy + 3, (image_name, gain, documented)
 
 
 def test_plug_and_play_learnlet_is_stable_and_beats_wavelet_fista(brain, brain_mask):

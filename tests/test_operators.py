@@ -217,7 +217,7 @@ def test_sense_lipschitz_bounded_by_coil_energy():
     (lambda: Wavelet((32, 32), mode="nope"), "unknown mode"),
     (lambda: Wavelet((12, 12), levels=3, undecimated=True), "divisible"),
     (lambda: Wavelet((8, 8), levels=4), "too many"),
-    (lambda: SENSE(np.ones((2, 4, 4), np.complex64), mask=np.ones((5, 5))), "does not broadcast"),
+    (lambda: SENSE(np.ones((2, 4, 4), np.complex64), mask=np.ones((5, 5))), "do not match the mask"),
     (lambda: SENSE(np.ones(4, np.complex64)), "smaps must have shape"),
     (lambda: FFT((4, 4)) @ FFT((5, 5)), "cannot compose"),
 ])

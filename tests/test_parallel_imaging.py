@@ -70,15 +70,22 @@ def test_grappa_is_near_exact_on_smooth_synthetic_coils(smooth_coils):
         np.testing.assert_array_equal(result.kspace[:, mask], (kspace * mask)[:, mask])
 
 
-# pygrappa mdgrappa (5x5 kernel, 24 calibration lines) measured on the same data and masks:
-PYGRAPPA = {(2, 0): 44.10, (2, 1): 44.33, (3, 0): 37.28, (3, 1): 38.72}
-
-
-@pytest.mark.parametrize("acceleration, axis", sorted(PYGRAPPA))
+@pytest.mark.parametrize("acceleration, axis", [(2, 0), (2, 1), (3, 0), (3, 1)])
 def test_grappa_on_the_real_brain_matches_pygrappa(brain, acceleration, axis):
+    """Ours against pygrappa's mdgrappa (a dev dependency), both with 5x5 kernels and the
+    24 calibration lines, run here on the same data and mask (measured: 44.31 / 44.29 /
+    37.59 / 38.76 dB ours, 44.10 / 44.33 / 37.28 / 38.72 pygrappa)."""
+    pygrappa = pytest.importorskip("pygrappa")
+    from pysap_mri_dl.calibration import rss
+    from pysap_mri_dl.operators import ifftn_centered
     mask = _line_mask(acceleration, axis)
-    result = grappa(brain.kspace * mask, mask, kernel=(5, 5))
-    assert psnr(brain.reference, result.image) >= PYGRAPPA[acceleration, axis] - 0.5
+    kspace = brain.kspace * mask
+    ours = psnr(brain.reference, grappa(kspace, mask, kernel=(5, 5)).image)
+    calib = kspace[:, 116:140, :] if axis == 0 else kspace[:, :, 116:140]
+    filled = pygrappa.mdgrappa(kspace, calib, kernel_size=(5, 5), coil_axis=0)
+    theirs = psnr(brain.reference, rss(ifftn_centered(filled, 2)))
+    assert ours >= theirs - 0.5, (ours, theirs)
+    assert ours > {2: 44.0, 3: 37.3}[acceleration]
 
 
 @pytest.mark.parametrize("call, match", [
@@ -208,9 +215,10 @@ def test_grappa_fills_2d_undersampling(smooth_coils):
     mask = lines[:, None] & lines[None, :]  # 2 x 2 = 4x
     mask[116:140, 116:140] = True
     result = grappa(kspace * mask, mask, lamda=1e-5)
-    zero = psnr(np.abs(image), np.sqrt((np.abs(np.fft.ifft2(kspace * mask)) ** 2).sum(0)))
+    from pysap_mri_dl.recon import zero_filled
+    zero = psnr(np.abs(image), zero_filled(kspace * mask))  # centred inverse FFT: 25.0 dB
+    assert 24.5 < zero < 25.5
     assert psnr(np.abs(image), result.image) > 45
-    assert psnr(np.abs(image), result.image) > zero + 15
 
 
 def test_soft_sense_with_two_espirit_map_sets(brain, brain_mask):

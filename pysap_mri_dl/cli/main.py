@@ -19,8 +19,15 @@ class UsageError(ValueError):
 
 def _positive_float(text):
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, received {text}")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite positive number, received {text}")
+    return value
+
+
+def _non_negative_float(text):
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, received {text}")
     return value
 
 
@@ -37,9 +44,14 @@ def _add_recon_options(parser):
     group.add_argument("--mask-kind", choices=sorted(MASK_KINDS), default="random")
     group.add_argument("--seed", type=int, default=0)
     group = parser.add_argument_group("reconstruction")
-    group.add_argument("--smaps", default="auto",
+    group.add_argument("--smaps", default=None,
                        help="'auto' (self-calibrated low resolution), 'espirit' (Cartesian), "
-                            "a plugin's estimator (e.g. 'bart-ecalib') or a .npy/.npz file")
+                            "a plugin's estimator (e.g. 'bart-ecalib') or a .npy/.npz file "
+                            "(default: the input file's 'smaps' if it has them, else auto)")
+    group.add_argument("--support", type=_non_negative_float, default=None,
+                       help="auto maps (Cartesian) are zero where the low-resolution image is "
+                            "below this multiple of its noise level (a support constraint; "
+                            "0 keeps every pixel; default 10)")
     group.add_argument("--density", choices=["auto", "pipe", "voronoi"], default=None,
                        help="density compensation for trajectory input (default: the file's "
                             "'density' if it has one, else auto: Voronoi in 2D, Pipe in 3D)")
@@ -48,14 +60,14 @@ def _add_recon_options(parser):
                        help="wavelet l1, or a learned denoiser as prox (needs torch)")
     group.add_argument("--weights", type=Path, default=None,
                        help="weights of the learned prior (default: the shipped ones)")
-    group.add_argument("--sigma", type=float, default=0.0005,
+    group.add_argument("--sigma", type=_positive_float, default=0.0005,
                        help="noise level the learned denoiser runs at at each step, relative "
                             "to the image maximum (default 0.0005, see docs)")
     group.add_argument("--wavelet", default=DEFAULT_WAVELET)
     group.add_argument("--levels", type=int, default=4)
     group.add_argument("--undecimated", action="store_true",
                        help="undecimated (stationary) wavelets instead of decimated + cycle spinning")
-    group.add_argument("--lam", type=float, default=None,
+    group.add_argument("--lam", type=_non_negative_float, default=None,
                        help="regularisation weight (default: data-driven rule, see docs)")
     group.add_argument("--lam-factor", type=_positive_float, default=None,
                        help="factor of the data-driven rule (default 0.001); ignored with --lam")
@@ -66,20 +78,28 @@ def _add_recon_options(parser):
 
 
 def build_parser():
+    from ..data import SAMPLES
     parser = argparse.ArgumentParser(
         prog="pysap-mri-dl",
         description="MRI reconstruction from undersampled k-space (compressed sensing and "
                     "learned priors).")
     sub = parser.add_subparsers(dest="command", required=True)
     recon = sub.add_parser("recon", help="reconstruct an acquisition (.h5 or .npz, Cartesian "
-                                         "or with a trajectory)")
+                                         "or with a trajectory)",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     recon.add_argument("input", type=Path,
                        help="fastMRI .h5, or .npz with 'kspace' (Cartesian) or with 'kspace' "
                             "(coils, samples) and 'trajectory' (samples, ndim)")
     _add_recon_options(recon)
     from .train import add_train_parser
     add_train_parser(sub)
-    demo = sub.add_parser("demo", help="run a reconstruction on the bundled 4-coil brain")
+    sample = sub.add_parser("sample", help="write a bundled sample as an input file for "
+                                           "'recon' (fully sampled k-space and its reference)",
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    sample.add_argument("name", choices=sorted(SAMPLES))
+    sample.add_argument("--out", type=Path, required=True, help="the .npz file to write")
+    demo = sub.add_parser("demo", help="run a reconstruction on the bundled 4-coil brain",
+                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     demo.add_argument("--out", type=Path, default=Path("demo_output"))
     demo.add_argument("--n-iter", type=int, default=100)
     demo.add_argument("--no-progress", action="store_true")
@@ -122,22 +142,20 @@ def _prepare(args):
     from ..operators.wavelet import check_wavelet
     from ..sampling import cartesian_mask
     from .._fourier import ifftn_centered
+    from .outputs import check_out_folder
 
+    check_out_folder(args.out)
     check_wavelet(args.wavelet)
     if args.n_iter < 1:
         raise UsageError(f"--n-iter must be >= 1, received {args.n_iter}")
     if args.levels < 1:
         raise UsageError(f"--levels must be >= 1, received {args.levels}")
-    if args.lam is not None and args.lam < 0:
-        raise UsageError(f"--lam must be >= 0, received {args.lam}")
     acq = read_acquisition(args.input, slice_index=args.slice_index)
     if isinstance(acq, NonCartesianAcquisition):
         return _prepare_noncartesian(args, acq)
     if args.density is not None:
         raise UsageError("--density applies to input with a trajectory only")
     kspace, mask, reference = acq.kspace, acq.mask, acq.reference
-    if kspace.ndim == 3 and kspace.shape[0] == 1:
-        kspace = kspace[0]
     if args.acceleration is not None:
         if mask is not None and not mask.all():
             raise UsageError("--acceleration needs fully sampled input, but the file holds an "
@@ -149,35 +167,57 @@ def _prepare(args):
                               center_fraction=args.center_fraction, seed=args.seed)
     if mask is None:
         mask = np.abs(kspace).reshape((-1,) + kspace.shape[-2:]).max(0) > 0
-    smaps = "auto"
-    if args.smaps != "auto":
-        if kspace.ndim != 3:
-            raise UsageError("--smaps is only meaningful for multi-coil k-space")
-        from ..calibration import SMAPS_METHODS
-        from ..plugins import load_plugins
-        load_plugins()  # plugins may add estimators (e.g. bart-ecalib)
-        if args.smaps in SMAPS_METHODS:
-            smaps = SMAPS_METHODS[args.smaps](kspace * mask, mask)
-        else:
-            smaps = _read_smaps(args.smaps, kspace.shape[0], kspace.shape[-2:])
-    return dict(kspace=kspace * mask, mask=mask, smaps=smaps, reference=reference)
+    if not mask.any():
+        raise UsageError(f"INPUT {args.input}: the mask samples no k-space location")
+    smaps, smaps_source = None, None
+    if kspace.ndim == 3:
+        smaps, smaps_source = _cartesian_smaps(args, acq, kspace * mask, mask)
+    elif args.smaps is not None:
+        raise UsageError("--smaps is only meaningful for multi-coil k-space")
+    return dict(kspace=kspace * mask, mask=mask, smaps=smaps, smaps_source=smaps_source,
+                reference=reference)
+
+
+def _cartesian_smaps(args, acq, kspace, mask):
+    """The maps for multi-coil Cartesian data and where they come from: the file's own
+    maps unless ``--smaps`` says otherwise."""
+    from ..calibration import SMAPS_METHODS, self_calibrated_smaps
+    choice = args.smaps
+    if choice is None:
+        if acq.smaps is not None:
+            return acq.smaps, f"file ({args.input.name})"
+        choice = "auto"
+    if choice == "auto":
+        support = 10.0 if args.support is None else args.support
+        return self_calibrated_smaps(kspace, mask=mask, support=support), "auto"
+    from ..plugins import load_plugins
+    load_plugins()  # plugins may add estimators (e.g. bart-ecalib)
+    if choice in SMAPS_METHODS:
+        return SMAPS_METHODS[choice](kspace, mask), choice
+    return _read_smaps(choice, kspace.shape[0], kspace.shape[-2:]), str(choice)
 
 
 def _prepare_noncartesian(args, acq):
     if args.acceleration is not None:
         raise UsageError("--acceleration applies to fully sampled Cartesian input; a trajectory "
                          "file is reconstructed as acquired")
-    smaps = acq.smaps if acq.smaps is not None else "auto"
+    if args.support is not None:
+        raise UsageError("--support applies to self-calibrated Cartesian maps only")
+    smaps, source = ((acq.smaps, f"file ({args.input.name})") if acq.smaps is not None
+                     else ("auto", "auto"))
     if args.smaps == "espirit":
         raise UsageError("--smaps espirit needs Cartesian k-space; trajectory input uses "
                          "'auto' (maps from the k-space centre) or a file")
-    if args.smaps != "auto":
-        if acq.n_coils == 1:
-            raise UsageError("--smaps FILE is only meaningful for multi-coil k-space")
-        smaps = _read_smaps(args.smaps, acq.n_coils, acq.shape)
+    if args.smaps is not None and acq.n_coils == 1:
+        raise UsageError("--smaps is only meaningful for multi-coil k-space")
+    if args.smaps == "auto":
+        smaps, source = "auto", "auto"
+    elif args.smaps is not None:
+        smaps, source = _read_smaps(args.smaps, acq.n_coils, acq.shape), str(args.smaps)
     density = args.density or (acq.density if acq.density is not None else "auto")
     return dict(kspace=acq.kspace, trajectory=acq.trajectory, shape=acq.shape, smaps=smaps,
-                density=density, reference=acq.reference)
+                smaps_source=source if acq.n_coils > 1 else None, density=density,
+                reference=acq.reference)
 
 
 def _middle_slice(image):
@@ -193,6 +233,7 @@ def run_recon(args) -> dict:
     from ..recon import (DEFAULT_LAMBDA_FACTOR, reconstruct_noncartesian, reconstruct_sense,
                          reconstruct_single_coil)
     from .figures import comparison_figure
+    from .outputs import publish
 
     prepared = _prepare(args)
     reference = prepared["reference"]
@@ -227,6 +268,8 @@ def run_recon(args) -> dict:
     metrics = {"n_iter": result.n_iter, "seconds": result.seconds,
                "seconds_per_iter": result.seconds_per_iter, "algorithm": result.algorithm,
                "prior": result.prior, "lam": result.lam, "baseline": baseline, **sampling}
+    if prepared["smaps_source"] is not None:
+        metrics["smaps"] = prepared["smaps_source"]
     shown_image, shown_zf = image, result.zero_filled
     if reference is not None:
         shown_image = _center_crop(image, reference.shape)
@@ -235,20 +278,13 @@ def run_recon(args) -> dict:
                        nrmse=nrmse(reference, shown_image),
                        zero_filled_psnr=psnr(reference, shown_zf))
         reference = _middle_slice(reference)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
-    try:  # write everything, then move into place: no half-written outputs
-        write_nifti(staging / "recon.nii.gz", image)
-        comparison_figure(staging / "recon.png", _middle_slice(shown_image),
-                          zero_filled=_middle_slice(shown_zf), baseline=baseline,
-                          reference=reference, metrics=metrics,
-                          title=f"{result.algorithm}, {result.prior}, {result.n_iter} iterations")
-        write_json(staging / "metrics.json", metrics)
-        for name in ("recon.nii.gz", "recon.png", "metrics.json"):
-            (staging / name).replace(out / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    title = f"{result.algorithm}, {result.prior}, {result.n_iter} iterations"
+    publish(args.out, {
+        "recon.nii.gz": lambda path: write_nifti(path, image),
+        "recon.png": lambda path: comparison_figure(
+            path, _middle_slice(shown_image), zero_filled=_middle_slice(shown_zf),
+            baseline=baseline, reference=reference, metrics=metrics, title=title),
+        "metrics.json": lambda path: write_json(path, metrics)})
     return metrics
 
 
@@ -256,19 +292,40 @@ def run_demo(args) -> dict:
     """Reconstruct the bundled 4-coil brain: 4x random mask, 8% centre, SENSE, wavelet FISTA."""
     from ..data import load_sample
     sample = load_sample("brain_4coil")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     source = Path(tempfile.mkdtemp(prefix="pysap-mri-dl-demo-")) / "brain_4coil.npz"
     try:
         np.savez(source, kspace=sample.kspace, reference=sample.reference)
         parser = build_parser()
         recon_args = parser.parse_args(
-            ["recon", str(source), "--out", str(out), "--acceleration", "4",
+            ["recon", str(source), "--out", str(args.out), "--acceleration", "4",
              "--center-fraction", "0.08", "--mask-kind", "random", "--seed", "0",
              "--n-iter", str(args.n_iter)] + (["--no-progress"] if args.no_progress else []))
         return run_recon(recon_args)
     finally:
         shutil.rmtree(source.parent, ignore_errors=True)
+
+
+def run_sample(args) -> Path:
+    """Write a bundled sample as an input file for ``recon``: fully sampled Cartesian
+    k-space with its ``reference``, or the radial k-space with its ``trajectory``."""
+    from ..data import atomic_path, load_sample
+    from .outputs import check_out_folder
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise UsageError(f"--out {out}: expected a file name ending in .npz")
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a folder; give a file name ending in .npz")
+    check_out_folder(out.parent)
+    sample = load_sample(args.name)
+    if hasattr(sample, "trajectory"):
+        arrays = dict(kspace=sample.kspace, trajectory=sample.trajectory,
+                      shape=np.asarray(sample.shape))
+    else:
+        arrays = dict(kspace=sample.kspace, reference=sample.reference)
+    with atomic_path(out) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+    return out
 
 
 def main(argv=None) -> int:
@@ -282,10 +339,16 @@ def main(argv=None) -> int:
             print(json.dumps(meta, indent=2))
             print(f"wrote {args.out / 'model.pt'}")
             return 0
+        if args.command == "sample":
+            print(f"wrote {run_sample(args)}")
+            return 0
         metrics = run_recon(args) if args.command == "recon" else run_demo(args)
     except (UsageError, DataError, ValueError, TypeError) as exc:
         print(f"pysap-mri-dl {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the machine, not the input: disk full, permissions
+        print(f"pysap-mri-dl {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     summary = {k: metrics[k] for k in ("psnr", "ssim", "zero_filled_psnr", "n_iter",
                                        "seconds_per_iter") if k in metrics}
     print(json.dumps(summary, indent=2))

@@ -44,9 +44,17 @@ def add_train_parser(sub):
 
 def run_train(args, argv=None) -> dict:
     """Train as ``args`` say; ``argv`` (default ``sys.argv[1:]``) is recorded as the command."""
+    from ..data import write_json
     from ..learn.training import TrainingConfig, check_device, train_denoiser
+    from .outputs import check_out_folder
+    check_out_folder(args.out)
     if args.steps < 1 or args.batch_size < 1 or args.patch < 16 or args.patch % 8:
         raise ValueError("--steps and --batch-size must be >= 1, --patch a multiple of 8 >= 16")
+    if args.minutes is not None and not 0 < args.minutes < float("inf"):
+        raise ValueError(f"--minutes must be a positive number, received {args.minutes}")
+    if args.axis not in (0, 1, 2):
+        raise ValueError(f"--axis must be 0, 1 or 2 (an axis of the 3D volumes), received "
+                         f"{args.axis}")
     if args.stop_at is not None and args.stop_at < 1:
         raise ValueError(f"--stop-at must be >= 1, received {args.stop_at}")
     if not 0 < args.sigma_max <= 1:
@@ -80,5 +88,5 @@ def run_train(args, argv=None) -> dict:
     command = "pysap-mri-dl " + " ".join(shlex.quote(str(a)) for a in argv)
     meta = train_denoiser(args.volumes, args.out, config, resume=not args.no_resume,
                           progress=not args.no_progress, command=command)
-    (Path(args.out) / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
+    write_json(Path(args.out) / "training.json", meta)
     return meta

@@ -16,18 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
+from .trajectory_io import noncartesian_from_archive
+from .validation import DataError, check_cartesian_axes, check_finite, open_npz, read_member
+
 __all__ = ["DataError", "Acquisition", "read_acquisition", "write_nifti", "write_json",
            "atomic_path"]
-
-
-class DataError(ValueError):
-    """Bad input data: a missing dataset, a wrong shape or dtype, non-finite values."""
 
 
 @dataclass
 class Acquisition:
     """One 2D Cartesian slice: ``kspace`` ``([coils,] ny, nx)`` complex64, optional
-    ``mask`` ``(ny, nx)`` bool, ``smaps`` ``(coils, ny, nx)`` and ``reference`` ``(ny, nx)``."""
+    ``mask`` ``(ny, nx)`` bool, ``smaps`` ``(coils, ny, nx)`` and ``reference`` ``(ny, nx)``.
+    A singleton coil axis is dropped (single-coil data)."""
 
     kspace: np.ndarray
     mask: np.ndarray | None = None
@@ -44,34 +44,34 @@ class Acquisition:
         return tuple(self.kspace.shape[-2:])
 
 
-def _finite(array, what):
-    if not np.all(np.isfinite(array)):
-        raise DataError(f"{what} contains NaN or Inf values")
-
-
 def _validate(acq: Acquisition) -> Acquisition:
+    from ..sampling import as_binary_mask
     src = acq.source
     k = np.asarray(acq.kspace)
     if k.ndim not in (2, 3) or not np.issubdtype(k.dtype, np.number):
         raise DataError(f"{src}: kspace must be a numeric array of shape ([coils,] ny, nx), "
                         f"received shape {k.shape} dtype {k.dtype}")
-    _finite(k, f"{src}: kspace")
+    try:
+        check_cartesian_axes(k.shape, f"{src}: kspace")
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    check_finite(k, f"{src}: kspace")
+    if k.ndim == 3 and k.shape[0] == 1:  # a singleton coil axis is single-coil data
+        k = k[0]
+        acq.smaps = None
     acq.kspace = k.astype(np.complex64)
     shape = acq.kspace.shape[-2:]
     if acq.mask is not None:
-        m = np.asarray(acq.mask)
         try:
-            m = np.broadcast_to(m, shape)
-        except ValueError:
-            raise DataError(f"{src}: mask of shape {np.shape(acq.mask)} does not match the "
-                            f"k-space shape {shape}") from None
-        acq.mask = m.astype(bool)
+            acq.mask = as_binary_mask(acq.mask, shape)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"{src}: {exc}") from None
     if acq.smaps is not None:
         s = np.asarray(acq.smaps)
         if s.shape != (acq.n_coils,) + tuple(shape) or acq.kspace.ndim != 3:
             raise DataError(f"{src}: smaps must have shape {(acq.n_coils,) + tuple(shape)} "
                             f"(coils, ny, nx) matching kspace {acq.kspace.shape}, received {s.shape}")
-        _finite(s, f"{src}: smaps")
+        check_finite(s, f"{src}: smaps")
         acq.smaps = s.astype(np.complex64)
     if acq.reference is not None:
         # fastMRI references may be a centre crop (e.g. 320x320); metrics use the same crop
@@ -79,24 +79,19 @@ def _validate(acq: Acquisition) -> Acquisition:
         if r.ndim != 2 or any(a > b for a, b in zip(r.shape, shape)):
             raise DataError(f"{src}: reference must be 2D and at most the image shape "
                             f"{tuple(shape)}, received {r.shape}")
-        _finite(r, f"{src}: reference")
+        check_finite(r, f"{src}: reference")
         acq.reference = np.abs(r).astype(np.float32)
     return acq
 
 
 def _read_npz(path):
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except Exception as exc:  # zipfile/pickle/format errors
-        raise DataError(f"{path}: cannot be read as a .npz archive ({exc})") from exc
-    with archive:
+    with open_npz(path) as archive:
         if "kspace" not in archive.files:
             raise DataError(f"{path}: no dataset 'kspace' (found {sorted(archive.files)})")
         if "trajectory" in archive.files:
-            from .trajectory_io import noncartesian_from_archive
             return noncartesian_from_archive(archive, str(path))
-        get = lambda key: archive[key] if key in archive.files else None  # noqa: E731
-        return Acquisition(archive["kspace"], get("mask"), get("smaps"), get("reference"),
+        get = lambda key: read_member(archive, key, str(path))  # noqa: E731
+        return Acquisition(get("kspace"), get("mask"), get("smaps"), get("reference"),
                            source=str(path))
 
 
@@ -118,11 +113,14 @@ def _read_h5(path, slice_index):
             slice_index = n_slices // 2
         if not 0 <= slice_index < n_slices:
             raise DataError(f"--slice {slice_index} is out of range: {path} has {n_slices} slices")
-        kspace = dataset[slice_index]
-        mask = handle["mask"][()] if "mask" in handle else None
-        reference = None
-        if "reconstruction_rss" in handle:
-            reference = handle["reconstruction_rss"][slice_index]
+        try:
+            kspace = dataset[slice_index]
+            mask = handle["mask"][()] if "mask" in handle else None
+            reference = None
+            if "reconstruction_rss" in handle:
+                reference = handle["reconstruction_rss"][slice_index]
+        except (OSError, ValueError, KeyError, IndexError) as exc:
+            raise DataError(f"{path}: cannot read slice {slice_index} ({exc})") from None
         return Acquisition(kspace, mask, None, reference, source=f"{path}[slice {slice_index}]")
 
 
@@ -149,15 +147,24 @@ def read_acquisition(path, *, slice_index=None):
     return _validate(acq)
 
 
+def _default_mode():
+    """The permissions a newly created file gets here (0666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside ``path``; rename it to ``path`` only on success."""
+    """Yield a temporary path beside ``path``; rename it to ``path`` only on success. The
+    file gets the usual permissions of a new file (not the 0600 of a temporary file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".part")
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .validation import DataError, check_finite, read_member
+
 __all__ = ["NonCartesianAcquisition", "noncartesian_from_archive"]
 
 
@@ -31,12 +33,11 @@ class NonCartesianAcquisition:
 def noncartesian_from_archive(archive, source):
     """Read and validate the datasets of an open ``.npz`` archive that holds a trajectory."""
     from ..operators.nufft import check_trajectory
-    from .io import DataError, _finite
 
-    get = lambda key: archive[key] if key in archive.files else None  # noqa: E731
-    kspace, reference, shape = np.asarray(archive["kspace"]), get("reference"), get("shape")
+    get = lambda key: read_member(archive, key, source)  # noqa: E731
+    kspace, reference, shape = np.asarray(get("kspace")), get("reference"), get("shape")
     try:
-        trajectory = check_trajectory(archive["trajectory"])
+        trajectory = check_trajectory(get("trajectory"))
     except ValueError as exc:
         raise DataError(f"{source}: dataset 'trajectory': {exc}") from None
     n_samples, ndim = trajectory.shape
@@ -44,7 +45,7 @@ def noncartesian_from_archive(archive, source):
             kspace.dtype, np.number):
         raise DataError(f"{source}: kspace must be numeric of shape ([coils,] {n_samples}) to "
                         f"match the trajectory's {n_samples} samples, received {kspace.shape}")
-    _finite(kspace, f"{source}: kspace")
+    check_finite(kspace, f"{source}: kspace")
     if shape is None:
         if reference is None:
             raise DataError(f"{source}: the image shape is unknown; add a dataset 'shape' "
@@ -54,27 +55,32 @@ def noncartesian_from_archive(archive, source):
     if len(shape) != ndim or any(s < 2 for s in shape):
         raise DataError(f"{source}: shape {shape} must have {ndim} sizes >= 2 (the trajectory "
                         f"has {ndim} columns)")
+    smaps = get("smaps")
+    if kspace.ndim == 2 and kspace.shape[0] == 1:  # a singleton coil axis: single-coil data
+        kspace, smaps = kspace[0], None
     acq = NonCartesianAcquisition(kspace.astype(np.complex64), trajectory, shape, source=source)
     density = get("density")
     if density is not None:
         density = np.asarray(density)
-        if density.shape != (n_samples,):
+        if density.shape != (n_samples,) or not np.issubdtype(density.dtype, np.number):
             raise DataError(f"{source}: density must have shape ({n_samples},), received "
                             f"{density.shape}")
-        _finite(density, f"{source}: density")
+        check_finite(density, f"{source}: density")
+        if np.any(density < 0):
+            raise DataError(f"{source}: density must hold values >= 0 (sampling density "
+                            "weights)")
         acq.density = density.astype(np.float32)
-    smaps = get("smaps")
     if smaps is not None:
         if kspace.ndim != 2 or np.shape(smaps) != (acq.n_coils,) + shape:
             raise DataError(f"{source}: smaps must have shape {(acq.n_coils,) + shape} "
                             f"(coils, *shape) to match kspace {kspace.shape}, received "
                             f"{np.shape(smaps)}")
-        _finite(smaps, f"{source}: smaps")
+        check_finite(smaps, f"{source}: smaps")
         acq.smaps = np.asarray(smaps).astype(np.complex64)
     if reference is not None:
         if np.shape(reference) != shape:
             raise DataError(f"{source}: reference must have the image shape {shape}, received "
                             f"{np.shape(reference)}")
-        _finite(reference, f"{source}: reference")
+        check_finite(reference, f"{source}: reference")
         acq.reference = np.abs(reference).astype(np.float32)
     return acq

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..metrics import psnr
 
-__all__ = ["wavelet_denoise_best", "evaluation_images"]
+__all__ = ["wavelet_denoise_best", "evaluation_images", "noisy_version", "denoising_gain"]
 
 
 def wavelet_denoise_best(noisy, clean, sigma, *, wavelet="sym8", levels=4,
@@ -45,3 +45,21 @@ def evaluation_images(shared=None):
     if shared is not None and (shared / "dipy_t1_coronal_slice.npy").exists():
         images["dipy T1 slice"] = np.load(shared / "dipy_t1_coronal_slice.npy")
     return {k: (v / v.max()).astype(np.float32) for k, v in images.items()}
+
+
+def noisy_version(clean, sigma, seed=0):
+    """``clean`` plus white Gaussian noise of standard deviation ``sigma``, drawn from a
+    generator seeded by ``(seed, sigma)`` so that every script sees the same noise."""
+    rng = np.random.default_rng([int(seed), int(round(sigma * 1e6))])
+    return (clean + sigma * rng.standard_normal(clean.shape)).astype(np.float32)
+
+
+def denoising_gain(model, clean, sigma, *, seed=0, ensemble=1):
+    """``(gain, ours, oracle, noisy)``: PSNR (dB) of ``model`` on :func:`noisy_version` of
+    ``clean``, of the best-threshold undecimated wavelet shrinkage, of the noisy image, and
+    the gain of the model over the wavelet oracle."""
+    from .prox import denoise
+    noisy = noisy_version(clean, sigma, seed)
+    oracle = psnr(clean, wavelet_denoise_best(noisy, clean, sigma)[0])
+    ours = psnr(clean, denoise(model, noisy, sigma, ensemble=ensemble))
+    return ours - oracle, ours, oracle, psnr(clean, noisy)

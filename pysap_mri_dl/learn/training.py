@@ -12,6 +12,7 @@ the step only. The checkpoint (model, optimiser, step) is written atomically eve
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..data import atomic_path
 from ..metrics import psnr
 from .denoisers import apply_denoiser
 from .weights import build_model, save_denoiser
@@ -145,6 +147,40 @@ def validation_psnr(model, slices, sigma=0.05, seed=1234):
     return float(np.mean(values))
 
 
+def _signature(config):
+    """What a checkpoint must share with the run that resumes it: everything that shapes
+    the model and the run's trajectory (not the stopping options)."""
+    fields = dict(vars(config))
+    for name in ("minutes", "stop_at", "device", "checkpoint_every"):
+        fields.pop(name)
+    return json.loads(json.dumps(fields))  # tuples as lists, as they come back from disk
+
+
+def _resume(checkpoint, signature, model, optimiser):
+    """Load ``checkpoint`` into ``model`` and ``optimiser``; returns its step. Named errors
+    for an unreadable file or a checkpoint of another configuration."""
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated, corrupt, not a torch file
+        raise ValueError(f"{checkpoint} cannot be read ({type(exc).__name__}); delete it or "
+                         "pass --no-resume to start afresh") from None
+    saved = state.get("config") if isinstance(state, dict) else None
+    if saved != signature:
+        saved = saved or {"model": state.get("model") if isinstance(state, dict) else None}
+        changed = sorted(k for k in set(saved) | set(signature)
+                         if saved.get(k) != signature.get(k))
+        raise ValueError(f"{checkpoint} was written by a run with another configuration "
+                         f"(differs in: {', '.join(changed)}); resume with the same options, "
+                         "or pass --no-resume to start afresh")
+    try:
+        model.load_state_dict(state["state_dict"])
+        optimiser.load_state_dict(state["optimiser"])
+        return int(state["step"])
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+        raise ValueError(f"{checkpoint} does not match the model ({str(exc).splitlines()[0]}); "
+                         "pass --no-resume to start afresh") from None
+
+
 def train_denoiser(volumes, out, config: TrainingConfig, *, resume=True, progress=True,
                    command=""):
     """Train ``config.model`` on slices of ``volumes`` and write ``out/model.pt`` (plus
@@ -155,23 +191,24 @@ def train_denoiser(volumes, out, config: TrainingConfig, *, resume=True, progres
     torch.manual_seed(config.seed)
     train = load_slices(volumes, config.axis, *config.train_slices)
     val = load_slices(volumes, config.axis, *config.val_slices)
+    smallest = min(train.shape[1:] + val.shape[1:])
+    if config.patch > min(train.shape[1:]):
+        raise ValueError(f"--patch {config.patch} is larger than the training slices "
+                         f"{train.shape[1:]} (axis {config.axis}); use at most "
+                         f"{smallest - smallest % 8}")
     model = build_model(config.model, **config.model_config).to(config.device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     checkpoint = out / "checkpoint.pt"
+    signature = _signature(config)
     step = 0
     if resume and checkpoint.exists():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        if state.get("model") != config.model:
-            raise ValueError(f"{checkpoint} is for {state.get('model')!r}, not {config.model!r}")
-        model.load_state_dict(state["state_dict"])
-        optimiser.load_state_dict(state["optimiser"])
-        step = int(state["step"])
+        step = _resume(checkpoint, signature, model, optimiser)
 
     def save_checkpoint():
-        tmp = checkpoint.with_suffix(".part")
-        torch.save({"model": config.model, "state_dict": model.state_dict(),
-                    "optimiser": optimiser.state_dict(), "step": step}, tmp)
-        tmp.replace(checkpoint)
+        with atomic_path(checkpoint) as tmp:
+            torch.save({"model": config.model, "config": signature,
+                        "state_dict": model.state_dict(), "optimiser": optimiser.state_dict(),
+                        "step": step}, tmp)
 
     start = time.perf_counter()
     bar = tqdm(total=config.steps, initial=step, desc=f"train {config.model}", unit="step",

@@ -2,13 +2,12 @@
 arguments, the state dict and metadata; loaded with ``torch.load(weights_only=True)``."""
 from __future__ import annotations
 
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 import torch
 
+from ..data import atomic_path
 from .denoisers import DnCNN, UNet
 from .learnlet import Learnlet
 
@@ -39,20 +38,11 @@ def build_model(name, **config):
 
 def save_denoiser(path, model, *, name, meta=None):
     """Write ``model`` to ``path`` atomically (temporary file in the same folder, renamed)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "model": name, "config": dict(model.config),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                "meta": dict(meta or {})}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".part")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would make shared weights unreadable to others
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def load_denoiser(path, *, expected=None):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import check_same_kind, is_torch, to_numpy
+from .._backend import all_finite, check_same_kind, is_torch, to_numpy
 from .._fourier import multiply_fresh, subtract_fresh
 from .base import LinearOperator
 from .fft import FFT
@@ -32,11 +32,18 @@ class SENSE(LinearOperator):
             raise ValueError(
                 f"SENSE: smaps must have shape (n_coils, *spatial), received {tuple(smaps.shape)}"
             )
+        if not all_finite(smaps):
+            raise ValueError("SENSE: smaps contain NaN or Inf values")
         self.smaps = smaps
         n_coils, shape = int(smaps.shape[0]), tuple(int(s) for s in smaps.shape[1:])
         if fourier is not None and mask is not None:
             raise ValueError("SENSE: give either fourier or mask, not both")
         if fourier is None:
+            mask_shape = np.shape(mask)
+            if mask is not None and (len(mask_shape) > len(shape) or any(
+                    m not in (1, s) for m, s in zip(mask_shape[::-1], shape[::-1]))):
+                raise ValueError(f"SENSE: smaps of spatial shape {shape} do not match the mask "
+                                 f"of shape {mask_shape} (the k-space shape)")
             fourier = FFT(shape, mask=mask, dtype=np.complex64)
         if fourier.shape_in not in (shape, (n_coils,) + shape):
             raise ValueError(

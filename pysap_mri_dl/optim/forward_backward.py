@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from .._backend import vdot_real
-from .result import Monitor
+from .result import Monitor, check_stopping
 
 __all__ = ["ista", "fista", "pogm", "forward_backward_step"]
 
@@ -17,7 +17,8 @@ def forward_backward_step(x, *, data, prox, step):
     return prox.prox(x - step * data.grad(x), step)
 
 
-def _setup(data, prox, x0, step):
+def _setup(data, prox, x0, step, n_iter, tol):
+    check_stopping(n_iter, tol)  # before any work
     if x0 is None:
         x0 = data.adjoint_data()
     if step is None:
@@ -61,7 +62,7 @@ def ista(data, prox, *, x0=None, step=None, n_iter=100, tol=None, callback=None,
     -------
     OptimResult
     """
-    x, step = _setup(data, prox, x0, step)
+    x, step = _setup(data, prox, x0, step, n_iter, tol)
     monitor = Monitor(n_iter=n_iter, tol=tol, callback=callback,
                       cost_fn=_objective(data, prox), track_cost=track_cost)
     it = 0
@@ -84,7 +85,7 @@ def fista(data, prox, *, x0=None, step=None, n_iter=100, tol=None, callback=None
     """
     if restart not in ("adaptive", None):
         raise ValueError(f"restart must be 'adaptive' or None, received {restart!r}")
-    x, step = _setup(data, prox, x0, step)
+    x, step = _setup(data, prox, x0, step, n_iter, tol)
     monitor = Monitor(n_iter=n_iter, tol=tol, callback=callback,
                       cost_fn=_objective(data, prox), track_cost=track_cost)
     z, t = x, 1.0
@@ -113,7 +114,7 @@ def pogm(data, prox, *, x0=None, step=None, n_iter=100, tol=None, callback=None,
     """
     if not 0 <= sigma_bar <= 1:
         raise ValueError(f"sigma_bar must be in [0, 1], received {sigma_bar}")
-    x, step = _setup(data, prox, x0, step)
+    x, step = _setup(data, prox, x0, step, n_iter, tol)
     monitor = Monitor(n_iter=n_iter, tol=tol, callback=callback,
                       cost_fn=_objective(data, prox), track_cost=track_cost)
     u_old, y_old, z = x, x, x

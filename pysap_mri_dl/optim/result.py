@@ -1,12 +1,13 @@
 """The object every algorithm returns, and the shared iteration bookkeeping."""
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass, field
 
 from .._backend import norm
 
-__all__ = ["OptimResult", "Monitor"]
+__all__ = ["OptimResult", "Monitor", "check_stopping"]
 
 
 @dataclass
@@ -38,14 +39,21 @@ class OptimResult:
     extra: dict = field(default_factory=dict)
 
 
+def check_stopping(n_iter, tol=None):
+    """Raise a ValueError unless ``n_iter`` is a positive integer and ``tol`` None or a
+    number >= 0 (``2.5`` or ``'3'`` iterations are errors, not silently rounded)."""
+    if isinstance(n_iter, bool) or not isinstance(n_iter, numbers.Integral) or n_iter < 1:
+        raise ValueError(f"n_iter must be a positive integer, received {n_iter!r}")
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real)
+                            or not tol >= 0):
+        raise ValueError(f"tol must be a number >= 0 or None, received {tol!r}")
+
+
 class Monitor:
     """Tracks cost, relative change, callback and timing for one run."""
 
     def __init__(self, *, n_iter, tol, callback, cost_fn, track_cost):
-        if int(n_iter) < 1:
-            raise ValueError(f"n_iter must be a positive integer, received {n_iter}")
-        if tol is not None and tol < 0:
-            raise ValueError(f"tol must be >= 0 or None, received {tol}")
+        check_stopping(n_iter, tol)
         self.n_iter, self.tol, self.callback = int(n_iter), tol, callback
         self.cost_fn, self.track_cost = cost_fn, track_cost
         self.costs = []

@@ -9,6 +9,8 @@ from .._backend import all_finite, array_kind, same_kind, to_numpy
 from .._fourier import ifftn_centered
 from ..calibration import rss, self_calibrated_smaps
 from ..operators import FFT, SENSE, MapSets
+from ..data.validation import check_cartesian_axes
+from ..sampling import as_binary_mask
 
 from .core import Reconstruction, solve
 from .priors import DEFAULT_WAVELET
@@ -32,13 +34,11 @@ def _check_kspace_mask(kspace, mask, n_spatial=2):
     if not all_finite(kspace):
         raise ValueError("kspace contains NaN or Inf values")
     shape = tuple(kspace.shape[-n_spatial:])
+    if n_spatial == 2 and kspace.ndim <= 3:
+        check_cartesian_axes(kspace.shape)
     if mask is None:
         mask = np.abs(to_numpy(kspace)).reshape((-1,) + shape).max(0) > 0
-    mask = np.asarray(to_numpy(mask))
-    try:
-        mask = np.broadcast_to(mask, shape)
-    except ValueError:
-        raise ValueError(f"mask of shape {mask.shape} does not match the k-space shape {shape}") from None
+    mask = as_binary_mask(mask, shape)  # NumPy or any kind: a sampling pattern, converted
     if not mask.any():
         raise ValueError("mask samples no k-space location")
     return shape, mask

@@ -65,8 +65,8 @@ def solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, u
         lam = getattr(prior, "lam", lam if lam is not None else 0.0)
     elif lam is None:
         lam = default_lambda(operator._adj_op(kspace), factor=lam_factor)
-    elif not lam >= 0:
-        raise ValueError(f"lam must be >= 0, received {lam}")
+    elif not 0 <= lam < float("inf"):
+        raise ValueError(f"lam must be a finite number >= 0, received {lam}")
     spin = cycle_spin and formulation == "analysis"
     sparse = _make_prior(prior, shape, lam, wavelet, levels, undecimated, spin, seed)
     solve = get_solver(algorithm)

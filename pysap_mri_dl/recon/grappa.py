@@ -15,6 +15,7 @@ import numpy as np
 
 from .._backend import same_kind, to_numpy
 from ..calibration import calibration_region, rss
+from ..sampling import as_binary_mask
 
 __all__ = ["grappa", "GrappaResult"]
 
@@ -68,8 +69,7 @@ def grappa(kspace, mask=None, *, kernel=(5, 5), lamda=1e-3, calib=None):
         raise ValueError(f"grappa: kspace must have shape (n_coils, ny, nx), received "
                          f"{kspace.shape}")
     n_coils = kspace.shape[0]
-    mask = (np.abs(kspace[0]) > 0) if mask is None else np.asarray(mask, dtype=bool)
-    mask = np.broadcast_to(mask, kspace.shape[1:])
+    mask = as_binary_mask((np.abs(kspace[0]) > 0) if mask is None else mask, kspace.shape[1:])
     kernel = tuple(int(k) for k in kernel)
     if len(kernel) != 2 or min(kernel) < 1:
         raise ValueError(f"grappa: kernel must be two sizes >= 1, received {kernel}")

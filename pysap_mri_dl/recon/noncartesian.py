@@ -35,12 +35,31 @@ def _check_kspace(kspace, trajectory, shape):
                          f"trajectory's {len(trajectory)} samples, received {tuple(kspace.shape)}")
     if not all_finite(kspace):
         raise ValueError("kspace contains NaN or Inf values")
+    if kspace.ndim == 2 and kspace.shape[0] == 1:
+        kspace = kspace[0]  # a singleton coil axis is single-coil data
     return kspace, trajectory, shape
 
 
+def _check_density(density, n_samples):
+    """A density array: one finite value >= 0 per sample (any array kind, as NumPy)."""
+    values = np.asarray(to_numpy(density))
+    if values.shape != (n_samples,):
+        raise ValueError(f"density must have one value per sample, shape ({n_samples},), "
+                         f"received {values.shape}")
+    if not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values):
+        raise TypeError(f"density must be real, received dtype {values.dtype}")
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError("density must hold finite values >= 0 (sampling density weights)")
+    if not np.any(values > 0):
+        raise ValueError("density is zero everywhere")
+    return values.astype(np.float32)
+
+
 def _density(density, trajectory, shape, backend):
-    if density is None or not isinstance(density, str):
-        return density
+    if density is None:
+        return None
+    if not isinstance(density, str):
+        return _check_density(density, len(trajectory))
     if density == "auto":
         density = "voronoi" if len(shape) == 2 else "pipe"
     if density == "pipe":
@@ -54,7 +73,8 @@ def _density(density, trajectory, shape, backend):
 def _smaps(smaps, kspace, trajectory, shape, density, backend):
     """Resolve ``smaps`` ('auto', an array or None) for k-space ``([n_coils,] n_samples)``."""
     if kspace.ndim == 1:
-        if smaps is not None and not isinstance(smaps, str):
+        if smaps is not None and not isinstance(smaps, str) and tuple(smaps.shape) not in (
+                shape, (1,) + shape):
             raise ValueError("smaps given for single-coil k-space of shape (n_samples,); give "
                              "k-space of shape (n_coils, n_samples)")
         return None
@@ -177,8 +197,12 @@ def reconstruct_noncartesian(kspace, trajectory, shape, *, smaps="auto", density
         gridding preconditioner (fast, but amplifies outer k-space noise); the default 0.5
         converges in 100 iterations to within a few tenths of a dB of the best on the
         radial and spiral brain benchmarks (see the docs).
-    backend, eps : NUFFT backend and accuracy.
-    Other parameters as in :func:`~pysap_mri_dl.recon.reconstruct_single_coil`.
+    backend : str, optional
+        NUFFT backend (default: the fastest installed).
+    eps : float
+        NUFFT accuracy.
+    prior, lam, lam_factor, wavelet, levels, undecimated, cycle_spin, formulation, algorithm, n_iter, tol, callback, track_cost, progress, seed
+        As in :func:`~pysap_mri_dl.recon.reconstruct_single_coil`.
 
     Returns
     -------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["random_column_mask", "equispaced_column_mask", "variable_density_mask",
-           "cartesian_mask", "MASK_KINDS", "acceleration_of", "center_block"]
+           "cartesian_mask", "MASK_KINDS", "acceleration_of", "center_block", "as_binary_mask"]
 
 
 def _rng(seed):
@@ -114,6 +114,36 @@ def cartesian_mask(kind, shape, *, acceleration, center_fraction, seed=None):
         raise ValueError(f"mask kind must be one of {sorted(MASK_KINDS)}, received {kind!r}")
     return MASK_KINDS[kind](shape, acceleration=acceleration, center_fraction=center_fraction,
                             seed=seed)
+
+
+def as_binary_mask(mask, shape, *, name="mask"):
+    """``mask`` as a boolean array of ``shape`` (broadcast), or a named error.
+
+    A sampling mask says which k-space locations were measured: it must be boolean or hold
+    only the values 0 and 1 (of any numeric dtype, any array kind: it is converted to NumPy).
+    Anything else (0.5, 2, NaN, strings) would otherwise be read as "sampled" and silently
+    reconstruct fully sampled data, so it raises. Sampling *weights* belong to the operators
+    (``FFT(mask=weights)``), not to the reconstructors."""
+    from .._backend import to_numpy
+    try:
+        values = np.asarray(to_numpy(mask) if hasattr(mask, "shape") else mask)
+    except TypeError as exc:
+        raise TypeError(f"{name} must be an array, received {type(mask).__name__}") from exc
+    if values.dtype != bool:
+        if not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values):
+            raise TypeError(f"{name} must be boolean or hold only 0 and 1, received dtype "
+                            f"{values.dtype}")
+        bad = ~((values == 0) | (values == 1))
+        if bad.any():
+            raise ValueError(f"{name} must be boolean or hold only 0 and 1, received values "
+                             f"such as {values[bad].ravel()[:3].tolist()}")
+        values = values.astype(bool)
+    shape = tuple(int(s) for s in shape)
+    try:
+        return np.broadcast_to(values, shape)
+    except ValueError:
+        raise ValueError(f"{name} of shape {values.shape} does not match the k-space shape "
+                         f"{shape}") from None
 
 
 def acceleration_of(mask) -> float:
