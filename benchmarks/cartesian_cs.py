@@ -12,7 +12,10 @@ solve time per iteration (``pics -l1 -r 0.005 -i 100``, best of ``--repeat`` run
 per-call floor (SENSE, wavelet, soft threshold, cycle-spin shifts) and the engine overhead
 (our iteration / the sum of the calls it makes).
 
-    python benchmarks/cartesian_cs.py [--n-iter 100] [--repeat 3] [--skip-quality]
+With ``--ablations``, what each default is worth: the wavelet family and the support of the
+self-calibrated maps.
+
+    python benchmarks/cartesian_cs.py [--n-iter 100] [--repeat 3] [--skip-quality] [--ablations]
 """
 from __future__ import annotations
 
@@ -112,6 +115,34 @@ def quality(args, bart):
         print(f"  {name:24s} default {scores['default']:.2f}  {gaps}")
 
 
+def ablations(args):
+    """What each default is worth: the wavelet family (each at its best lambda factor of
+    0.0005 / 0.001 / 0.002) and the support of the self-calibrated maps (on and off)."""
+    families = ("sym8", "db4", "db2", "haar")
+    print("\nWavelet family, PSNR at its best lambda factor (0.0005 / 0.001 / 0.002):")
+    print(f"  {'case':24s} " + " ".join(f"{w:>7s}" for w in families))
+    cases = quality_cases()
+    for name, (kspace, mask, reference) in cases.items():
+        solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
+        row = []
+        for wavelet in families:
+            row.append(max(psnr(reference, solve(kspace, mask, n_iter=args.n_iter,
+                                                 lam_factor=f, wavelet=wavelet).image)
+                           for f in (0.0005, 0.001, 0.002)))
+        print(f"  {name:24s} " + " ".join(f"{v:7.2f}" for v in row))
+    print("\nSupport of the self-calibrated maps (default lambda): PSNR / SSIM")
+    for name, (kspace, mask, reference) in cases.items():
+        if kspace.ndim != 3:
+            continue
+        line = f"  {name:24s}"
+        for support in (10.0, 0.0):
+            maps = self_calibrated_smaps(kspace, mask=mask, support=support)
+            image = reconstruct_sense(kspace, mask, smaps=maps, n_iter=args.n_iter).image
+            line += (f"  support {support:g}: {psnr(reference, image):.2f} / "
+                     f"{ssim(reference, image):.3f}")
+        print(line)
+
+
 def speed(args, bart):
     from pysap_mri_dl.data import load_sample
     from pysap_mri_dl.sampling import random_column_mask
@@ -140,6 +171,29 @@ def speed(args, bart):
         print("    per call (ms): " + " | ".join(f"{k} {1e3 * v:.2f}" for k, v in calls.items()))
         print(f"    its calls back to back {1e3 * bare_time:.2f} ms; engine overhead "
               f"{per_iter / bare_time:.2f}x (iteration / calls; target <= 1.1)")
+        print("    one FFT of all coils (ms): " + " | ".join(
+            f"{k} {1e3 * v:.2f}" for k, v in fft_engines(kspace).items()))
+
+
+def fft_engines(kspace, repeat=20):
+    """One plain 2D FFT of all coils with each CPU engine (what ``_fourier`` chose from)."""
+    import ducc0
+    import scipy.fft
+    from pysap_mri_dl._fourier import FFT_WORKERS
+    x = np.ascontiguousarray(kspace)
+    engines = {f"ducc0 ({FFT_WORKERS} threads)": lambda: ducc0.fft.c2c(
+                   x, axes=(-2, -1), inorm=1, nthreads=FFT_WORKERS),
+               f"scipy.fft ({FFT_WORKERS} workers)": lambda: scipy.fft.fft2(
+                   x, norm="ortho", workers=FFT_WORKERS),
+               "numpy.fft": lambda: np.fft.fft2(x, norm="ortho")}
+    times = {}
+    for name, fn in engines.items():
+        fn()
+        start = time.perf_counter()
+        for _ in range(repeat):
+            fn()
+        times[name] = (time.perf_counter() - start) / repeat
+    return times
 
 
 def bare_calls(kspace, mask, calls_per_batch=20, batches=3):
@@ -190,6 +244,8 @@ def main():
     parser.add_argument("--n-iter", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best of)")
     parser.add_argument("--skip-quality", action="store_true", help="speed section only")
+    parser.add_argument("--ablations", action="store_true",
+                        help="also the wavelet families and the support of the maps")
     args = parser.parse_args()
     if args.n_iter < 1 or args.repeat < 1:
         parser.error("--n-iter and --repeat must be >= 1")
@@ -198,6 +254,8 @@ def main():
         print("bart not installed: skipped (apt-get install bart)")
     if not args.skip_quality:
         quality(args, bart)
+    if args.ablations:
+        ablations(args)
     speed(args, bart)
 
 

@@ -7,6 +7,9 @@ CuPy are imported lazily, only once such an array is seen, so that
 """
 from __future__ import annotations
 
+import contextlib
+import operator
+
 import numpy as np
 
 __all__ = [
@@ -158,6 +161,31 @@ def astype_like(x, like):
     return x.to(like.dtype) if is_torch(x) else x.astype(like.dtype, copy=False)
 
 
+def _fresh(numpy_op, operation, x, y):
+    """``operation(x, y)`` where ``x`` is a temporary the caller owns: in place for NumPy
+    when the result has ``x``'s dtype and shape (saves an allocation and a pass over
+    memory), out of place otherwise and for torch (autograd may need ``x``) and CuPy."""
+    if (isinstance(x, np.ndarray) and x.flags.writeable and np.result_type(x, y) == x.dtype
+            and np.broadcast_shapes(x.shape, np.shape(y)) == x.shape):
+        return numpy_op(x, y, out=x)
+    return operation(x, y)
+
+
+def multiply_fresh(x, factor):
+    """``x * factor``, in place when ``x`` is a NumPy temporary (see ``_fresh``)."""
+    return _fresh(np.multiply, operator.mul, x, factor)
+
+
+def add_fresh(x, y):
+    """``x + y``, in place when ``x`` is a NumPy temporary (see ``_fresh``)."""
+    return _fresh(np.add, operator.add, x, y)
+
+
+def subtract_fresh(x, y):
+    """``x - y``, in place when ``x`` is a NumPy temporary (see ``_fresh``)."""
+    return _fresh(np.subtract, operator.sub, x, y)
+
+
 def relu(x):
     """max(x, 0) in x's namespace."""
     if is_torch(x):
@@ -173,6 +201,16 @@ def clamp_min(x, value):
     return xp_of(x).maximum(x, value)
 
 
+def outside_inference_mode(x):
+    """A context in which tensors made from ``x`` are ordinary tensors, even when the
+    caller runs under ``torch.inference_mode()``: what goes into a cache must stay usable by
+    later autograd passes. A no-op for other kinds."""
+    if is_torch(x):
+        import torch
+        return torch.inference_mode(False)
+    return contextlib.nullcontext()
+
+
 class KindCache:
     """Converts constant NumPy arrays (weights, masks) once per array kind and device."""
 
@@ -184,5 +222,6 @@ class KindCache:
             return array
         key = (name, array_kind(like), str(getattr(like, "device", "cpu")))
         if key not in self._store:
-            self._store[key] = same_kind(array, like)
+            with outside_inference_mode(like):
+                self._store[key] = same_kind(array, like)
         return self._store[key]

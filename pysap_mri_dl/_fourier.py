@@ -19,10 +19,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._backend import KindCache, array_kind, xp_of
+from ._backend import KindCache, array_kind, multiply_fresh, xp_of
 
-__all__ = ["fftn_centered", "ifftn_centered", "fftn_plain", "centring_phases", "multiply_fresh",
-           "subtract_fresh",            "FFT_WORKERS"]
+__all__ = ["fftn_centered", "ifftn_centered", "fftn_plain", "centring_phases", "apply_factors",
+           "precision_of", "FFT_WORKERS"]
 
 FFT_WORKERS = int(os.environ.get("PYSAP_MRI_DL_FFT_WORKERS", os.cpu_count() or 1))
 """Threads of the NumPy FFT (environment variable ``PYSAP_MRI_DL_FFT_WORKERS``)."""
@@ -35,44 +35,70 @@ def _axis_phase(n, outer):
     return np.round(np.exp(2j * np.pi * turns), 15)
 
 
+FULL_GRID_LIMIT = 2 ** 22
+"""Phases of up to this many elements are cached as one array (one multiplication per
+call); larger ones (3D volumes) stay separable, one small factor per axis."""
+
+
 @lru_cache(maxsize=128)
-def _phase_array(shape, outer, dtype_name, conjugate=False):
-    grid = np.ones((), np.complex128)
+def _phase_factors(shape, outer, dtype_name, conjugate):
+    factors = []
     for axis, n in enumerate(shape):
         view = [1] * len(shape)
         view[axis] = n
-        grid = grid * _axis_phase(n, outer).reshape(view)
-    array = (grid.conj() if conjugate else grid).astype(dtype_name)
-    array.setflags(write=False)
-    return array
+        factors.append(_axis_phase(n, outer).reshape(view))
+    if int(np.prod(shape)) <= FULL_GRID_LIMIT:
+        grid = np.ones((), np.complex128)
+        for factor in factors:
+            grid = grid * factor
+        factors = [grid]
+    out = []
+    for factor in factors:
+        factor = (factor.conj() if conjugate else factor).astype(dtype_name)
+        factor.setflags(write=False)
+        out.append(factor)
+    return tuple(out)
 
 
-def _dtype_name(dtype):
-    dtype = np.dtype(dtype)
-    return "complex128" if dtype in (np.complex128, np.float64) else "complex64"
+def precision_of(x):
+    """``'complex128'`` for double-precision arrays or tensors of any kind, else
+    ``'complex64'``: the complex type their constants are cached in."""
+    return "complex128" if str(x.dtype).endswith(("complex128", "float64")) else "complex64"
 
 
 def centring_phases(shape, dtype=np.complex64, *, conjugate=False):
-    """``(p_in, p_out)``: NumPy arrays of ``shape`` with ``centred(x) = p_out * fft(p_in * x)``
-    (orthonormal), so ``centred_inverse(y) = conj(p_in) * ifft(conj(p_out) * y)``; with
-    ``conjugate`` their complex conjugates (cached, read-only)."""
+    """``(p_in, p_out)``, each a tuple of NumPy factors whose product (broadcast) has
+    ``shape``, with ``centred(x) = p_out * fft(p_in * x)`` (orthonormal), so that
+    ``centred_inverse(y) = conj(p_in) * ifft(conj(p_out) * y)``; with ``conjugate`` their
+    complex conjugates (cached, read-only). One full array up to ``FULL_GRID_LIMIT``
+    elements, one factor per axis beyond."""
     shape = tuple(int(s) for s in shape)
-    name = _dtype_name(dtype)
-    return (_phase_array(shape, False, name, conjugate),
-            _phase_array(shape, True, name, conjugate))
+    name = precision_of(np.empty(0, dtype))
+    return (_phase_factors(shape, False, name, conjugate),
+            _phase_factors(shape, True, name, conjugate))
+
+
+def apply_factors(x, factors, *, fresh=False):
+    """``x`` times every factor (broadcast); in place on a NumPy ``x`` the caller owns
+    (``fresh``), out of place otherwise for the first factor."""
+    for factor in factors:
+        x = multiply_fresh(x, factor) if fresh else x * factor
+        fresh = True
+    return x
 
 
 _PHASES = KindCache()
 
 
 def _phases_like(x, ndim, inverse):
-    """The phases applied before and after the plain FFT, as ``x``'s array kind."""
+    """The phase factors applied before and after the plain FFT, as ``x``'s array kind."""
     shape = tuple(x.shape[x.ndim - ndim:])
-    name = "complex128" if str(x.dtype).endswith(("complex128", "float64")) else "complex64"
+    name = precision_of(x)
     p_in, p_out = centring_phases(shape, name, conjugate=inverse)
     before, after = (p_out, p_in) if inverse else (p_in, p_out)
     key = f"{shape}-{name}-{inverse}"
-    return _PHASES.get("before" + key, before, x), _PHASES.get("after" + key, after, x)
+    return ([_PHASES.get(f"before{key}-{i}", f, x) for i, f in enumerate(before)],
+            [_PHASES.get(f"after{key}-{i}", f, x) for i, f in enumerate(after)])
 
 
 def fftn_plain(x, ndim: int, *, inverse: bool = False, overwrite: bool = False):
@@ -95,29 +121,16 @@ def fftn_plain(x, ndim: int, *, inverse: bool = False, overwrite: bool = False):
     return transform(x, axes=axes, norm="ortho")
 
 
-def multiply_fresh(x, factor):
-    """``x * factor`` where ``x`` is a temporary the caller owns: in place for NumPy (saves
-    an allocation and a pass over memory), out of place otherwise (autograd)."""
-    if isinstance(x, np.ndarray) and x.flags.writeable and np.result_type(x, factor) == x.dtype:
-        return np.multiply(x, factor, out=x)
-    return x * factor
-
-
-def subtract_fresh(x, y):
-    """``x - y`` where ``x`` is a temporary the caller owns (in place for NumPy)."""
-    if isinstance(x, np.ndarray) and x.flags.writeable and np.result_type(x, y) == x.dtype:
-        return np.subtract(x, y, out=x)
-    return x - y
-
-
 def fftn_centered(x, ndim: int):
     """Centred orthonormal FFT over the last ``ndim`` axes, for any array kind:
     ``fftshift(fftn(ifftshift(x), norm="ortho"))``."""
     before, after = _phases_like(x, ndim, False)
-    return multiply_fresh(fftn_plain(x * before, ndim, overwrite=True), after)
+    return apply_factors(fftn_plain(apply_factors(x, before), ndim, overwrite=True), after,
+                         fresh=True)
 
 
 def ifftn_centered(x, ndim: int):
     """Inverse of :func:`fftn_centered` (and its adjoint)."""
     before, after = _phases_like(x, ndim, True)
-    return multiply_fresh(fftn_plain(x * before, ndim, inverse=True, overwrite=True), after)
+    return apply_factors(fftn_plain(apply_factors(x, before), ndim, inverse=True,
+                                    overwrite=True), after, fresh=True)

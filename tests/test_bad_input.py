@@ -3,6 +3,7 @@ error (exit status 2 and nothing written on the command line) or the right resul
 per defect found by the hardening pass; each failed before its fix."""
 import json
 import os
+import socket
 import stat
 import zipfile
 
@@ -142,7 +143,7 @@ def test_stale_staging_is_cleaned_and_outputs_have_the_usual_permissions(tmp_pat
     path = tmp_path / "in.npz"
     np.savez(path, kspace=kspace)
     out = tmp_path / "out"
-    stale = out / ".staging-999999999-abcd"  # a killed run's folder: no such process
+    stale = out / f".staging-{socket.gethostname()}-999999999-abcd"  # a killed run: no such process
     stale.mkdir(parents=True)
     (stale / "recon.nii.gz").write_bytes(b"partial")
     assert _run("recon", path, "--out", out, "--acceleration", 4, "--n-iter", 2,
@@ -220,7 +221,7 @@ def test_api_errors_name_the_argument(small):
         SENSE(np.ones((4, 128, 128), np.complex64), mask=mask)
     with pytest.raises(ValueError, match="lam must be a finite number"):
         reconstruct_sense(kspace * mask, mask, lam=np.inf, n_iter=1)
-    with pytest.raises(ValueError, match="the axes look wrong"):
+    with pytest.raises(ValueError, match="if the axes are in the wrong order"):
         reconstruct_sense(np.moveaxis(kspace, 0, -1), n_iter=1)
 
 
@@ -235,7 +236,7 @@ def test_command_line_values_are_checked_by_name(tmp_path, capsys, small):
         assert exc.value.code == 2 and "argument --lam" in capsys.readouterr().err
     axes = tmp_path / "axes.npz"
     np.savez(axes, kspace=np.moveaxis(kspace, 0, -1))
-    _fails(capsys, out, "recon", axes, "--out", out, message="the axes look wrong")
+    _fails(capsys, out, "recon", axes, "--out", out, message="if the axes are in the wrong order")
 
 
 def test_mixed_array_kinds_follow_the_documented_rule(small):

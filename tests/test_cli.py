@@ -136,7 +136,7 @@ def test_recon_of_a_trajectory_archive(tmp_path, radial_npz):
 @pytest.mark.parametrize("edit, args, message", [
     (lambda d: d.update(trajectory=d["trajectory"] * 1.5), (), "trajectory must lie in"),
     (lambda d: d.update(kspace=d["kspace"][:, :-3]), (), "to match the trajectory"),
-    (lambda d: d.update(density=np.ones(7)), (), "density must have shape"),
+    (lambda d: d.update(density=np.ones(7)), (), "density must have one value per sample"),
     (lambda d: d.pop("reference"), (), "image shape is unknown"),
     (lambda d: d.update(smaps=np.ones((3, 256, 256))), (), "smaps must have shape"),
     (lambda d: None, ("--acceleration", "4"), "--acceleration applies"),

@@ -211,7 +211,7 @@ def test_real_cardiac_kspace_three_ways():
     (lambda k, t: gridding(k[:, :-1], t, (64, 64)), "to match the trajectory"),
     (lambda k, t: gridding(k, t * 1.2, (64, 64)), "trajectory must lie in"),
     (lambda k, t: gridding(k, t, (64, 64), density="uniform"), "density must be one of"),
-    (lambda k, t: gridding(k, t, (64, 64), density=np.ones(5)), "density must have shape"),
+    (lambda k, t: gridding(k, t, (64, 64), density=np.ones(5)), "density must have one value per sample"),
     (lambda k, t: cg_sense(k, t, (64, 64), smaps=None), "needs smaps"),
     (lambda k, t: cg_sense(k, t, (64, 64), smaps=np.ones((3, 64, 64), np.complex64)),
      "coil count"),

@@ -141,12 +141,12 @@ def test_coil_compression_keeps_the_energy(brain):
     from pysap_mri_dl.calibration import geometric_compress, svd_compress
     compressed, energy = geometric_compress(brain.kspace, 2)
     assert compressed.shape == (2, 256, 256)
-    assert energy >= 0.95
+    assert energy >= 0.967  # docs: 97.0%
     assert energy == pytest.approx(np.sum(np.abs(compressed) ** 2) /
                                    np.sum(np.abs(brain.kspace) ** 2), rel=1e-4)
     _, matrix, svd_energy = svd_compress(brain.kspace, 2)
     np.testing.assert_allclose(matrix @ matrix.conj().T, np.eye(2), atol=1e-5)
-    assert 0.85 < svd_energy < energy  # one matrix for all positions keeps less
+    assert 0.900 < svd_energy < energy  # one matrix for all positions keeps less (docs: 90.3%)
     _, _, full = svd_compress(brain.kspace, 4)
     assert full == pytest.approx(1.0)
     with pytest.raises(ValueError, match="n_virtual"):

@@ -84,7 +84,7 @@ def test_image_scale_rule():
     (dict(smaps="espresso"), "smaps must be 'auto'"),
     (dict(algorithm="adam"), "algorithm must be one of"),
     (dict(wavelet="nope"), "unknown wavelet"),
-    (dict(lam=-1.0), "lam must be >= 0"),
+    (dict(lam=-1.0), "lam must be a finite number >= 0"),
     (dict(formulation="both"), "formulation"),
     (dict(mask=np.ones((10, 10), bool)), "does not match the k-space shape"),
 ])

@@ -92,7 +92,9 @@ def self_calibrated_smaps(kspace, *, mask=None, max_calib=32, window="hann", sup
         :func:`~pysap_mri_dl.calibration.kspace_noise_level`): outside the object. Like the
         crop of ESPIRiT maps, this is a support constraint (the data term no longer reaches
         those pixels and the prior sets them to zero), and it depends on the noise, not on
-        the image intensity, so faint tissue is kept. Noise-free data keep every pixel.
+        the image intensity, so faint tissue is kept. Data whose k-space corners hold
+        neither noise nor signal (smooth noise-free simulations) keep every pixel; sharp
+        noise-free phantoms, whose corners hold signal, are cropped as if it were noise.
         0 disables it. See ``docs/regularisation.rst`` for what it is worth.
 
     Returns
@@ -143,7 +145,11 @@ def _normalise_by_rss(coil_images, floor=0.0):
     norm = rss(coil_images)
     maps = coil_images / np.maximum(norm, 1e-3 * norm.max())
     if floor > 0:
-        maps = maps * (norm >= floor)
+        inside = norm >= floor
+        if not inside.any():
+            raise ValueError("support: no pixel of the low-resolution image is above the "
+                             "noise floor it sets; lower support (0 keeps every pixel)")
+        maps = maps * inside
     return maps.astype(np.complex64)
 
 

@@ -122,6 +122,8 @@ def _read_smaps(path, n_coils, shape):
         raise
     except Exception as exc:
         raise DataError(f"--smaps {path}: cannot be read ({exc})") from exc
+    if not np.issubdtype(loaded.dtype, np.number):
+        raise DataError(f"--smaps {path}: expected a numeric array, received dtype {loaded.dtype}")
     if loaded.shape != (n_coils,) + tuple(shape):
         raise DataError(f"--smaps {path}: expected shape {(n_coils,) + tuple(shape)} "
                         f"(coils, *image shape) to match the k-space, received {loaded.shape}")
@@ -172,8 +174,8 @@ def _prepare(args):
     smaps, smaps_source = None, None
     if kspace.ndim == 3:
         smaps, smaps_source = _cartesian_smaps(args, acq, kspace * mask, mask)
-    elif args.smaps is not None:
-        raise UsageError("--smaps is only meaningful for multi-coil k-space")
+    elif args.smaps is not None or args.support is not None:
+        raise UsageError("--smaps and --support are only meaningful for multi-coil k-space")
     return dict(kspace=kspace * mask, mask=mask, smaps=smaps, smaps_source=smaps_source,
                 reference=reference)
 
@@ -184,9 +186,12 @@ def _cartesian_smaps(args, acq, kspace, mask):
     from ..calibration import SMAPS_METHODS, self_calibrated_smaps
     choice = args.smaps
     if choice is None:
-        if acq.smaps is not None:
-            return acq.smaps, f"file ({args.input.name})"
-        choice = "auto"
+        choice = "auto" if acq.smaps is None else "file"
+    if choice != "auto" and args.support is not None:
+        raise UsageError(f"--support applies to the self-calibrated maps (--smaps auto), not "
+                         f"to {'the input file' if choice == 'file' else choice!r} maps")
+    if choice == "file":
+        return acq.smaps, f"file ({args.input.name})"
     if choice == "auto":
         support = 10.0 if args.support is None else args.support
         return self_calibrated_smaps(kspace, mask=mask, support=support), "auto"

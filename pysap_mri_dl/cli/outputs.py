@@ -7,8 +7,10 @@ staging folder left by a killed run (its process is gone) is removed by the next
 """
 from __future__ import annotations
 
+import glob
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -50,11 +52,18 @@ def _alive(pid):
     return True
 
 
+def _prefix():
+    """Staging folders are named after the host and process that write them."""
+    return f"{_STAGING}{socket.gethostname()}-{os.getpid()}-"
+
+
 def remove_stale_staging(out):
-    """Remove the staging folders in ``out`` whose writing process no longer runs."""
-    for folder in Path(out).glob(_STAGING + "*"):
+    """Remove the staging folders in ``out`` left by processes of this host that no longer
+    run (another host's, on a shared file system, are left alone)."""
+    mine = f"{_STAGING}{socket.gethostname()}-"
+    for folder in Path(out).glob(glob.escape(mine) + "*"):
         try:
-            pid = int(folder.name[len(_STAGING):].split("-")[0])
+            pid = int(folder.name[len(mine):].split("-")[0])
         except ValueError:
             continue
         if folder.is_dir() and not _alive(pid):
@@ -67,7 +76,7 @@ def publish(out, writers):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)
-    staging = Path(tempfile.mkdtemp(dir=out, prefix=f"{_STAGING}{os.getpid()}-"))
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=_prefix()))
     try:
         for name, write in writers.items():
             write(staging / name)

@@ -52,7 +52,7 @@ def _validate(acq: Acquisition) -> Acquisition:
         raise DataError(f"{src}: kspace must be a numeric array of shape ([coils,] ny, nx), "
                         f"received shape {k.shape} dtype {k.dtype}")
     try:
-        check_cartesian_axes(k.shape, f"{src}: kspace")
+        check_cartesian_axes(k.shape, f"{src}: kspace", strict=True)
     except ValueError as exc:
         raise DataError(str(exc)) from None
     check_finite(k, f"{src}: kspace")
@@ -105,9 +105,9 @@ def _read_h5(path, slice_index):
         if "kspace" not in handle:
             raise DataError(f"{path}: no dataset 'kspace' (found {sorted(handle.keys())})")
         dataset = handle["kspace"]
-        if dataset.ndim not in (3, 4):
+        if not isinstance(dataset, h5py.Dataset) or dataset.ndim not in (3, 4):
             raise DataError(f"{path}: dataset 'kspace' must have shape (slices, [coils,] ky, kx), "
-                            f"received {dataset.shape}")
+                            f"received {getattr(dataset, 'shape', 'a group')}")
         n_slices = dataset.shape[0]
         if slice_index is None:
             slice_index = n_slices // 2
@@ -119,7 +119,7 @@ def _read_h5(path, slice_index):
             reference = None
             if "reconstruction_rss" in handle:
                 reference = handle["reconstruction_rss"][slice_index]
-        except (OSError, ValueError, KeyError, IndexError) as exc:
+        except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise DataError(f"{path}: cannot read slice {slice_index} ({exc})") from None
         return Acquisition(kspace, mask, None, reference, source=f"{path}[slice {slice_index}]")
 
@@ -147,11 +147,18 @@ def read_acquisition(path, *, slice_index=None):
     return _validate(acq)
 
 
-def _default_mode():
-    """The permissions a newly created file gets here (0666 minus the umask)."""
+def _read_umask():
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
+
+
+_UMASK = _read_umask()  # read once, at import: os.umask changes it for the whole process
+
+
+def _default_mode():
+    """The permissions a newly created file gets here (0666 minus the umask)."""
+    return 0o666 & ~_UMASK
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import DataError, check_finite, read_member
+from .validation import DataError, check_density, check_finite, read_member
 
 __all__ = ["NonCartesianAcquisition", "noncartesian_from_archive"]
 
@@ -61,15 +61,10 @@ def noncartesian_from_archive(archive, source):
     acq = NonCartesianAcquisition(kspace.astype(np.complex64), trajectory, shape, source=source)
     density = get("density")
     if density is not None:
-        density = np.asarray(density)
-        if density.shape != (n_samples,) or not np.issubdtype(density.dtype, np.number):
-            raise DataError(f"{source}: density must have shape ({n_samples},), received "
-                            f"{density.shape}")
-        check_finite(density, f"{source}: density")
-        if np.any(density < 0):
-            raise DataError(f"{source}: density must hold values >= 0 (sampling density "
-                            "weights)")
-        acq.density = density.astype(np.float32)
+        try:
+            acq.density = check_density(density, n_samples, f"{source}: density")
+        except (TypeError, ValueError) as exc:
+            raise DataError(str(exc)) from None
     if smaps is not None:
         if kspace.ndim != 2 or np.shape(smaps) != (acq.n_coils,) + shape:
             raise DataError(f"{source}: smaps must have shape {(acq.n_coils,) + shape} "

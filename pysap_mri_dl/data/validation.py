@@ -7,11 +7,13 @@ and the dataset.
 """
 from __future__ import annotations
 
+import os
 import zipfile
 
 import numpy as np
 
-__all__ = ["DataError", "check_finite", "open_npz", "read_member", "check_cartesian_axes"]
+__all__ = ["DataError", "check_finite", "open_npz", "read_member", "check_cartesian_axes",
+           "check_density"]
 
 
 class DataError(ValueError):
@@ -26,6 +28,8 @@ def check_finite(array, what):
 
 def open_npz(path):
     """``numpy.load`` of a ``.npz`` archive without pickles, or a DataError."""
+    if not os.access(path, os.R_OK):
+        raise DataError(f"{path}: cannot be read (permission denied)")
     if not zipfile.is_zipfile(path):
         raise DataError(f"{path}: not a .npz archive (a .npz file is a zip archive of .npy "
                         "arrays, as written by numpy.savez)")
@@ -47,14 +51,36 @@ def read_member(archive, key, source):
                         f"{exc})") from None
 
 
-def check_cartesian_axes(shape, what="kspace"):
+def check_cartesian_axes(shape, what="kspace", *, strict=False):
     """Raise a ValueError when a Cartesian array's axes do not look like ``([coils,] ny,
-    nx)``: a spatial size below 8, or far more coils than pixels along an axis (the
-    signature of ``(ny, nx, coils)`` data), with the fix in the message."""
+    nx)``: a spatial size below 8 (too small for any reconstruction here), or, with
+    ``strict`` (files, whose axis order is a convention), far more coils than pixels along
+    an axis, the signature of ``(ny, nx, coils)`` data. The message says how to fix it."""
     shape = tuple(int(s) for s in shape)
     spatial = shape[-2:]
     coils = shape[0] if len(shape) == 3 else 1
-    if min(spatial) < 8 or (coils > 64 and coils >= 4 * min(spatial)):
-        raise ValueError(
-            f"{what} of shape {shape}: the axes look wrong; expected ([coils,] ny, nx) with "
-            "the coil axis first (for (ny, nx, coils) data use numpy.moveaxis(kspace, -1, 0))")
+    hint = ("expected ([coils,] ny, nx) with the coil axis first (for (ny, nx, coils) data "
+            "use numpy.moveaxis(kspace, -1, 0))")
+    if min(spatial) < 8:
+        raise ValueError(f"{what} of shape {shape}: a spatial size is below 8 pixels; if "
+                         f"the axes are in the wrong order, {hint}")
+    if strict and coils > 64 and coils >= 4 * min(spatial):
+        raise ValueError(f"{what} of shape {shape}: {coils} coils for {spatial} pixels, the "
+                         f"axes look wrong; {hint}")
+
+
+def check_density(density, n_samples, what="density"):
+    """A density-compensation array: one finite value >= 0 per sample, not all zero (any
+    array kind; returned as NumPy float32), or a ValueError naming ``what``."""
+    from .._backend import to_numpy
+    values = np.asarray(to_numpy(density) if hasattr(density, "shape") else density)
+    if values.shape != (n_samples,):
+        raise ValueError(f"{what} must have one value per sample, shape ({n_samples},), "
+                         f"received {values.shape}")
+    if not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values):
+        raise TypeError(f"{what} must be real, received dtype {values.dtype}")
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(f"{what} must hold finite values >= 0 (sampling density weights)")
+    if not np.any(values > 0):
+        raise ValueError(f"{what} is zero everywhere")
+    return values.astype(np.float32)

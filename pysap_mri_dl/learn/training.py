@@ -165,8 +165,10 @@ def _resume(checkpoint, signature, model, optimiser):
         raise ValueError(f"{checkpoint} cannot be read ({type(exc).__name__}); delete it or "
                          "pass --no-resume to start afresh") from None
     saved = state.get("config") if isinstance(state, dict) else None
+    if saved is None:
+        raise ValueError(f"{checkpoint} was written by an older version (it records no "
+                         "configuration to compare with); pass --no-resume to start afresh")
     if saved != signature:
-        saved = saved or {"model": state.get("model") if isinstance(state, dict) else None}
         changed = sorted(k for k in set(saved) | set(signature)
                          if saved.get(k) != signature.get(k))
         raise ValueError(f"{checkpoint} was written by a run with another configuration "
@@ -187,16 +189,18 @@ def train_denoiser(volumes, out, config: TrainingConfig, *, resume=True, progres
     ``out/checkpoint.pt`` while training). Returns the metadata saved with the model."""
     from tqdm.auto import tqdm
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if not 0 < config.lr < float("inf"):
+        raise ValueError(f"--lr must be a positive number, received {config.lr}")
     torch.manual_seed(config.seed)
+    model = build_model(config.model, **config.model_config).to(config.device)
     train = load_slices(volumes, config.axis, *config.train_slices)
     val = load_slices(volumes, config.axis, *config.val_slices)
-    smallest = min(train.shape[1:] + val.shape[1:])
+    largest = min(train.shape[1:]) // 8 * 8
     if config.patch > min(train.shape[1:]):
+        advice = (f"use at most {largest}" if largest >= 16 else
+                  "the slices are too small for the smallest patch (16)")
         raise ValueError(f"--patch {config.patch} is larger than the training slices "
-                         f"{train.shape[1:]} (axis {config.axis}); use at most "
-                         f"{smallest - smallest % 8}")
-    model = build_model(config.model, **config.model_config).to(config.device)
+                         f"{train.shape[1:]} (axis {config.axis}); {advice}")
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     checkpoint = out / "checkpoint.pt"
     signature = _signature(config)

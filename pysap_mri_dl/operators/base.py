@@ -128,8 +128,9 @@ class LinearOperator:
         return None
 
     def lipschitz_constant(self, *, like=None) -> float:
-        """An upper bound of ``||A||^2`` for step sizes: :meth:`lipschitz_bound` when the
-        operator has one, else :meth:`lipschitz` (power iteration, on ``like``'s kind)."""
+        """The Lipschitz constant the algorithms use for their step: :meth:`lipschitz_bound`
+        (a closed-form upper bound of ``||A||^2``) when the operator has one, else
+        :meth:`lipschitz` (power iteration, converged to ``tol``, on ``like``'s kind)."""
         bound = self.lipschitz_bound()
         return float(bound) if bound is not None else self.lipschitz(like=like)
 
@@ -139,8 +140,10 @@ class LinearOperator:
 
         ``like`` (optional) is an array whose kind/device the iterations use.
         """
+        if not isinstance(seed, (int, np.integer)):  # a Generator or a seed sequence
+            return self._power_iteration(n_iter, tol, seed, like)
         cache = self.__dict__.setdefault("_lipschitz_cache", {})
-        key = (n_iter, tol, seed)
+        key = (n_iter, tol, int(seed))
         if key not in cache:
             cache[key] = self._power_iteration(n_iter, tol, seed, like)
         return cache[key]

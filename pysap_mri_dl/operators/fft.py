@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import KindCache
-from .._fourier import centring_phases, fftn_plain, multiply_fresh, subtract_fresh
+from .._backend import KindCache, subtract_fresh
+from .._fourier import apply_factors, centring_phases, fftn_plain, precision_of
 from .base import LinearOperator
 
 __all__ = ["FFT"]
@@ -54,7 +54,8 @@ class FFT(LinearOperator):
         if not np.all(np.isfinite(mask)) or np.any(mask < 0):
             raise ValueError("FFT: mask must hold finite non-negative values")
         try:
-            np.broadcast_shapes(mask.shape, shape)
+            if np.broadcast_shapes(mask.shape, shape) != tuple(shape):
+                raise ValueError
         except ValueError:
             raise ValueError(
                 f"FFT: mask of shape {mask.shape} does not broadcast to the image shape {shape}"
@@ -69,53 +70,57 @@ class FFT(LinearOperator):
     # ---- folded constants -------------------------------------------------------
     # The centred transform is p_out * fft(p_in * x) (see pysap_mri_dl._fourier): p_out is
     # folded into the mask once, so a call costs one plain FFT and two multiplications;
-    # SENSE also folds p_in into its coil maps (the *_premodulated methods).
-    def _numpy_constant(self, name, double):
-        key = (name, double)
+    # SENSE also folds p_in into its coil maps (the *_premodulated methods). Each constant
+    # is a tuple of factors (one array, or per-axis factors for large 3D shapes).
+    def _numpy_constant(self, name, precision):
+        key = (name, precision)
         if key not in self._folded:
             p_in, p_out = centring_phases(self.shape, np.complex128)
-            weights = p_out if self.mask is None else self.mask * p_out
-            values = {"in": p_in, "in_conj": p_in.conj(), "out": weights,
-                      "out_conj": weights.conj()}[name]
-            self._folded[key] = values.astype(np.complex128 if double else np.complex64)
+            if self.mask is not None and len(p_out) == 1:
+                p_out = (self.mask * p_out[0],)
+            elif self.mask is not None:  # separable phases: the mask stays a factor
+                p_out = (self.mask,) + p_out
+            values = {"in": p_in, "in_conj": tuple(f.conj() for f in p_in), "out": p_out,
+                      "out_conj": tuple(f.conj() for f in p_out)}[name]
+            self._folded[key] = tuple(np.asarray(f, precision) for f in values)
         return self._folded[key]
 
     def _constant(self, name, x):
-        double = str(x.dtype).endswith(("complex128", "float64"))
-        array = self._numpy_constant(name, double)
-        return self._consts.get(f"{name}-{double}", array, x)
+        precision = precision_of(x)
+        return [self._consts.get(f"{name}-{precision}-{i}", factor, x)
+                for i, factor in enumerate(self._numpy_constant(name, precision))]
 
     def input_phase(self, like):
-        """``p_in`` as the kind, device and precision of ``like``: the input modulation that
-        :class:`SENSE` folds into its maps before calling :meth:`_op_premodulated`."""
+        """``p_in`` as the kind, device and precision of ``like`` (a tuple of factors): the
+        input modulation that :class:`SENSE` folds into its maps before calling
+        :meth:`_op_premodulated`."""
         return self._constant("in", like)
 
     def _op_premodulated(self, x, *, overwrite=False):
         """``_op`` of ``x`` already multiplied by :meth:`input_phase`; ``overwrite`` lets a
         NumPy ``x`` (a temporary of the caller) be reused for the output."""
         y = fftn_plain(x, self.ndim, overwrite=overwrite)
-        return multiply_fresh(y, self._constant("out", y))
+        return apply_factors(y, self._constant("out", y), fresh=True)
 
     def _adj_op_premodulated(self, y, *, overwrite=False):
         """``_adj_op(y)`` except the final multiplication by ``conj(input_phase)``; returns
         a fresh array (or, with ``overwrite``, a NumPy ``y`` reused)."""
-        weights = self._constant("out_conj", y)
-        y = multiply_fresh(y, weights) if overwrite else y * weights
+        y = apply_factors(y, self._constant("out_conj", y), fresh=overwrite)
         return fftn_plain(y, self.ndim, inverse=True, overwrite=True)
 
     def _op(self, x):
-        return self._op_premodulated(x * self._constant("in", x), overwrite=True)
+        return self._op_premodulated(apply_factors(x, self._constant("in", x)), overwrite=True)
 
     def _residual(self, x, y):
         return subtract_fresh(self._op(x), y)  # _op returns a fresh array
 
     def _gradient(self, x, y):
         x = self._adj_op_premodulated(self._residual(x, y), overwrite=True)
-        return multiply_fresh(x, self._constant("in_conj", x))
+        return apply_factors(x, self._constant("in_conj", x), fresh=True)
 
     def _adj_op(self, y):
         x = self._adj_op_premodulated(y)
-        return multiply_fresh(x, self._constant("in_conj", x))
+        return apply_factors(x, self._constant("in_conj", x), fresh=True)
 
     def normal(self):
         if self.mask is None:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import all_finite, check_same_kind, is_torch, to_numpy
-from .._fourier import multiply_fresh, subtract_fresh
+from .._backend import (all_finite, check_same_kind, is_torch, multiply_fresh,
+                        outside_inference_mode, subtract_fresh, to_numpy)
+from .._fourier import apply_factors, precision_of
 from .base import LinearOperator
 from .fft import FFT
 
@@ -52,6 +53,9 @@ class SENSE(LinearOperator):
             )
         self.fourier = fourier
         self._folded = {}
+        # the folded fast path needs the Cartesian FFT as it is (not a subclass' override)
+        self._fast = (isinstance(fourier, FFT) and type(fourier)._op is FFT._op
+                      and type(fourier)._adj_op is FFT._adj_op)
         self.n_coils = n_coils
         self.shape = shape
         if fourier.shape_in == shape:  # coils travel as a batch axis
@@ -66,34 +70,37 @@ class SENSE(LinearOperator):
 
     def _folded_smaps(self, x):
         """``(maps, conj(maps))`` with the Cartesian FFT's input phase folded in (so the
-        loop runs plain FFTs), cached unless the maps are being trained (torch autograd)."""
+        loop runs plain FFTs), at ``x``'s precision; cached unless the maps are being
+        trained (torch autograd). The cache follows in-place changes of torch maps
+        (their version counter); NumPy maps are read as they are at the first call."""
         smaps = self._smaps_like(x)
-        if not isinstance(self.fourier, FFT):
+        if not self._fast:
             return smaps, None
         if getattr(smaps, "requires_grad", False):
-            folded = smaps * self.fourier.input_phase(smaps)
+            folded = apply_factors(smaps, self.fourier.input_phase(x))
             return folded, folded.conj()
-        key = str(getattr(smaps, "device", "cpu")) + str(smaps.dtype)
+        key = (str(getattr(smaps, "device", "cpu")), precision_of(x),
+               getattr(smaps, "_version", 0))
         if key not in self._folded:
-            folded = smaps * self.fourier.input_phase(smaps)
-            conj = folded.conj()
-            self._folded[key] = (folded, conj.resolve_conj() if is_torch(conj) else conj)
+            with outside_inference_mode(smaps):
+                folded = apply_factors(smaps, self.fourier.input_phase(x))
+                conj = folded.conj()
+                self._folded = {key: (folded, conj.resolve_conj() if is_torch(conj) else conj)}
         return self._folded[key]
 
     def _op(self, x):
         smaps, _ = self._folded_smaps(x)
         coil_images = smaps * x[(..., None) + (slice(None),) * len(self.shape)]
-        if isinstance(self.fourier, FFT):
+        if self._fast:
             return self.fourier._op_premodulated(coil_images, overwrite=True)
         return self.fourier._op(coil_images)
 
     def _residual(self, x, y):
-        out = self._op(x)
-        return subtract_fresh(out, y) if isinstance(self.fourier, FFT) else out - y
+        return subtract_fresh(self._op(x), y)  # _op returns a fresh array
 
     def _adjoint(self, y, overwrite):
         smaps, smaps_conj = self._folded_smaps(y)
-        if isinstance(self.fourier, FFT):  # a fresh array: multiplied in place
+        if self._fast:  # a fresh array: multiplied in place
             coil_images = multiply_fresh(
                 self.fourier._adj_op_premodulated(y, overwrite=overwrite), smaps_conj)
         else:
@@ -104,7 +111,7 @@ class SENSE(LinearOperator):
         return self._adjoint(y, overwrite=False)
 
     def _gradient(self, x, y):
-        return self._adjoint(self._residual(x, y), overwrite=isinstance(self.fourier, FFT))
+        return self._adjoint(self._residual(x, y), overwrite=self._fast)
 
     def lipschitz_bound(self):
         """``lipschitz_bound(fourier) * max_pixel sum_c |S_c|^2`` (1 for maps of unit RSS and

@@ -17,6 +17,9 @@ class LeastSquares:
         Measured data ``y`` of shape ``(*batch, *operator.shape_out)``; must be finite.
     """
 
+    grad_is_fresh = True
+    """``grad`` returns a new array each call (the algorithms may reuse it in place)."""
+
     def __init__(self, operator, kspace):
         operator._check(kspace, operator.shape_out, "kspace", "LeastSquares")
         if not all_finite(kspace):

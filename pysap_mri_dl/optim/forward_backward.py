@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .._backend import vdot_real
+from .._backend import add_fresh, multiply_fresh, vdot_real
 from .result import Monitor, check_stopping
 
 __all__ = ["ista", "fista", "pogm", "forward_backward_step"]
@@ -13,8 +13,14 @@ def forward_backward_step(x, *, data, prox, step):
     """One proximal-gradient step ``prox_{step R}(x - step grad f(x))``.
 
     The building block shared by the iterative algorithms and the unrolled networks.
+    When ``data.grad`` returns a new array (``data.grad_is_fresh``, as
+    :class:`~pysap_mri_dl.optim.LeastSquares` does), NumPy reuses it in place; torch
+    tensors are never modified in place (autograd may need them).
     """
-    return prox.prox(x - step * data.grad(x), step)
+    grad = data.grad(x)
+    if not getattr(data, "grad_is_fresh", False):
+        return prox.prox(x - step * grad, step)
+    return prox.prox(add_fresh(multiply_fresh(grad, -step), x), step)
 
 
 def _setup(data, prox, x0, step, n_iter, tol):
@@ -92,10 +98,11 @@ def fista(data, prox, *, x0=None, step=None, n_iter=100, tol=None, callback=None
     it = 0
     for it in range(monitor.n_iter):
         x_new = forward_backward_step(z, data=data, prox=prox, step=step)
-        if restart == "adaptive" and vdot_real(z - x_new, x_new - x) > 0:
+        move = x_new - x
+        if restart == "adaptive" and vdot_real(z - x_new, move) > 0:
             t = 1.0  # momentum opposes the descent direction: restart
         t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-        z = x_new + ((t - 1.0) / t_new) * (x_new - x)
+        z = add_fresh(multiply_fresh(move, (t - 1.0) / t_new), x_new)
         stop = monitor.step(it, x_new, x, {"momentum": t})
         x, t = x_new, t_new
         if stop:

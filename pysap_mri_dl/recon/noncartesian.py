@@ -8,6 +8,7 @@ import numpy as np
 
 from .._backend import all_finite, array_kind, same_kind, to_numpy
 from ..calibration import noncartesian_smaps, pipe_density, rss, voronoi_density
+from ..data.validation import check_density
 from ..operators import NUFFT
 from ..operators.nufft import check_trajectory
 from ..optim import OptimResult, conjugate_gradient
@@ -21,7 +22,7 @@ __all__ = ["gridding", "cg_sense", "reconstruct_noncartesian", "DENSITY_METHODS"
 DENSITY_METHODS = ("auto", "pipe", "voronoi")
 
 
-def _check_kspace(kspace, trajectory, shape):
+def _check_kspace(kspace, trajectory, shape, smaps=None):
     shape = tuple(int(s) for s in shape)
     if len(shape) not in (2, 3):
         raise ValueError(f"shape must have 2 or 3 sizes, received {shape}")
@@ -35,31 +36,16 @@ def _check_kspace(kspace, trajectory, shape):
                          f"trajectory's {len(trajectory)} samples, received {tuple(kspace.shape)}")
     if not all_finite(kspace):
         raise ValueError("kspace contains NaN or Inf values")
-    if kspace.ndim == 2 and kspace.shape[0] == 1:
-        kspace = kspace[0]  # a singleton coil axis is single-coil data
+    if kspace.ndim == 2 and kspace.shape[0] == 1 and (smaps is None or isinstance(smaps, str)):
+        kspace = kspace[0]  # a singleton coil axis is single-coil data (unless maps given)
     return kspace, trajectory, shape
-
-
-def _check_density(density, n_samples):
-    """A density array: one finite value >= 0 per sample (any array kind, as NumPy)."""
-    values = np.asarray(to_numpy(density))
-    if values.shape != (n_samples,):
-        raise ValueError(f"density must have one value per sample, shape ({n_samples},), "
-                         f"received {values.shape}")
-    if not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values):
-        raise TypeError(f"density must be real, received dtype {values.dtype}")
-    if not np.all(np.isfinite(values)) or np.any(values < 0):
-        raise ValueError("density must hold finite values >= 0 (sampling density weights)")
-    if not np.any(values > 0):
-        raise ValueError("density is zero everywhere")
-    return values.astype(np.float32)
 
 
 def _density(density, trajectory, shape, backend):
     if density is None:
         return None
     if not isinstance(density, str):
-        return _check_density(density, len(trajectory))
+        return check_density(density, len(trajectory))
     if density == "auto":
         density = "voronoi" if len(shape) == 2 else "pipe"
     if density == "pipe":
@@ -73,8 +59,7 @@ def _density(density, trajectory, shape, backend):
 def _smaps(smaps, kspace, trajectory, shape, density, backend):
     """Resolve ``smaps`` ('auto', an array or None) for k-space ``([n_coils,] n_samples)``."""
     if kspace.ndim == 1:
-        if smaps is not None and not isinstance(smaps, str) and tuple(smaps.shape) not in (
-                shape, (1,) + shape):
+        if smaps is not None and not isinstance(smaps, str):
             raise ValueError("smaps given for single-coil k-space of shape (n_samples,); give "
                              "k-space of shape (n_coils, n_samples)")
         return None
@@ -118,7 +103,7 @@ def gridding(kspace, trajectory, shape, *, smaps=None, density="auto", backend=N
     image); without, by root sum of squares (magnitude image).
     """
     start = time.perf_counter()
-    kspace, trajectory, shape = _check_kspace(kspace, trajectory, shape)
+    kspace, trajectory, shape = _check_kspace(kspace, trajectory, shape, smaps)
     weights = _density(density, trajectory, shape, backend)
     if weights is None:
         raise ValueError("gridding needs a density ('pipe', 'voronoi' or an array)")
@@ -140,7 +125,7 @@ def cg_sense(kspace, trajectory, shape, *, smaps="auto", density="auto", n_iter=
     of the (SENSE) NUFFT model, from zero; early stopping (``n_iter``) regularises.
     ``density`` only serves the maps ('auto') and the gridding baseline (``zero_filled``)."""
     start = time.perf_counter()
-    kspace, trajectory, shape = _check_kspace(kspace, trajectory, shape)
+    kspace, trajectory, shape = _check_kspace(kspace, trajectory, shape, smaps)
     weights = _density(density, trajectory, shape, backend)
     maps = _smaps(smaps, kspace, trajectory, shape, weights, backend)
     _need_smaps(maps, kspace, "CG-SENSE")
@@ -209,7 +194,7 @@ def reconstruct_noncartesian(kspace, trajectory, shape, *, smaps="auto", density
     Reconstruction
     """
     start = time.perf_counter()
-    kspace, trajectory, shape = _check_kspace(kspace, trajectory, shape)
+    kspace, trajectory, shape = _check_kspace(kspace, trajectory, shape, smaps)
     weights = _density(density, trajectory, shape, backend)
     maps = _smaps(smaps, kspace, trajectory, shape, weights, backend)
     _need_smaps(maps, kspace, "Compressed sensing")

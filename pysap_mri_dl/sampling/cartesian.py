@@ -130,14 +130,15 @@ def as_binary_mask(mask, shape, *, name="mask"):
     except TypeError as exc:
         raise TypeError(f"{name} must be an array, received {type(mask).__name__}") from exc
     if values.dtype != bool:
-        if not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values):
+        if not np.issubdtype(values.dtype, np.number):
             raise TypeError(f"{name} must be boolean or hold only 0 and 1, received dtype "
                             f"{values.dtype}")
-        bad = ~((values == 0) | (values == 1))
+        bad = ~((values == 0) | (values == 1))  # complex 0/1 (BART's patterns) pass
         if bad.any():
+            hint = (" (a 0/255 image? use mask > 0)" if values.max() == 255 else "")
             raise ValueError(f"{name} must be boolean or hold only 0 and 1, received values "
-                             f"such as {values[bad].ravel()[:3].tolist()}")
-        values = values.astype(bool)
+                             f"such as {values[bad].ravel()[:3].tolist()}{hint}")
+        values = values != 0
     shape = tuple(int(s) for s in shape)
     try:
         return np.broadcast_to(values, shape)
