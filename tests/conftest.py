@@ -2,9 +2,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import settings
+import tempfile
 
-# no example database in the checkout (.hypothesis/): every run draws afresh from its seeds
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# nothing in the checkout: no example database (every run draws afresh from its seeds), and
+# hypothesis' other caches go to the temporary folder instead of ./.hypothesis
+set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "pysap-mri-dl-hypothesis"))
 settings.register_profile("project", database=None)
 settings.load_profile("project")
 

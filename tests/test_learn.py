@@ -128,6 +128,7 @@ def test_shipped_weights_against_the_wavelet_oracle_on_unseen_slices(name, ensem
         assert gain > documented - 0.3 and ours > noisy + 3, (image_name, gain, documented)
 
 
+@pytest.mark.slow
 def test_plug_and_play_learnlet_is_stable_and_beats_wavelet_fista(brain, brain_mask):
     from pysap_mri_dl.learn import learned_prior
     from pysap_mri_dl.metrics import psnr

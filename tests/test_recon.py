@@ -110,6 +110,7 @@ def test_mask_without_centre_rejected_for_self_calibration(brain):
         reconstruct_sense(brain.kspace * mask, mask, n_iter=1)
 
 
+@pytest.mark.slow
 def test_default_lambda_on_unseen_real_image(shared_data, brain):
     """The default rule on a real T1 slice it was not tuned on (coil maps of the 4-coil brain)."""
     from pysap_mri_dl.calibration import rss

@@ -81,6 +81,7 @@ def test_pics_runs_on_cartesian_and_radial_data(brain, brain_mask):
     assert psnr(brain.reference, np.abs(image)) > 30
 
 
+@pytest.mark.slow
 @needs_bart
 def test_our_default_is_not_below_bart_best_lambda(brain, brain_mask):
     """Our default (no lambda given) against ``bart pics -l1`` with ``ecalib`` maps at its
