@@ -3,7 +3,7 @@
 The Colin27 T1 volume (``../shared/data/images``) resampled to 128^3 is sampled on a
 golden-means kooshball (``--spokes`` diameters of 256 samples, noise-free), then
 reconstructed by the density-compensated adjoint (Pipe weights) and by wavelet FISTA
-(sym8, 3 levels, ``--n-iter`` iterations). Prints PSNR, wall time of each stage and the
+(the default Haar wavelets, 3 levels, ``--n-iter`` iterations). Prints PSNR, wall time of each stage and the
 peak resident memory of the process.
 
     python benchmarks/kooshball_3d.py [--spokes 8000] [--n-iter 30]

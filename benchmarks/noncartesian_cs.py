@@ -2,7 +2,7 @@
 
 The real brain slice (bundled, resampled to 256^2) sampled on 80 golden-angle radial spokes
 (3.2x fewer samples than pixels) and on a variable-density spiral (24 interleaves, 4.7x),
-noise-free. sym8 wavelets, 100 iterations. BART gets its best lambda over a grid; ours runs
+noise-free. The default prior (Haar wavelets), 100 iterations. BART gets its best lambda over a grid; ours runs
 with its default data-driven lambda and density weighting. Prints PSNR/SSIM, seconds per
 iteration and the gaps.
 

@@ -169,3 +169,25 @@ def test_denoise_self_ensemble_averages_flips_and_checks_its_argument():
         denoise(model, x, 0.1, ensemble=3)
     with pytest.raises(ValueError, match="square"):
         denoise(model, x[:20], 0.1, ensemble=8)
+
+
+def test_pretrained_readme_matches_what_the_files_record():
+    """The table of learn/pretrained/README.md (steps, validation PSNR, parameters, time) is
+    what each file recorded when our training command wrote it; together under 1 MB."""
+    import re
+    from pathlib import Path
+
+    from pysap_mri_dl.learn import PRETRAINED, pretrained_path
+    readme = (Path(pretrained_path("learnlet")).parent / "README.md").read_text()
+    total = 0
+    for name, (_, filename) in PRETRAINED.items():
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{filename}`"))
+        steps = int(re.search(r"--steps (\d+)", row).group(1))
+        val, params, seconds = re.findall(r"\| ([\d.,]+)(?: dB| s)? (?=\|)", row)[-3:]
+        _, meta = load_denoiser(pretrained_path(name))
+        assert meta["steps"] == steps, name
+        assert f"{meta['val_psnr_sigma_0.05']:.2f}" == val, name
+        assert meta["parameters"] == int(params.replace(",", "")), name
+        assert round(meta["seconds"]) == int(seconds), name
+        total += Path(pretrained_path(name)).stat().st_size
+    assert total < 1_000_000

@@ -20,6 +20,10 @@ class SENSE(LinearOperator):
     smaps : array of shape ``(n_coils, *shape)``
         Coil sensitivity maps (complex). Kept as given (NumPy, CuPy or torch); arrays passed
         to the operator must be the same array kind and device, else a TypeError names both.
+        With a Cartesian FFT the operator caches the maps times the FFT's centring phase at
+        the first call: build a new operator for new maps (in-place changes of torch maps
+        are followed, those of NumPy maps are not; maps that require grad are never
+        cached).
     fourier : LinearOperator, optional
         Per-coil Fourier operator whose ``shape_in`` is ``(n_coils, *shape)`` or ``shape``
         (batched over coils), e.g. ``FFT(shape, mask=mask)`` or a ``NUFFT``.
