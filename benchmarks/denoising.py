@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from pysap_mri_dl.learn import PRETRAINED, denoise, load_denoiser, pretrained_path
-from pysap_mri_dl.learn.evaluation import evaluation_images, noisy_version, wavelet_denoise_best
+from pysap_mri_dl.learn.denoisers.evaluation import evaluation_images, noisy_version, wavelet_denoise_best
 from pysap_mri_dl.metrics import psnr
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "images"

@@ -116,7 +116,7 @@ def test_shipped_weights_against_the_wavelet_oracle_on_unseen_slices(name, ensem
     dipy T1 slice is included when ../shared/data is present)."""
     from conftest import SHARED_DATA
     from pysap_mri_dl.learn import PRETRAINED, pretrained_path
-    from pysap_mri_dl.learn.evaluation import denoising_gain, evaluation_images
+    from pysap_mri_dl.learn.denoisers.evaluation import denoising_gain, evaluation_images
     model, meta = load_denoiser(pretrained_path(name), expected=PRETRAINED[name][0])
     assert "train-denoiser" in meta["command"] and meta["parameters"] < 150_000
     shared = SHARED_DATA / "images" if SHARED_DATA.is_dir() else None

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from pysap_mri_dl.learn import denoise, load_denoiser, pretrained_path
-from pysap_mri_dl.learn.evaluation import evaluation_images, wavelet_denoise_best
+from pysap_mri_dl.learn.denoisers.evaluation import evaluation_images, wavelet_denoise_best
 from pysap_mri_dl.metrics import psnr
 
 models = {name: load_denoiser(pretrained_path(name))[0]

@@ -58,8 +58,14 @@ def _add_recon_options(parser):
     group.add_argument("--prior", choices=["wavelet", "learnlet", "dncnn", "unet"],
                        default="wavelet",
                        help="wavelet l1, or a learned denoiser as prox (needs torch)")
+    group.add_argument("--model", default=None,
+                       choices=["pdnet", "xpdnet", "ncpdnet", "unet", "kiki", "cascade",
+                                "learnlet-unrolled"],
+                       help="reconstruct with a trained network instead of an algorithm "
+                            "(needs torch; exclusive with --prior)")
     group.add_argument("--weights", type=Path, default=None,
-                       help="weights of the learned prior (default: the shipped ones)")
+                       help="weights of the learned prior or network (default: the shipped "
+                            "ones)")
     group.add_argument("--sigma", type=_positive_float, default=0.0005,
                        help="noise level the learned denoiser runs at at each step, relative "
                             "to the image maximum (default 0.0005, see docs)")
@@ -92,7 +98,9 @@ def build_parser():
                             "(coils, samples) and 'trajectory' (samples, ndim)")
     _add_recon_options(recon)
     from .train import add_train_parser
+    from .train_network import add_train_network_parser
     add_train_parser(sub)
+    add_train_network_parser(sub)
     sample = sub.add_parser("sample", help="write a bundled sample as an input file for "
                                            "'recon' (fully sampled k-space and its reference)",
                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -225,6 +233,24 @@ def _prepare_noncartesian(args, acq):
                 reference=acq.reference)
 
 
+def _network(args, prepared):
+    """Reconstruct the prepared input with the trained network ``--model``."""
+    try:
+        from ..learn import reconstruct_network
+    except ImportError as exc:
+        raise UsageError(f"--model {args.model} needs torch ({exc})") from None
+    smaps = prepared.get("smaps")
+    smaps = "auto" if smaps is None or isinstance(smaps, str) else smaps
+    if "trajectory" in prepared:
+        density = prepared["density"]
+        density = "voronoi" if isinstance(density, str) and density == "auto" else density
+        return reconstruct_network(prepared["kspace"], model=args.model, weights=args.weights,
+                                   trajectory=prepared["trajectory"], shape=prepared["shape"],
+                                   smaps=smaps, density=density)
+    return reconstruct_network(prepared["kspace"], prepared["mask"], model=args.model,
+                               weights=args.weights, smaps=smaps)
+
+
 def _middle_slice(image):
     """The central slice along the first axis of a 3D image (what the figure shows)."""
     return image[image.shape[0] // 2] if image.ndim == 3 else image
@@ -240,6 +266,9 @@ def run_recon(args) -> dict:
     from .figures import comparison_figure
     from .outputs import publish
 
+    if args.model is not None and args.prior != "wavelet":
+        raise UsageError("--model and --prior are exclusive: a network replaces the whole "
+                         "algorithm")
     prepared = _prepare(args)
     reference = prepared["reference"]
     options = dict(lam=args.lam, lam_factor=args.lam_factor or DEFAULT_LAMBDA_FACTOR,
@@ -252,10 +281,17 @@ def run_recon(args) -> dict:
         except ImportError as exc:
             raise UsageError(f"--prior {args.prior} needs torch ({exc})") from None
         options["prior"] = learned_prior(args.prior, weights=args.weights, sigma=args.sigma)
-    elif args.weights is not None:
-        raise UsageError("--weights applies to a learned --prior only")
+    elif args.weights is not None and args.model is None:
+        raise UsageError("--weights applies to a learned --prior or a --model only")
     kspace = prepared["kspace"]
-    if "trajectory" in prepared:
+    if args.model is not None:
+        result = _network(args, prepared)
+        sampling = ({"samples_per_pixel": float(kspace.shape[-1] / np.prod(prepared["shape"]))}
+                    if "trajectory" in prepared else
+                    {"acceleration": float(prepared["mask"].size /
+                                           np.count_nonzero(prepared["mask"]))})
+        baseline = "gridding" if "trajectory" in prepared else "zero-filled"
+    elif "trajectory" in prepared:
         result = reconstruct_noncartesian(kspace, prepared["trajectory"], prepared["shape"],
                                           smaps=prepared["smaps"] if kspace.ndim == 2 else None,
                                           density=prepared["density"], **options)
@@ -338,9 +374,12 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "train-denoiser":
-            from .train import run_train
-            meta = run_train(args, argv=argv)
+        if args.command in ("train-denoiser", "train"):
+            if args.command == "train":
+                from .train_network import run_train_network as run
+            else:
+                from .train import run_train as run
+            meta = run(args, argv=argv)
             print(json.dumps(meta, indent=2))
             print(f"wrote {args.out / 'model.pt'}")
             return 0

@@ -88,7 +88,7 @@ class NUFFT(LinearOperator):
                              "pass a CPU backend (ducc0, finufft, pynufft) or None")
         self.backend = make_backend(backend, self.trajectory, shape, eps)
         self._gpu_backend = None
-        self.scale = 1.0 / np.sqrt(np.prod(shape))
+        self.scale = float(1.0 / np.sqrt(np.prod(shape)))
         if smaps is not None:
             shape_in, shape_out = shape, (self.n_coils, self.n_samples)
         elif self.n_coils > 1:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..metrics import psnr
+from ...metrics import psnr
 
 __all__ = ["wavelet_denoise_best", "evaluation_images", "noisy_version", "denoising_gain"]
 
@@ -14,8 +14,8 @@ def wavelet_denoise_best(noisy, clean, sigma, *, wavelet="sym8", levels=4,
     """Undecimated-wavelet soft thresholding with the best threshold ``k * sigma * n_b``
     (``n_b`` the noise level of band ``b``, measured on white noise) over ``factors``: the
     oracle baseline. Returns ``(image, best factor)``."""
-    from ..operators import Wavelet
-    from ..prox import Analysis, SoftThreshold
+    from ...operators import Wavelet
+    from ...prox import Analysis, SoftThreshold
     transform = Wavelet(noisy.shape, wavelet=wavelet, levels=levels, undecimated=True)
     rng = np.random.default_rng(0)
     noise = transform.op(rng.standard_normal(noisy.shape).astype(np.float32))
@@ -38,7 +38,7 @@ def evaluation_images(shared=None):
     (``../shared/data/images``) when given. Each scaled to maximum 1."""
     from skimage.transform import resize
 
-    from ..data import load_sample
+    from ...data import load_sample
     images = {"pysap T2* slice": resize(load_sample("brain_slice_2d").reference, (256, 256),
                                         anti_aliasing=True),
               "4-coil T2 brain (RSS)": load_sample("brain_4coil").reference}

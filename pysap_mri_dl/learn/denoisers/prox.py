@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._backend import array_kind, to_cupy, to_numpy, to_torch
-from ..prox.base import Prox
-from .denoisers import apply_denoiser
+from ..._backend import array_kind, to_cupy, to_numpy, to_torch
+from ...prox.base import Prox
+from .cnn import apply_denoiser
 
 __all__ = ["LearnedProx", "LearnedPrior", "learned_prior", "denoise"]
 
@@ -141,7 +141,7 @@ class LearnedPrior:
         scale = float(np.abs(adjoint).max())
         if not scale > 0:
             raise ValueError("cannot scale the learned prior: the adjoint image is zero")
-        from ..optim import LeastSquares
+        from ...optim import LeastSquares
         step = 1.0 / LeastSquares(operator, kspace).lipschitz()  # the step FISTA will take
         return LearnedProx.from_sigma(self.model, self.sigma, scale=scale, step=step,
                                       ensemble=self.ensemble)
@@ -151,7 +151,7 @@ def learned_prior(model="learnlet", *, weights=None, sigma=0.0005, ensemble=1):
     """A learned prior for the reconstructors: ``model`` is a name ('learnlet', 'dncnn',
     'unet', 'learnlet-untied': the shipped weights unless ``weights`` names a file) or a
     torch module."""
-    from .weights import PRETRAINED, load_denoiser, pretrained_path
+    from ..weights import PRETRAINED, load_denoiser, pretrained_path
     if isinstance(model, str):
         name = model
         kind = PRETRAINED[name][0] if name in PRETRAINED else name

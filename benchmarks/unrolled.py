@@ -1,0 +1,193 @@
+"""Unrolled networks against CS and plug-and-play, shaped like the seed's table, one process.
+
+Cases (all at 4x and 8x, random columns with fastMRI centre fractions, seed 0): held-out
+Colin27 slices (index 160 of each orientation, outside every training range; 8 simulated
+coils, noise 0.002; and single-coil), the real 4-coil T2 brain, the dipy T1 slice (8
+simulated coils) and the pysap T2* slice (single coil). Methods: zero-filled, wavelet FISTA
+(default lambda, and best of a grid), plug-and-play FISTA with the tied Learnlet (200
+iterations), and each trained network (U-net, KIKI, Cascade, PDNet, XPDNet, unrolled
+Learnlet). Prints PSNR / SSIM per case, then parameters, training time (recorded in each
+weights file) and inference time per slice. ``--timing`` adds the training-step time and
+peak memory of PDNet and XPDNet against the number of iterations (5, 10, 20); ``--radial``
+NC-PDNet against wavelet FISTA on 80 golden-angle spokes of the brain slice.
+
+    python benchmarks/unrolled.py [--weights-dir DIR] [--skip-pnp] [--timing] [--radial]
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _cases import SHARED  # noqa: E402
+
+from pysap_mri_dl.data import load_sample  # noqa: E402
+from pysap_mri_dl.data.simulation import simulate_acquisition  # noqa: E402
+from pysap_mri_dl.metrics import psnr, ssim  # noqa: E402
+from pysap_mri_dl.recon import reconstruct_sense, reconstruct_single_coil  # noqa: E402
+from pysap_mri_dl.sampling import random_column_mask  # noqa: E402
+
+NETWORKS = ("unet", "kiki", "cascade", "pdnet", "xpdnet", "learnlet-unrolled")
+
+
+def _mask(shape, acceleration):
+    return random_column_mask(shape, acceleration=acceleration,
+                              center_fraction=0.32 / acceleration, seed=0)
+
+
+def cases():
+    """``{(name, acceleration): (undersampled kspace, mask, reference)}``."""
+    images = {}
+    brain = load_sample("brain_4coil")
+    pysap = load_sample("brain_slice_2d")
+    if (SHARED / "mricron_colin27_ch2.nii.gz").exists():
+        import nibabel as nib
+
+        from pysap_mri_dl.learn.data.slices import fit_to
+        volume = np.asarray(nib.load(str(SHARED / "mricron_colin27_ch2.nii.gz")).dataobj,
+                            np.float32)
+        for axis, label in enumerate(("sagittal", "coronal", "axial")):
+            image = np.take(volume, 160, axis=axis)
+            images[f"Colin27 {label} 160, 8 coils"] = (fit_to(image / image.max(), (224, 224)), 8)
+        images["Colin27 coronal 160, 1 coil"] = (images["Colin27 coronal 160, 8 coils"][0], 1)
+    if (SHARED / "dipy_t1_coronal_slice.npy").exists():
+        images["dipy T1, 8 coils"] = (np.load(SHARED / "dipy_t1_coronal_slice.npy"), 8)
+    out = {}
+    for acceleration in (4, 8):
+        for name, (image, coils) in images.items():
+            acq = simulate_acquisition(image, n_coils=coils, noise=0.002, seed=2)
+            mask = _mask(acq.kspace.shape[-2:], acceleration)
+            out[name, acceleration] = (acq.kspace * mask, mask, acq.reference)
+        mask = _mask((256, 256), acceleration)
+        out["T2 brain, 4 real coils", acceleration] = (brain.kspace * mask, mask, brain.reference)
+        mask = _mask((512, 512), acceleration)
+        out["pysap T2*, 1 coil", acceleration] = (pysap.kspace * mask, mask, pysap.reference)
+    return out
+
+
+def _cs(kspace, mask, **options):
+    solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
+    return solve(kspace, mask, n_iter=100, **options)
+
+
+def load_networks(weights_dir):
+    from pysap_mri_dl.learn import load_network
+    networks = {}
+    for name in NETWORKS:
+        try:
+            path = (Path(weights_dir) / name / "model.pt") if weights_dir else None
+            networks[name] = load_network(name, weights=path)
+        except Exception as exc:  # noqa: BLE001 - a missing network is reported, not fatal
+            print(f"({name}: {exc})")
+    return networks
+
+
+def table(args, networks):
+    from pysap_mri_dl.learn import learned_prior, reconstruct_network
+    timings = {name: [] for name in networks}
+    print(f"{'case':34s} {'R':>2s} {'method':22s} {'PSNR':>7s} {'SSIM':>6s}")
+    for (name, acceleration), (kspace, mask, reference) in cases().items():
+        rows = []
+        default = _cs(kspace, mask)
+        rows.append(("zero-filled", default.zero_filled))
+        rows.append(("wavelet FISTA, default", default.image))
+        best = max((_cs(kspace, mask, lam_factor=f).image for f in (0.0005, 0.002)),
+                   key=lambda image: psnr(reference, image))
+        rows.append(("wavelet FISTA, best", max(best, default.image,
+                                                key=lambda image: psnr(reference, image))))
+        if not args.skip_pnp:
+            pnp = (reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil)(
+                kspace, mask, prior=learned_prior("learnlet"), n_iter=200)
+            rows.append(("PnP Learnlet, 200 it.", pnp.image))
+        for label, (network, _) in networks.items():
+            result = reconstruct_network(kspace, mask, model=network)
+            timings[label].append(result.seconds)
+            rows.append((label, result.image))
+        for label, image in rows:
+            image = np.abs(image)
+            print(f"{name:34s} {acceleration:2d} {label:22s} {psnr(reference, image):7.2f} "
+                  f"{ssim(reference, image):6.3f}", flush=True)
+    print(f"\n{'network':20s} {'parameters':>10s} {'training':>12s} {'steps':>6s} "
+          f"{'inference/slice':>16s}")
+    for label, (network, meta) in networks.items():
+        seconds = np.median(timings[label]) if timings[label] else float("nan")
+        print(f"{label:20s} {sum(p.numel() for p in network.parameters()):10d} "
+              f"{meta.get('seconds', float('nan')) / 60:9.1f} min {meta.get('steps', 0):6d} "
+              f"{seconds:13.2f} s")
+
+
+def timing(args):
+    """Training-step time and peak memory against the number of unrolled iterations."""
+    import torch
+
+    from pysap_mri_dl.learn.training.reconstruction import _example_loss
+    from pysap_mri_dl.learn.data.acquisitions import Example
+    from pysap_mri_dl.learn.weights import build_model
+    brain = load_sample("brain_4coil")
+    mask = _mask((256, 256), 4)
+    example = Example(brain.kspace * mask, brain.reference, (256, 256), mask=mask)
+    print("\ntraining step on the 4-coil brain, 256^2 (seconds, peak resident memory of the "
+          "process):")
+    for name, options in (("pdnet", dict(features=16)), ("xpdnet", dict(features=8))):
+        for n_iter in (5, 10, 20):
+            net = build_model(name, kind="reconstruction", n_iter=n_iter, **options)
+            _example_loss(net, example, "l1", "cpu").backward()  # warm-up
+            start = time.perf_counter()
+            for _ in range(2):
+                _example_loss(net, example, "l1", "cpu").backward()
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"  {name:8s} {n_iter:3d} iterations  {(time.perf_counter() - start) / 2:6.2f} s"
+                  f"  {peak:8.0f} MB", flush=True)
+            del net
+            torch.cuda.empty_cache() if torch.cuda.is_available() else None
+
+
+def radial_case(args):
+    """NC-PDNet on 80 golden-angle spokes of the brain slice (256^2, noise-free)."""
+    from skimage.transform import resize
+
+    from pysap_mri_dl.learn import load_network, reconstruct_network
+    from pysap_mri_dl.operators import NUFFT
+    from pysap_mri_dl.recon import gridding, reconstruct_noncartesian
+    from pysap_mri_dl.sampling import radial
+    image = resize(load_sample("brain_slice_2d").reference, (256, 256), anti_aliasing=True)
+    reference = (image / image.max()).astype(np.float32)
+    trajectory = radial(80, 256, golden=True)
+    kspace = NUFFT(trajectory, (256, 256)).op(reference.astype(np.complex64))
+    path = (Path(args.weights_dir) / "ncpdnet" / "model.pt") if args.weights_dir else None
+    network, _ = load_network("ncpdnet", weights=path)
+    rows = {"gridding": gridding(kspace, trajectory, (256, 256)).image,
+            "wavelet FISTA": reconstruct_noncartesian(kspace, trajectory, (256, 256),
+                                                      n_iter=100).image,
+            "NC-PDNet": reconstruct_network(kspace, model=network, trajectory=trajectory,
+                                            shape=(256, 256)).image}
+    print("\nradial, 80 golden-angle spokes, brain slice 256^2:")
+    for label, out in rows.items():
+        print(f"  {label:14s} {psnr(reference, np.abs(out)):7.2f} dB  "
+              f"SSIM {ssim(reference, np.abs(out)):.3f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights-dir", type=Path, default=None,
+                        help="folder with NAME/model.pt per network (default: shipped weights)")
+    parser.add_argument("--skip-pnp", action="store_true", help="leave out plug-and-play")
+    parser.add_argument("--timing", action="store_true")
+    parser.add_argument("--radial", action="store_true")
+    parser.add_argument("--skip-table", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_table:
+        table(args, load_networks(args.weights_dir))
+    if args.radial:
+        radial_case(args)
+    if args.timing:
+        timing(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The measurement a reconstruction network sees, built on the package's own operators.
+
+A :class:`Measurement` holds one acquisition as torch tensors, scaled so that the
+zero-filled (Cartesian) or density-compensated (non-Cartesian) image has maximum about 1,
+and its forward model ``A`` as a package operator: ``SENSE`` or ``FFT`` for Cartesian
+data (maps self-calibrated as in the CS reconstructors unless given), ``NUFFT`` (with maps)
+for trajectories. The networks apply ``A``, ``A^H`` and the least-squares gradient through
+:class:`~pysap_mri_dl.optim.LeastSquares` only: there is no second FFT or NUFFT in them,
+and the data-consistency step is the same ``A^H (A x - y)`` that drives FISTA. With a
+``density``, the gradient is the density-compensated ``A^H D (A x - y)`` of NC-PDNet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ...calibration import noncartesian_smaps, self_calibrated_smaps, voronoi_density
+from ...operators import FFT, NUFFT, SENSE, Diagonal
+from ...optim import LeastSquares
+from ...sampling import as_binary_mask
+
+__all__ = ["Measurement", "cartesian_measurement", "noncartesian_measurement", "to_channels",
+           "from_channels"]
+
+
+def to_channels(x):
+    """Complex ``(B, *spatial)`` to real ``(B, 2, *spatial)`` (real, imaginary)."""
+    return torch.stack([x.real, x.imag], 1)
+
+
+def from_channels(x):
+    """Real ``(B, 2, *spatial)`` to complex ``(B, *spatial)``."""
+    return torch.complex(x[:, 0], x[:, 1])
+
+
+@dataclass
+class Measurement:
+    """One acquisition for a network: ``kspace`` (torch, complex64, scaled by ``1 /
+    scale``), its operator ``A`` (image ``shape`` to k-space), the maps it uses (torch, or
+    None for single-coil data), the density of non-Cartesian samples (NumPy, median 1, or
+    None) and ``scale`` (multiply a network's output by it to get back to the data's
+    units). ``data`` is the least-squares term the networks take gradients of."""
+
+    kspace: torch.Tensor
+    operator: object
+    shape: tuple
+    scale: float
+    smaps: torch.Tensor | None = None
+    density: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    trajectory: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.density is None:
+            self.data = LeastSquares(self.operator, self.kspace)
+        else:
+            root = Diagonal(self._per_sample(np.sqrt(self.density)))
+            self.data = LeastSquares(root @ self.operator, root.op(self.kspace))
+
+    def _per_sample(self, weights):
+        """Density weights broadcast to the k-space shape (coils x samples)."""
+        return np.ascontiguousarray(np.broadcast_to(weights, self.operator.shape_out))
+
+    def forward(self, x):
+        return self.operator.op(x)
+
+    def adjoint(self, y):
+        return self.operator.adj_op(y)
+
+    def gradient(self, x):
+        """Data consistency ``A^H (A x - y)`` (density-weighted when there is a density):
+        the least-squares gradient of :class:`~pysap_mri_dl.optim.LeastSquares`."""
+        return self.data.grad(x)
+
+    def zero_filled(self):
+        """``A^H y`` (density-compensated for trajectories): the networks' starting image."""
+        if self.density is None:
+            return self.adjoint(self.kspace)
+        return self.adjoint(Diagonal(self._per_sample(self.density)).op(self.kspace))
+
+    def with_smaps(self, smaps):
+        """The same measurement with other (e.g. refined, differentiable) maps."""
+        if self.trajectory is None:
+            operator = SENSE(smaps, mask=self.mask)
+        else:
+            operator = NUFFT(self.trajectory, self.shape, smaps=smaps)
+        return Measurement(self.kspace, operator, self.shape, self.scale, smaps, self.density,
+                           self.mask, self.trajectory)
+
+
+def _scale(image):
+    scale = float(np.abs(image).max())
+    if not scale > 0:
+        raise ValueError("the zero-filled image is zero: nothing was measured")
+    return scale
+
+
+def cartesian_measurement(kspace, mask, *, smaps="auto", device="cpu"):
+    """A :class:`Measurement` from Cartesian k-space ``([coils,] ny, nx)`` (NumPy or torch)
+    and its mask; ``smaps`` 'auto' (self-calibrated, as the CS reconstructors do) or an
+    array ``(coils, ny, nx)``. A coil axis of size 1 is single-coil data."""
+    kspace = kspace.detach().cpu().numpy() if isinstance(kspace, torch.Tensor) else np.asarray(kspace)
+    if kspace.ndim == 3 and kspace.shape[0] == 1 and isinstance(smaps, str):
+        kspace = kspace[0]
+    if kspace.ndim not in (2, 3):
+        raise ValueError(f"kspace must have shape ([coils,] ny, nx), received {kspace.shape}")
+    shape = kspace.shape[-2:]
+    mask = as_binary_mask(mask, shape)
+    kspace = (kspace * mask).astype(np.complex64)
+    if kspace.ndim == 3:
+        maps = (self_calibrated_smaps(kspace, mask=mask) if isinstance(smaps, str)
+                else np.asarray(smaps, np.complex64))
+        if maps.shape != kspace.shape:
+            raise ValueError(f"smaps must have shape {kspace.shape}, received {maps.shape}")
+        maps_t = torch.from_numpy(maps).to(device)
+        operator = SENSE(maps_t, mask=mask)
+    else:
+        maps_t, operator = None, FFT(shape, mask=mask)
+    data = torch.from_numpy(kspace).to(device)
+    scale = _scale(operator.adj_op(data).detach().cpu().numpy())
+    return Measurement(data / scale, operator, tuple(shape), scale, maps_t, None, mask)
+
+
+def noncartesian_measurement(kspace, trajectory, shape, *, smaps="auto", density="voronoi",
+                             device="cpu"):
+    """A :class:`Measurement` from k-space ``([coils,] n_samples)`` on ``trajectory``
+    ``(n_samples, ndim)``; ``density`` 'voronoi' (2D), 'pipe' or an array; maps 'auto'
+    (from the k-space centre) or an array."""
+    from ...calibration import pipe_density
+    kspace = kspace.detach().cpu().numpy() if isinstance(kspace, torch.Tensor) else np.asarray(kspace)
+    if kspace.ndim == 2 and kspace.shape[0] == 1 and isinstance(smaps, str):
+        kspace = kspace[0]
+    shape = tuple(int(s) for s in shape)
+    if isinstance(density, str):
+        density = (voronoi_density(trajectory, shape) if density == "voronoi"
+                   else pipe_density(trajectory, shape))
+    density = np.asarray(density, np.float32)
+    density = (density / np.median(density)).astype(np.float32)  # steps keep their scale
+    maps_t = None
+    if kspace.ndim == 2:
+        maps = (noncartesian_smaps(kspace, trajectory, shape, density=density)
+                if isinstance(smaps, str) else np.asarray(smaps, np.complex64))
+        maps_t = torch.from_numpy(maps).to(device)
+        operator = NUFFT(trajectory, shape, smaps=maps_t)
+    else:
+        operator = NUFFT(trajectory, shape)
+    data = torch.from_numpy(kspace.astype(np.complex64)).to(device)
+    weights = np.ascontiguousarray(np.broadcast_to(density, operator.shape_out))
+    scale = _scale(operator.adj_op(Diagonal(weights).op(data)).detach().cpu().numpy())
+    return Measurement(data / scale, operator, shape, scale, maps_t, density, None,
+                       np.asarray(trajectory))
