@@ -311,3 +311,18 @@ def test_unrolled_learnlet_can_start_from_wavelet_fista(small_case):
     assert net.log_steps.grad is not None
     with pytest.raises(ValueError, match="start must be"):
         build_model("learnlet-unrolled", kind="reconstruction", start="gridding")
+
+
+def test_ncpdnet_in_3d_on_a_kooshball():
+    from pysap_mri_dl.operators import NUFFT
+    from pysap_mri_dl.sampling import kooshball
+    volume = np.zeros((16, 16, 16), np.complex64)
+    volume[4:12, 5:11, 6:10] = 1
+    trajectory = kooshball(60, 16)
+    samples = NUFFT(trajectory, volume.shape).op(volume)
+    net = build_model("ncpdnet", kind="reconstruction", n_iter=2, n_primal=2, features=2,
+                      depth=2, ndim=3)
+    m = noncartesian_measurement(samples, trajectory, volume.shape)  # Pipe density in 3D
+    out = net(m)
+    assert out.shape == (16, 16, 16)
+    out.abs().mean().backward()

@@ -26,7 +26,7 @@ from pysap_mri_dl.learn.training.reconstruction import ReconstructionConfig, tra
 from pysap_mri_dl.metrics import psnr
 from pysap_mri_dl.sampling import random_column_mask
 
-STEPS = 8 * int(os.environ.get("PYSAP_MRI_DL_EXAMPLE_ITERS", 100))
+STEPS = 15 * int(os.environ.get("PYSAP_MRI_DL_EXAMPLE_ITERS", 100))
 
 # %%
 # A small "volume": shifted 96x96 copies of the bundled slice, sliced along the last axis.
@@ -38,7 +38,7 @@ nib.save(nib.Nifti1Image(volume.astype(np.float32), np.eye(4)), str(folder / "sl
 config = ReconstructionConfig(
     model="pdnet", model_config=dict(n_iter=3, n_primal=2, n_dual=2, features=8, depth=3),
     acquisition=AcquisitionConfig(shape=(96, 96), coils=(2, 4), accelerations=(4,)),
-    steps=STEPS, lr=2e-3, axis=2, train_slices=(0, 10), val_slices=(10, 13), n_val=2)
+    steps=STEPS, lr=5e-3, axis=2, train_slices=(0, 10), val_slices=(10, 13), n_val=2)
 meta = train_reconstruction([folder / "slices.nii.gz"], folder / "run", config, progress=False)
 print(f"{meta['steps']} steps in {meta['seconds']:.0f} s, {meta['parameters']} parameters")
 

@@ -243,7 +243,6 @@ def _network(args, prepared):
     smaps = "auto" if smaps is None or isinstance(smaps, str) else smaps
     if "trajectory" in prepared:
         density = prepared["density"]
-        density = "voronoi" if isinstance(density, str) and density == "auto" else density
         return reconstruct_network(prepared["kspace"], model=args.model, weights=args.weights,
                                    trajectory=prepared["trajectory"], shape=prepared["shape"],
                                    smaps=smaps, density=density)

@@ -118,5 +118,7 @@ def run_train_network(args, argv=None) -> dict:
     meta = train_reconstruction(args.volumes, args.out, config, fastmri=args.fastmri,
                                 resume=not args.no_resume, progress=not args.no_progress,
                                 command=command)
-    write_json(Path(args.out) / "training.json", meta)
+    from ..learn.training.trainer import distributed_context
+    if distributed_context()[0] == 0:
+        write_json(Path(args.out) / "training.json", meta)
     return meta

@@ -27,7 +27,7 @@ from ..data.acquisitions import AcquisitionConfig, TrajectoryPool, simulate_exam
 from ..data.slices import load_slices
 from ..unrolled.physics import cartesian_measurement, noncartesian_measurement
 from ..weights import build_model, save_model
-from .trainer import Schedule, fit
+from .trainer import Schedule, distributed_context, fit
 
 __all__ = ["ReconstructionConfig", "train_reconstruction", "measurement_of", "LOSSES",
            "evaluate"]
@@ -189,8 +189,9 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
             "val_slices": list(config.val_slices), "axis": config.axis,
             "acquisition": dict(vars(acq)), "loss": config.loss, "seed": config.seed,
             "data": f"fastMRI {fastmri}" if fastmri else [Path(v).name for v in volumes]}
-    save_model(Path(out) / "model.pt", result.model.cpu(), name=config.model,
-               kind="reconstruction", meta=meta)
+    if distributed_context()[0] == 0:  # one process writes
+        save_model(Path(out) / "model.pt", result.model.cpu(), name=config.model,
+                   kind="reconstruction", meta=meta)
     return meta
 
 

@@ -25,15 +25,15 @@ def load_network(model="pdnet", *, weights=None):
 
 
 def reconstruct_network(kspace, mask=None, *, model="pdnet", weights=None, smaps="auto",
-                        trajectory=None, shape=None, density="voronoi", device="cpu"):
+                        trajectory=None, shape=None, density="auto", device="cpu"):
     """Reconstruct k-space with a trained network; returns a
     :class:`~pysap_mri_dl.recon.Reconstruction` like the CS reconstructors (``image`` of the
     k-space's array kind, ``zero_filled``, ``seconds``; ``algorithm`` is the model name).
 
     Cartesian: ``kspace`` ``([coils,] ny, nx)`` with ``mask`` (default: the non-zero
     samples), maps self-calibrated (``smaps='auto'``) or given. Non-Cartesian: ``kspace``
-    ``([coils,] n_samples)`` with ``trajectory`` ``(n_samples, ndim)`` and ``shape``;
-    ``density`` 'voronoi', 'pipe' or an array. ``model`` is a shipped network name, or a
+    ``([coils,] n_samples)`` with ``trajectory`` ``(n_samples, ndim)`` and ``shape`` (2D or
+    3D); ``density`` 'auto' (Voronoi in 2D, Pipe in 3D), 'voronoi', 'pipe' or an array. ``model`` is a shipped network name, or a
     loaded ``torch.nn.Module`` (then ``weights`` is ignored). NumPy or torch input.
     """
     start = time.perf_counter()

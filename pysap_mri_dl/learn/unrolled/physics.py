@@ -123,17 +123,22 @@ def cartesian_measurement(kspace, mask, *, smaps="auto", device="cpu"):
     return Measurement(data / scale, operator, tuple(shape), scale, maps_t, None, mask)
 
 
-def noncartesian_measurement(kspace, trajectory, shape, *, smaps="auto", density="voronoi",
+def noncartesian_measurement(kspace, trajectory, shape, *, smaps="auto", density="auto",
                              device="cpu"):
     """A :class:`Measurement` from k-space ``([coils,] n_samples)`` on ``trajectory``
-    ``(n_samples, ndim)``; ``density`` 'voronoi' (2D), 'pipe' or an array; maps 'auto'
-    (from the k-space centre) or an array."""
+    ``(n_samples, ndim)`` (2D or 3D); ``density`` 'auto' (Voronoi in 2D, Pipe in 3D),
+    'voronoi', 'pipe' or an array; maps 'auto' (from the k-space centre) or an array."""
     from ...calibration import pipe_density
     kspace = kspace.detach().cpu().numpy() if isinstance(kspace, torch.Tensor) else np.asarray(kspace)
     if kspace.ndim == 2 and kspace.shape[0] == 1 and isinstance(smaps, str):
         kspace = kspace[0]
     shape = tuple(int(s) for s in shape)
     if isinstance(density, str):
+        if density == "auto":
+            density = "voronoi" if len(shape) == 2 else "pipe"
+        if density not in ("voronoi", "pipe"):
+            raise ValueError(f"density must be 'auto', 'voronoi', 'pipe' or an array, "
+                             f"received {density!r}")
         density = (voronoi_density(trajectory, shape) if density == "voronoi"
                    else pipe_density(trajectory, shape))
     density = np.asarray(density, np.float32)
