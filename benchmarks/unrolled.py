@@ -6,12 +6,14 @@ coils, noise 0.002; and single-coil), the real 4-coil T2 brain, the dipy T1 slic
 simulated coils) and the pysap T2* slice (single coil). Methods: zero-filled, wavelet FISTA
 (default lambda, and best of a grid), plug-and-play FISTA with the tied Learnlet (200
 iterations), and each trained network (U-net, KIKI, Cascade, PDNet, XPDNet, unrolled
-Learnlet). Prints PSNR / SSIM per case, then parameters, training time (recorded in each
-weights file) and inference time per slice. ``--timing`` adds the training-step time and
-peak memory of PDNet and XPDNet against the number of iterations (5, 10, 20); ``--radial``
-NC-PDNet against wavelet FISTA on 80 golden-angle spokes of the brain slice.
+Learnlet). Prints PSNR / SSIM per case, a summary table per acceleration (methods against
+cases), then parameters, training time (recorded in each weights file) and inference time
+on the 256^2 4-coil T2 slice. ``--timing`` adds the training-step time and peak memory
+of PDNet and XPDNet against the number of iterations (5, 10, 20); ``--radial`` NC-PDNet
+against wavelet FISTA on 80 golden-angle spokes of the brain slice.
 
     python benchmarks/unrolled.py [--weights-dir DIR] [--skip-pnp] [--timing] [--radial]
+        [--acceleration 4 8] [--skip-table]
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ def _mask(shape, acceleration):
                               center_fraction=0.32 / acceleration, seed=0)
 
 
-def cases():
+def cases(accelerations=(4, 8)):
     """``{(name, acceleration): (undersampled kspace, mask, reference)}``."""
     images = {}
     brain = load_sample("brain_4coil")
@@ -58,7 +60,7 @@ def cases():
     if (SHARED / "dipy_t1_coronal_slice.npy").exists():
         images["dipy T1, 8 coils"] = (np.load(SHARED / "dipy_t1_coronal_slice.npy"), 8)
     out = {}
-    for acceleration in (4, 8):
+    for acceleration in accelerations:
         for name, (image, coils) in images.items():
             acq = simulate_acquisition(image, n_coils=coils, noise=0.002, seed=2)
             mask = _mask(acq.kspace.shape[-2:], acceleration)
@@ -90,8 +92,9 @@ def load_networks(weights_dir):
 def table(args, networks):
     from pysap_mri_dl.learn import learned_prior, reconstruct_network
     timings = {name: [] for name in networks}
+    figures = {}  # (case, acceleration) -> {method: (psnr, ssim)}
     print(f"{'case':34s} {'R':>2s} {'method':22s} {'PSNR':>7s} {'SSIM':>6s}")
-    for (name, acceleration), (kspace, mask, reference) in cases().items():
+    for (name, acceleration), (kspace, mask, reference) in cases(args.acceleration).items():
         rows = []
         default = _cs(kspace, mask)
         rows.append(("zero-filled", default.zero_filled))
@@ -106,19 +109,46 @@ def table(args, networks):
             rows.append(("PnP Learnlet, 200 it.", pnp.image))
         for label, (network, _) in networks.items():
             result = reconstruct_network(kspace, mask, model=network)
-            timings[label].append(result.seconds)
+            if kspace.ndim == 3 and kspace.shape[0] == 4:  # the 256^2 4-coil slice
+                timings[label].append(result.seconds)
             rows.append((label, result.image))
         for label, image in rows:
             image = np.abs(image)
+            figures.setdefault((name, acceleration), {})[label] = (psnr(reference, image),
+                                                                   ssim(reference, image))
             print(f"{name:34s} {acceleration:2d} {label:22s} {psnr(reference, image):7.2f} "
                   f"{ssim(reference, image):6.3f}", flush=True)
+    summary(figures)
     print(f"\n{'network':20s} {'parameters':>10s} {'training':>12s} {'steps':>6s} "
-          f"{'inference/slice':>16s}")
+          f"{'inference, 256^2 4 coils':>25s}")
     for label, (network, meta) in networks.items():
         seconds = np.median(timings[label]) if timings[label] else float("nan")
         print(f"{label:20s} {sum(p.numel() for p in network.parameters()):10d} "
               f"{meta.get('seconds', float('nan')) / 60:9.1f} min {meta.get('steps', 0):6d} "
-              f"{seconds:13.2f} s")
+              f"{seconds:22.2f} s")
+
+
+def summary(figures):
+    """PSNR / SSIM per method (rows) and case (columns), the three held-out Colin27
+    orientations averaged into one column; one table per acceleration."""
+    columns = {}
+    for (name, acceleration), methods in figures.items():
+        column = "Colin27 held-out, 8 coils" if name.startswith("Colin27") and "8 coils" in name \
+            else name
+        for method, values in methods.items():
+            columns.setdefault(acceleration, {}).setdefault(column, {}).setdefault(
+                method, []).append(values)
+    for acceleration, by_column in sorted(columns.items()):
+        print(f"\n{acceleration}x: PSNR / SSIM (mean over the cases of a column)")
+        names = list(by_column)
+        print("| method | " + " | ".join(names) + " |")
+        methods = list(next(iter(by_column.values())))
+        for method in methods:
+            cells = []
+            for column in names:
+                values = np.array(by_column[column].get(method, [(np.nan, np.nan)]))
+                cells.append(f"{values[:, 0].mean():.2f} / {values[:, 1].mean():.3f}")
+            print(f"| {method} | " + " | ".join(cells) + " |")
 
 
 def timing(args):
@@ -180,6 +210,7 @@ def main():
     parser.add_argument("--timing", action="store_true")
     parser.add_argument("--radial", action="store_true")
     parser.add_argument("--skip-table", action="store_true")
+    parser.add_argument("--acceleration", type=int, nargs="+", default=[4, 8])
     args = parser.parse_args()
     if not args.skip_table:
         table(args, load_networks(args.weights_dir))

@@ -1,0 +1,66 @@
+"""The shipped reconstruction networks: the README beside them is what the files recorded,
+and each reaches the figure the docs give on real data it never saw in training."""
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from pysap_mri_dl.learn import NETWORKS, load_network, reconstruct_network  # noqa: E402
+from pysap_mri_dl.learn.weights import network_path  # noqa: E402
+from pysap_mri_dl.metrics import psnr  # noqa: E402
+
+# PSNR on the real 4-coil T2 brain at 4x (docs/unrolled.rst, benchmarks/unrolled.py)
+T2_BRAIN_4X = {"unet": 26.59, "kiki": 26.90, "cascade": 32.28, "pdnet": 26.57,
+               "xpdnet": 29.20, "learnlet-unrolled": 34.87}
+# NC-PDNet on 80 golden-angle spokes of the bundled brain slice at 256^2 (same sources)
+RADIAL_80 = 36.70
+
+
+def test_networks_readme_matches_what_the_files_record():
+    readme = (network_path("pdnet").parent / "README.md").read_text()
+    total = 0
+    for name in NETWORKS:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}.pt`"))
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        _, meta = load_network(name)
+        assert f"--model {name}" in cells[1] and f"--model {name}" in meta["command"], name
+        assert int(cells[2]) == meta["steps"], name
+        assert int(cells[3].replace(",", "")) == meta["parameters"], name
+        assert round(meta["seconds"] / 60) == int(cells[4].split()[0]), name
+        validation = meta["validation"]
+        assert f"{validation['val_psnr']:.2f}" in cells[5], name
+        if "t2_brain_psnr" in validation:
+            assert f"{validation['t2_brain_psnr']:.2f}" in cells[5], name
+        total += network_path(name).stat().st_size
+    assert total < 20_000_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(T2_BRAIN_4X))
+def test_shipped_network_reaches_its_figure_on_the_real_t2_brain(name, brain, brain_mask):
+    result = reconstruct_network(brain.kspace * brain_mask, brain_mask, model=name)
+    assert abs(psnr(brain.reference, np.abs(result.image)) - T2_BRAIN_4X[name]) < 0.3
+
+
+@pytest.mark.slow
+def test_shipped_ncpdnet_reaches_its_figure_on_radial_spokes():
+    from skimage.transform import resize
+
+    from pysap_mri_dl.data import load_sample
+    from pysap_mri_dl.operators import NUFFT
+    from pysap_mri_dl.sampling import radial
+    image = resize(load_sample("brain_slice_2d").reference, (256, 256), anti_aliasing=True)
+    reference = (image / image.max()).astype(np.float32)
+    trajectory = radial(80, 256, golden=True)
+    kspace = NUFFT(trajectory, (256, 256)).op(reference.astype(np.complex64))
+    result = reconstruct_network(kspace, model="ncpdnet", trajectory=trajectory,
+                                 shape=(256, 256))
+    assert abs(psnr(reference, np.abs(result.image)) - RADIAL_80) < 0.3
+
+
+def test_a_shipped_network_is_named_in_its_errors(tmp_path):
+    with pytest.raises(ValueError, match="no shipped network named 'resnet'"):
+        network_path("resnet")
+    from pysap_mri_dl.learn.weights import WeightsError
+    with pytest.raises(WeightsError, match="holds a 'unet' model, expected 'pdnet'"):
+        load_network("pdnet", weights=network_path("unet"))
