@@ -12,7 +12,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 
 .PHONY: demo test docs benchmark clean-venv
 
-$(STAMP): setup.cfg pyproject.toml plugins/bart/setup.cfg
+$(STAMP): setup.cfg pyproject.toml plugins/bart/setup.cfg plugins/pysap_compat/setup.cfg
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --progress-bar on --upgrade pip
 	@echo "== torch 2.13.0, CPU build (TORCH_INDEX_URL=$(TORCH_INDEX_URL))"
@@ -23,6 +23,8 @@ $(STAMP): setup.cfg pyproject.toml plugins/bart/setup.cfg
 	$(PIP) install --progress-bar on -e ".[learn,dev,docs]"
 	@echo "== the BART interoperability plugin (its bart-dependent tests skip without bart)"
 	$(PIP) install --progress-bar on -e plugins/bart
+	@echo "== the pysap-mri compatibility plugin, with pysap-mri itself for its agreement tests"
+	$(PIP) install --progress-bar on -e "plugins/pysap_compat[peer]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,0 +1,66 @@
+"""pysap-mri's bookkeeping during iterations: modopt-style metrics and the cost list with
+its convergence test (``cost_op_kwargs``), driven by our algorithms' ``callback``."""
+import time
+
+import numpy as np
+
+from ..errors import reject_unknown
+
+
+class Monitor:
+    """``callback(iteration, state)`` for our algorithms: records ``metrics`` every
+    ``metric_call_period`` iterations (and at the last one) on the image, the cost every
+    ``cost_interval`` iterations, and stops when modopt's cost test (relative change of
+    the means of the two halves of ``test_range`` costs below ``tolerance``) says so."""
+
+    def __init__(self, *, metrics, metric_call_period, n_iter, to_image, cost_fn,
+                 cost_op_kwargs):
+        options = dict(cost_op_kwargs or {})
+        self.cost_interval = options.pop("cost_interval", None)
+        self.tolerance = float(options.pop("tolerance", 1e-4))
+        self.test_range = int(options.pop("test_range", 4))
+        options.pop("verbose", None)  # printing only
+        options.pop("initial_cost", None)  # modopt's placeholder before the first cost
+        reject_unknown("cost_op_kwargs", options)
+        self.metrics = {}
+        for name, spec in (metrics or {}).items():
+            spec = dict(spec)
+            if spec.pop("early_stopping", False):
+                from ..errors import UnsupportedOptionError
+                raise UnsupportedOptionError("metrics", f"early_stopping=True for {name!r}")
+            self.metrics[name] = (spec.pop("metric"), spec.pop("mapping", {"x_new": "test"}),
+                                  spec.pop("cst_kwargs", {}))
+            reject_unknown(f"metrics[{name!r}]", spec)
+        self.period = metric_call_period
+        self.n_iter, self.to_image, self.cost_fn = n_iter, to_image, cost_fn
+        self.history = {name: {"time": [], "index": [], "values": []} for name in self.metrics}
+        self.costs, self._tests = [], []
+
+    def __call__(self, iteration, state):
+        x = state["x"]
+        if self.metrics and self.period is not None and (
+                iteration % self.period == 0 or iteration == self.n_iter - 1):
+            image = self.to_image(x)
+            for name, (metric, mapping, constants) in self.metrics.items():
+                kwargs = {v: image for k, v in mapping.items() if k == "x_new" and v}
+                record = self.history[name]
+                record["time"].append(time.time())
+                record["index"].append(iteration)
+                record["values"].append(metric(**kwargs, **constants))
+        # modopt counts cost iterations from 1
+        if self.cost_interval is not None and (iteration + 1) % self.cost_interval == 0:
+            self.costs.append(float(self.cost_fn(x)))
+            self._tests.append(self.costs[-1])
+            if len(self._tests) == self.test_range:
+                newer = np.mean(self._tests[len(self._tests) // 2:])
+                older = np.mean(self._tests[:len(self._tests) // 2])
+                self._tests = []
+                change = abs(newer - older) / abs(newer) if newer else 0.0
+                return change < self.tolerance
+        return False
+
+    def results(self):
+        for record in self.history.values():
+            times = np.asarray(record["time"])
+            record["time"] = times - times[0] if times.size else times
+        return self.costs, self.history
