@@ -19,8 +19,8 @@ $(STAMP): setup.cfg pyproject.toml plugins/bart/setup.cfg plugins/pysap_compat/s
 	$(if $(TORCH_INDEX_URL),$(PIP) install --progress-bar on --timeout 15 --retries 1 \
 		--index-url $(TORCH_INDEX_URL) "torch==2.13.0" ||) \
 		$(PIP) install --progress-bar on "torch==2.13.0"
-	@echo "== pysap_mri_dl with its learn, dev and docs extras"
-	$(PIP) install --progress-bar on -e ".[learn,dev,docs]"
+	@echo "== pysap_mri_dl with its learn, batch, dev and docs extras"
+	$(PIP) install --progress-bar on -e ".[learn,batch,dev,docs]"
 	@echo "== the BART interoperability plugin (its bart-dependent tests skip without bart)"
 	$(PIP) install --progress-bar on -e plugins/bart
 	@echo "== the pysap-mri compatibility plugin, with pysap-mri itself for its agreement tests"

@@ -67,6 +67,13 @@ CLAIMS = {
         and db(out, "group-lasso") > db(out, "zero-filled") and db(out, "owl") > 27.0),
     # GRAPPA 25.40, SENSE-CS 27.29, zero-filled 25.85 (noisy phantom, noisy reference)
     "plot_raw_gre": lambda out: db(out, "SENSE-CS") > db(out, "zero-filled") + 1.1,
+    # shipped weights: cascade 32.28, learnlet-unrolled 34.87, NC-PDNet 36.70 (gridding
+    # 28.45); wavelet FISTA 30.76 at 15 iterations (34.81 at the gallery's 100)
+    "plot_compare_networks": lambda out: (
+        db(out, "cascade") > 32.0 and db(out, "learnlet-unrolled") > 34.6
+        and db(out, "learnlet-unrolled") > db(out, "wavelet FISTA") + 3.8
+        and db(out, "NC-PDNet") > db(out, "radial gridding") + 8.0
+        and db(out, "NC-PDNet") > 36.4),
     # 225 steps: 23.70 zero-filled -> 24.47 (1500 steps in the gallery)
     "plot_train_tiny_pdnet": lambda out: db(out, "tiny PDNet") > db(out, "zero-filled") + 0.45,
 }

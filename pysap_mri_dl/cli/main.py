@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main", "build_parser", "run_recon"]
+__all__ = ["main", "build_parser", "run_recon", "compute_recon", "write_recon", "check_options"]
 
 
 class UsageError(ValueError):
@@ -31,13 +31,14 @@ def _non_negative_float(text):
     return value
 
 
-def _add_recon_options(parser):
+def _add_recon_options(parser, *, one_slice=True):
     from ..recon import DEFAULT_WAVELET, SOLVERS
     from ..sampling import MASK_KINDS
 
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--slice", type=int, default=None, dest="slice_index",
-                        help="slice of a fastMRI file (default: the middle one)")
+    if one_slice:
+        parser.add_argument("--slice", type=int, default=None, dest="slice_index",
+                            help="slice of a fastMRI file (default: the middle one)")
     group = parser.add_argument_group("retrospective undersampling of fully sampled input")
     group.add_argument("--acceleration", type=_positive_float, default=None)
     group.add_argument("--center-fraction", type=float, default=0.08)
@@ -97,6 +98,8 @@ def build_parser():
                        help="fastMRI .h5, or .npz with 'kspace' (Cartesian) or with 'kspace' "
                             "(coils, samples) and 'trajectory' (samples, ndim)")
     _add_recon_options(recon)
+    from .batch import add_batch_parser
+    add_batch_parser(sub, _add_recon_options)
     from .train import add_train_parser
     from .train_network import add_train_network_parser
     add_train_parser(sub)
@@ -145,21 +148,31 @@ def _center_crop(image, shape):
     return image[tuple(slice(s, s + n) for s, n in zip(starts, shape))]
 
 
-def _prepare(args):
-    """Read and validate everything before any computation or output."""
-    from ..calibration import rss
-    from ..data import NonCartesianAcquisition, read_acquisition
+def check_options(args):
+    """Raise a UsageError for options that are wrong whatever the input."""
     from ..operators.wavelet import check_wavelet
-    from ..sampling import cartesian_mask
-    from .._fourier import ifftn_centered
-    from .outputs import check_out_folder
-
-    check_out_folder(args.out)
     check_wavelet(args.wavelet)
     if args.n_iter < 1:
         raise UsageError(f"--n-iter must be >= 1, received {args.n_iter}")
     if args.levels < 1:
         raise UsageError(f"--levels must be >= 1, received {args.levels}")
+    if args.model is not None and args.prior != "wavelet":
+        raise UsageError("--model and --prior are exclusive: a network replaces the whole "
+                         "algorithm")
+    if args.weights is not None and args.model is None and args.prior == "wavelet":
+        raise UsageError("--weights applies to a learned --prior or a --model only")
+
+
+def _prepare(args):
+    """Read and validate everything before any computation or output."""
+    from ..calibration import rss
+    from ..data import NonCartesianAcquisition, read_acquisition
+    from ..sampling import cartesian_mask
+    from .._fourier import ifftn_centered
+    from .outputs import check_out_folder
+
+    check_out_folder(args.out)
+    check_options(args)
     acq = read_acquisition(args.input, slice_index=args.slice_index)
     if isinstance(acq, NonCartesianAcquisition):
         return _prepare_noncartesian(args, acq)
@@ -255,19 +268,15 @@ def _middle_slice(image):
     return image[image.shape[0] // 2] if image.ndim == 3 else image
 
 
-def run_recon(args) -> dict:
-    """Run ``recon`` from parsed arguments; returns the metrics written."""
-    from ..data import write_json, write_nifti
+def compute_recon(args) -> dict:
+    """Reconstruct the input of parsed ``recon`` arguments without writing anything; returns
+    ``image`` (magnitude), ``zero_filled``, ``reference`` (or None; both cropped to the
+    reference's shape when there is one), ``metrics``, ``baseline`` and ``title``."""
     from ..metrics import nrmse, psnr, ssim
     from .._backend import to_numpy
     from ..recon import (DEFAULT_LAMBDA_FACTOR, reconstruct_noncartesian, reconstruct_sense,
                          reconstruct_single_coil)
-    from .figures import comparison_figure
-    from .outputs import publish
 
-    if args.model is not None and args.prior != "wavelet":
-        raise UsageError("--model and --prior are exclusive: a network replaces the whole "
-                         "algorithm")
     prepared = _prepare(args)
     reference = prepared["reference"]
     options = dict(lam=args.lam, lam_factor=args.lam_factor or DEFAULT_LAMBDA_FACTOR,
@@ -280,8 +289,6 @@ def run_recon(args) -> dict:
         except ImportError as exc:
             raise UsageError(f"--prior {args.prior} needs torch ({exc})") from None
         options["prior"] = learned_prior(args.prior, weights=args.weights, sigma=args.sigma)
-    elif args.weights is not None and args.model is None:
-        raise UsageError("--weights applies to a learned --prior or a --model only")
     kspace = prepared["kspace"]
     if args.model is not None:
         result = _network(args, prepared)
@@ -317,15 +324,35 @@ def run_recon(args) -> dict:
         metrics.update(psnr=psnr(reference, shown_image), ssim=ssim(reference, shown_image),
                        nrmse=nrmse(reference, shown_image),
                        zero_filled_psnr=psnr(reference, shown_zf))
-        reference = _middle_slice(reference)
-    title = f"{result.algorithm}, {result.prior}, {result.n_iter} iterations"
-    publish(args.out, {
+    return dict(image=image, shown_image=shown_image, zero_filled=shown_zf,
+                reference=reference, metrics=metrics, baseline=baseline,
+                title=f"{result.algorithm}, {result.prior}, {result.n_iter} iterations")
+
+
+def write_recon(out, image, computed, metrics):
+    """Write ``recon.nii.gz`` (``image``), ``recon.png`` (the middle slice of what
+    ``computed`` (a :func:`compute_recon` result) shows) and ``metrics.json`` into ``out``,
+    all or nothing (``metrics.json`` last: its presence marks a finished output)."""
+    from ..data import write_json, write_nifti
+    from .figures import comparison_figure
+    from .outputs import publish
+    reference = computed["reference"]
+    publish(out, {
         "recon.nii.gz": lambda path: write_nifti(path, image),
         "recon.png": lambda path: comparison_figure(
-            path, _middle_slice(shown_image), zero_filled=_middle_slice(shown_zf),
-            baseline=baseline, reference=reference, metrics=metrics, title=title),
+            path, _middle_slice(computed["shown_image"]),
+            zero_filled=_middle_slice(computed["zero_filled"]), baseline=computed["baseline"],
+            reference=None if reference is None else _middle_slice(reference),
+            metrics=metrics, title=computed["title"]),
         "metrics.json": lambda path: write_json(path, metrics)})
-    return metrics
+
+
+def run_recon(args) -> dict:
+    """Run ``recon`` from parsed arguments; returns the metrics written."""
+    check_options(args)
+    computed = compute_recon(args)
+    write_recon(args.out, computed["image"], computed, computed["metrics"])
+    return computed["metrics"]
 
 
 def run_demo(args) -> dict:
@@ -382,6 +409,9 @@ def main(argv=None) -> int:
             print(json.dumps(meta, indent=2))
             print(f"wrote {args.out / 'model.pt'}")
             return 0
+        if args.command == "batch":
+            from .batch import run_batch
+            return run_batch(args)
         if args.command == "sample":
             print(f"wrote {run_sample(args)}")
             return 0

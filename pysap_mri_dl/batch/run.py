@@ -1,0 +1,180 @@
+"""``reconstruct_many``: every slice of every input as one Dask task, gathered back into one
+output folder per input, resumable, failures recorded per input."""
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .inputs import count_slices, find_inputs, finished, volumes
+from .tasks import THREAD_VARIABLES, reconstruct_slice
+
+__all__ = ["reconstruct_many", "SUMMARY_COLUMNS"]
+
+SUMMARY_COLUMNS = ("input", "output", "status", "slices", "psnr", "ssim", "zero_filled_psnr",
+                   "seconds", "error")
+"""Columns of ``summary.csv`` (and keys of each entry of ``summary.json``)."""
+
+
+@contextlib.contextmanager
+def _client(client, scheduler, workers, threads_per_worker):
+    """The client to use: the one given, one connected to ``scheduler``, or a local cluster
+    of ``workers`` processes with ``threads_per_worker`` threads each (closed after)."""
+    if client is not None:
+        yield client
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ImportError("batch reconstruction needs Dask's distributed "
+                          "(pip install 'pysap-mri-dl[batch]')") from exc
+    if scheduler is not None:
+        try:
+            connected = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        with connected:
+            yield connected
+        return
+    env = {name: str(threads_per_worker) for name in THREAD_VARIABLES}
+    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
+                      processes=True, dashboard_address=None, env=env,
+                      silence_logs=50) as cluster, Client(cluster) as local:
+        yield local
+
+
+def _volume_metrics(results, seconds):
+    """``metrics.json`` of an input: ``recon``'s own for one slice; for several, the mean
+    PSNR / SSIM / NRMSE and the per-slice metrics in slice order."""
+    if len(results) == 1:
+        return dict(results[0]["computed"]["metrics"])
+    per_slice = [r["computed"]["metrics"] for r in results]
+    merged = {key: value for key, value in per_slice[0].items()
+              if key not in ("psnr", "ssim", "nrmse", "zero_filled_psnr", "seconds",
+                             "seconds_per_iter")}
+    for key in ("psnr", "ssim", "nrmse", "zero_filled_psnr"):
+        if all(key in m for m in per_slice):
+            merged[key] = float(np.mean([m[key] for m in per_slice]))
+    merged.update(seconds=seconds, slices=per_slice)
+    return merged
+
+
+def _publish_volume(volume, results, seconds):
+    """Stack the slices (in slice order) and write the input's outputs atomically."""
+    from ..cli.main import write_recon
+    results = sorted(results, key=lambda r: r["slice"])
+    computed = [r["computed"] for r in results]
+    if len(computed) == 1:
+        shown, image = computed[0], computed[0]["image"]
+    else:
+        image = np.stack([c["image"] for c in computed])
+        reference = None if any(c["reference"] is None for c in computed) else np.stack(
+            [c["reference"] for c in computed])
+        shown = dict(computed[len(computed) // 2], reference=reference,
+                     shown_image=np.stack([c["shown_image"] for c in computed]),
+                     zero_filled=np.stack([c["zero_filled"] for c in computed]))
+    metrics = _volume_metrics(results, seconds)
+    write_recon(volume.out, image, shown, metrics)
+    return metrics
+
+
+def _entry(volume, status, **values):
+    entry = {column: None for column in SUMMARY_COLUMNS}
+    entry.update(input=str(volume.path), output=str(volume.out), status=status, **values)
+    return entry
+
+
+def _write_reports(out, entries, extra):
+    from ..data import atomic_path, write_json
+    errors = {e["input"]: e["error"] for e in entries if e["status"] == "failed"}
+    write_json(Path(out) / "errors.json", errors)
+    write_json(Path(out) / "summary.json", {"inputs": entries, **extra})
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS)
+    writer.writeheader()
+    writer.writerows(entries)
+    with atomic_path(Path(out) / "summary.csv") as tmp:
+        tmp.write_text(buffer.getvalue())
+
+
+def reconstruct_many(source, out, args, *, client=None, scheduler=None, workers=2,
+                     threads_per_worker=1, progress=True):
+    """Reconstruct every slice of every input of ``source`` (a folder, a file or a glob
+    pattern of ``.h5``/``.npz`` files) with the parsed ``recon`` options ``args``.
+
+    Each input gets ``out/<name>/recon.nii.gz`` (its slices stacked in order),
+    ``recon.png`` and ``metrics.json``, written atomically once all its slices are done; an
+    input whose ``metrics.json`` exists is skipped (a rerun completes an interrupted
+    batch). A failing input is recorded, not raised. Tasks run on ``client`` (an existing
+    ``distributed.Client``), on the cluster at ``scheduler``, or on a local cluster of
+    ``workers`` processes x ``threads_per_worker`` threads. Writes ``out/summary.json``,
+    ``out/summary.csv`` and ``out/errors.json``; returns the summary (``inputs``: one entry
+    per input with the columns of :data:`SUMMARY_COLUMNS`)."""
+    from tqdm.auto import tqdm
+    start = time.perf_counter()
+    out = Path(out)
+    todo, entries = [], {}
+    for volume in volumes(find_inputs(source), out):
+        if finished(volume):
+            entries[volume] = _entry(volume, "skipped", error=None)
+            continue
+        try:
+            todo.append((volume, count_slices(volume.path)))
+        except Exception as exc:  # noqa: BLE001 - recorded for this input only
+            entries[volume] = _entry(volume, "failed", error=f"{type(exc).__name__}: {exc}")
+    out.mkdir(parents=True, exist_ok=True)
+    used = {}
+    with _client(client, scheduler, workers, threads_per_worker) as dask:
+        from distributed import as_completed
+        futures, owner = [], {}
+        for volume, n_slices in todo:
+            for k in range(n_slices):
+                future = dask.submit(reconstruct_slice, args, volume.path, k,
+                                     threads_per_worker, key=f"recon-{volume.name}-{k}",
+                                     pure=False)
+                futures.append(future)
+                owner[future.key] = (volume, k, n_slices)
+        gathered = {volume: [] for volume, _ in todo}
+        bar = tqdm(total=len(futures), desc="slices", unit="slice", disable=not progress)
+        for future in as_completed(futures):
+            volume, k, n_slices = owner[future.key]
+            try:
+                result = dict(future.result(), slice=k)
+            except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by memory
+                result = {"error": f"{type(exc).__name__}: {exc}", "worker": "unknown",
+                          "slice": k}
+            future.release()
+            bar.update()
+            used.setdefault(result["worker"], 0)
+            used[result["worker"]] += 1
+            if volume in entries:  # an earlier slice failed: the input is already reported
+                continue
+            if "error" in result:
+                entries[volume] = _entry(volume, "failed", slices=n_slices,
+                                         error=f"slice {k}: {result['error']}")
+                continue
+            gathered[volume].append(result)
+            if len(gathered[volume]) == n_slices:
+                seconds = float(sum(r["seconds"] for r in gathered[volume]))
+                try:
+                    metrics = _publish_volume(volume, gathered.pop(volume), seconds)
+                except Exception as exc:  # noqa: BLE001 - e.g. a full disk for this input
+                    entries[volume] = _entry(volume, "failed", slices=n_slices,
+                                             error=f"{type(exc).__name__}: {exc}")
+                    continue
+                entries[volume] = _entry(
+                    volume, "ok", slices=n_slices, seconds=seconds, error=None,
+                    **{k: metrics.get(k) for k in ("psnr", "ssim", "zero_filled_psnr")})
+        bar.close()
+        address = getattr(dask, "scheduler", None)
+        address = getattr(address, "address", None) if address is not None else None
+    ordered = [entries[v] for v in sorted(entries, key=lambda v: str(v.path))]
+    summary = {"inputs": ordered, "scheduler": address, "tasks_per_worker": used,
+               "seconds": time.perf_counter() - start,
+               "failed": sum(e["status"] == "failed" for e in ordered)}
+    _write_reports(out, ordered, {k: v for k, v in summary.items() if k != "inputs"})
+    return summary

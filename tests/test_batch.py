@@ -1,0 +1,176 @@
+"""Batch reconstruction on Dask: a folder of real cases plus a corrupt file, the same image
+as ``recon``, resumption after ``kill -9``, an existing cluster given by address."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+
+from pysap_mri_dl.cli import main  # noqa: E402
+from pysap_mri_dl.data import load_sample  # noqa: E402
+from pysap_mri_dl.sampling import random_column_mask  # noqa: E402
+
+FAST = ["--n-iter", "10", "--no-progress"]
+
+
+def _undersampled(path, sample, seed=0):
+    mask = random_column_mask(sample.kspace.shape[-2:], acceleration=4, center_fraction=0.08,
+                              seed=seed)
+    full = np.broadcast_to(mask, sample.kspace.shape[-2:])
+    np.savez(path, kspace=sample.kspace * full, mask=full, reference=sample.reference)
+
+
+def _volume(path, n_slices=3):
+    """A fastMRI-style file: 3 slices of 4 simulated coils (the bundled slice, shifted),
+    undersampled by one mask, with their RSS references."""
+    import h5py
+    from skimage.transform import resize
+
+    from pysap_mri_dl.data.simulation import simulate_acquisition
+    image = resize(load_sample("brain_slice_2d").reference, (128, 128), anti_aliasing=True)
+    acqs = [simulate_acquisition(np.roll(image, 4 * k, axis=0), n_coils=4, seed=k)
+            for k in range(n_slices)]
+    mask = random_column_mask((128, 128), acceleration=4, center_fraction=0.08, seed=1)
+    with h5py.File(path, "w") as handle:
+        handle["kspace"] = np.stack([a.kspace * mask for a in acqs]).astype(np.complex64)
+        handle["mask"] = np.asarray(mask, dtype=np.float32).reshape(-1, 128).max(0)  # columns
+        handle["reconstruction_rss"] = np.stack([a.reference for a in acqs]).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """The bundled real cases (4-coil brain, single-coil slice, 2-coil GRE raw data, each
+    4x; the 12-coil radial cardiac data as acquired), a 3-slice volume, a corrupt file."""
+    root = tmp_path_factory.mktemp("inputs")
+    _undersampled(root / "brain.npz", load_sample("brain_4coil"))
+    _undersampled(root / "slice.npz", load_sample("brain_slice_2d"))
+    _undersampled(root / "gre.npz", load_sample("gre_raw"))
+    cardiac = load_sample("radial_cardiac")
+    np.savez(root / "cardiac.npz", kspace=cardiac.kspace, trajectory=cardiac.trajectory,
+             shape=np.asarray(cardiac.shape))
+    _volume(root / "volume.h5")
+    (root / "corrupt.h5").write_bytes(b"not an HDF5 file")
+    return root
+
+
+def test_folder_with_a_corrupt_file(folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    status = main(["batch", str(folder), "--out", str(out), "--workers", "2"] + FAST)
+    assert status == 1
+    summary = json.loads((out / "summary.json").read_text())
+    by_name = {os.path.basename(e["input"]): e for e in summary["inputs"]}
+    assert by_name["corrupt.h5"]["status"] == "failed"
+    assert "corrupt.h5" in by_name["corrupt.h5"]["error"]
+    good = ["brain.npz", "slice.npz", "gre.npz", "cardiac.npz", "volume.h5"]
+    assert all(by_name[name]["status"] == "ok" for name in good)
+    errors = json.loads((out / "errors.json").read_text())
+    assert list(errors) == [str(folder / "corrupt.h5")]
+    assert not (out / "corrupt").exists()
+    for name in good:
+        stem = name.split(".")[0]
+        assert sorted(p.name for p in (out / stem).iterdir()) == [
+            "metrics.json", "recon.nii.gz", "recon.png"]
+    assert (out / "summary.csv").read_text().count("\n") == 7  # header + 6 inputs
+    assert by_name["volume.h5"]["slices"] == 3 and by_name["brain.npz"]["psnr"] > 27
+
+
+def test_batch_gives_recon_s_image(folder, tmp_path):
+    import nibabel as nib
+    out = tmp_path / "out"
+    main(["batch", str(folder / "volume.h5"), "--out", str(out), "--workers", "1"] + FAST)
+    main(["batch", str(folder / "brain.npz"), "--out", str(out), "--workers", "1"] + FAST)
+    stack = np.asarray(nib.load(str(out / "volume" / "recon.nii.gz")).dataobj)
+    assert stack.shape == (3, 128, 128)
+    for k in range(3):
+        assert main(["recon", str(folder / "volume.h5"), "--slice", str(k),
+                     "--out", str(tmp_path / f"r{k}")] + FAST) == 0
+        single = np.asarray(nib.load(str(tmp_path / f"r{k}" / "recon.nii.gz")).dataobj)
+        np.testing.assert_array_equal(stack[k], single)
+    main(["recon", str(folder / "brain.npz"), "--out", str(tmp_path / "rb")] + FAST)
+    ours = json.loads((out / "brain" / "metrics.json").read_text())
+    theirs = json.loads((tmp_path / "rb" / "metrics.json").read_text())
+    for key in ("seconds", "seconds_per_iter"):
+        ours.pop(key), theirs.pop(key)
+    assert ours == theirs
+
+
+def test_killed_run_is_completed_by_the_same_command(tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    brain = load_sample("brain_4coil")
+    for seed in range(6):
+        _undersampled(inputs / f"brain{seed}.npz", brain, seed=seed)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "pysap_mri_dl", "batch", str(inputs), "--out", str(out),
+               "--workers", "1", "--n-iter", "60", "--no-progress"]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while not list(out.glob("*/metrics.json")) and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)  # the client and its workers
+    process.wait()
+    done_before = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/metrics.json")}
+    assert 1 <= len(done_before) < 6, "kill -9 should land halfway"
+    for folder in out.iterdir():  # no output is partial: all three files or no metrics.json
+        if folder.is_dir() and (folder / "metrics.json").exists():
+            assert (folder / "recon.nii.gz").exists() and (folder / "recon.png").exists()
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    statuses = {os.path.basename(e["output"]): e["status"] for e in summary["inputs"]}
+    assert statuses == {f"brain{s}": "skipped" if f"brain{s}" in done_before else "ok"
+                        for s in range(6)}
+    for name, mtime in done_before.items():  # finished outputs were not written again
+        assert (out / name / "metrics.json").stat().st_mtime_ns == mtime
+    leftovers = [p for p in out.rglob("*") if p.name.startswith(".")]
+    assert leftovers == []
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [f"brain{s}" for s in range(6)]
+
+
+def test_an_existing_cluster_given_by_address(folder, tmp_path):
+    from distributed import LocalCluster
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        status = main(["batch", str(folder / "slice.npz"), "--out", str(out),
+                       "--scheduler", cluster.scheduler_address] + FAST)
+        workers = set(cluster.scheduler.workers)
+    assert status == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scheduler"] == cluster.scheduler_address
+    assert set(summary["tasks_per_worker"]) <= workers and sum(
+        summary["tasks_per_worker"].values()) == 1
+
+
+def test_python_api_with_a_client(folder, tmp_path):
+    from distributed import Client, LocalCluster
+
+    from pysap_mri_dl.batch import reconstruct_many
+    from pysap_mri_dl.cli.main import build_parser
+    args = build_parser().parse_args(["batch", "unused", "--out", str(tmp_path)] + FAST)
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        summary = reconstruct_many(folder / "slice.npz", tmp_path / "api", args,
+                                   client=client, progress=False)
+    assert [e["status"] for e in summary["inputs"]] == ["ok"]
+    assert summary["inputs"][0]["psnr"] > 31.6  # zero-filled 31.57 on this 4x mask
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["nothing-here/*.h5"], "no .h5, .hdf5 or .npz file"),
+    (["{folder}", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
+    (["{folder}", "--wavelet", "nope"], "wavelet"),
+])
+def test_bad_usage_exits_2_and_writes_nothing(folder, tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    argv = [a.format(folder=folder) for a in argv]
+    assert main(["batch"] + argv + ["--out", str(out)] + FAST) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
