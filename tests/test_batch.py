@@ -174,3 +174,26 @@ def test_bad_usage_exits_2_and_writes_nothing(folder, tmp_path, capsys, argv, me
     assert main(["batch"] + argv + ["--out", str(out)] + FAST) == 2
     assert message in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())
+
+
+def _worker_environment():
+    import os
+    return {name: os.environ.get(name) for name in
+            ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "PYSAP_MRI_DL_FFT_WORKERS")}
+
+
+def test_local_cluster_workers_start_without_dask_malloc_trim(monkeypatch):
+    """Dask's default MALLOC_TRIM_THRESHOLD_ made every reconstruction 1.5x slower inside a
+    worker (page faults on every large array); the local cluster's workers start without it,
+    with the thread limits, and this process's environment is left as it was."""
+    import os
+
+    from pysap_mri_dl.batch import local_cluster
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # e.g. left by another cluster
+    monkeypatch.delenv("PYSAP_MRI_DL_FFT_WORKERS", raising=False)
+    with local_cluster(1, 1) as client:
+        seen, = client.run(_worker_environment).values()
+    assert seen == {"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1",
+                    "PYSAP_MRI_DL_FFT_WORKERS": "1"}
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"
+    assert "PYSAP_MRI_DL_FFT_WORKERS" not in os.environ

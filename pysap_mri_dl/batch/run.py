@@ -2,7 +2,6 @@
 output folder per input, resumable, failures recorded per input."""
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import time
@@ -11,40 +10,14 @@ from pathlib import Path
 import numpy as np
 
 from .inputs import count_slices, find_inputs, finished, volumes
-from .tasks import THREAD_VARIABLES, reconstruct_slice
+from .cluster import dask_client
+from .tasks import reconstruct_slice
 
 __all__ = ["reconstruct_many", "SUMMARY_COLUMNS"]
 
 SUMMARY_COLUMNS = ("input", "output", "status", "slices", "psnr", "ssim", "zero_filled_psnr",
                    "seconds", "error")
 """Columns of ``summary.csv`` (and keys of each entry of ``summary.json``)."""
-
-
-@contextlib.contextmanager
-def _client(client, scheduler, workers, threads_per_worker):
-    """The client to use: the one given, one connected to ``scheduler``, or a local cluster
-    of ``workers`` processes with ``threads_per_worker`` threads each (closed after)."""
-    if client is not None:
-        yield client
-        return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:
-        raise ImportError("batch reconstruction needs Dask's distributed "
-                          "(pip install 'pysap-mri-dl[batch]')") from exc
-    if scheduler is not None:
-        try:
-            connected = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise ValueError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-        with connected:
-            yield connected
-        return
-    env = {name: str(threads_per_worker) for name in THREAD_VARIABLES}
-    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
-                      processes=True, dashboard_address=None, env=env,
-                      silence_logs=50) as cluster, Client(cluster) as local:
-        yield local
 
 
 def _volume_metrics(results, seconds):
@@ -63,7 +36,7 @@ def _volume_metrics(results, seconds):
     return merged
 
 
-def _publish_volume(volume, results, seconds):
+def publish_volume(volume, results, seconds):
     """Stack the slices (in slice order) and write the input's outputs atomically."""
     from ..cli.main import write_recon
     results = sorted(results, key=lambda r: r["slice"])
@@ -128,7 +101,7 @@ def reconstruct_many(source, out, args, *, client=None, scheduler=None, workers=
             entries[volume] = _entry(volume, "failed", error=f"{type(exc).__name__}: {exc}")
     out.mkdir(parents=True, exist_ok=True)
     used = {}
-    with _client(client, scheduler, workers, threads_per_worker) as dask:
+    with dask_client(client, scheduler, workers, threads_per_worker) as dask:
         from distributed import as_completed
         futures, owner = [], {}
         for volume, n_slices in todo:
@@ -161,7 +134,7 @@ def reconstruct_many(source, out, args, *, client=None, scheduler=None, workers=
             if len(gathered[volume]) == n_slices:
                 seconds = float(sum(r["seconds"] for r in gathered[volume]))
                 try:
-                    metrics = _publish_volume(volume, gathered.pop(volume), seconds)
+                    metrics = publish_volume(volume, gathered.pop(volume), seconds)
                 except Exception as exc:  # noqa: BLE001 - e.g. a full disk for this input
                     entries[volume] = _entry(volume, "failed", slices=n_slices,
                                              error=f"{type(exc).__name__}: {exc}")
