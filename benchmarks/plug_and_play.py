@@ -31,6 +31,10 @@ def run(kspace, mask, prior, n_iter):
     return reconstruct_sense(kspace, mask, prior=prior, n_iter=n_iter, callback=track), changes
 
 
+def _change(changes, iteration):
+    return f"{changes[iteration - 1]:.1e}" if len(changes) >= iteration else "-"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-iter", type=int, default=200)
@@ -59,7 +63,8 @@ def main():
                 label = f"{name}, sigma {sigma:g}" + (f", x{ensemble}" if ensemble > 1 else "")
                 print(f"{label:28s} {psnr(ref, image):7.2f} {ssim(ref, image):6.3f} "
                       f"{1e3 * result.seconds_per_iter:7.1f}   relative change it. "
-                      f"10/100/last: {changes[9]:.1e} {changes[99]:.1e} {changes[-1]:.1e}")
+                      f"10/100/last: {_change(changes, 10)} {_change(changes, 100)} "
+                      f"{changes[-1]:.1e}")
 
 
 if __name__ == "__main__":

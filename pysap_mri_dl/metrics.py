@@ -9,7 +9,11 @@ import numpy as np
 
 from ._backend import to_numpy
 
-__all__ = ["psnr", "ssim", "nrmse", "all_metrics"]
+__all__ = ["psnr", "ssim", "nrmse", "all_metrics", "foreground", "interval_coverage",
+           "uncertainty_correlation", "Z_90"]
+
+Z_90 = 1.6448536269514722
+"""Half-width of the central 90% interval of a Gaussian, in standard deviations."""
 
 
 def _pair(reference, image):
@@ -51,3 +55,32 @@ def nrmse(reference, image) -> float:
 def all_metrics(reference, image) -> dict:
     return {"psnr": psnr(reference, image), "ssim": ssim(reference, image),
             "nrmse": nrmse(reference, image)}
+
+
+def foreground(reference, fraction=0.1):
+    """Pixels whose reference magnitude exceeds ``fraction`` of its maximum (where
+    uncertainty is assessed: the background's error is mostly the reference's own noise)."""
+    reference = np.abs(to_numpy(reference))
+    return reference > fraction * reference.max()
+
+
+def interval_coverage(reference, mean, std, *, z=Z_90, mask=None) -> float:
+    """Fraction of the pixels of ``mask`` (default :func:`foreground`) whose reference lies
+    within ``mean +- z std`` (magnitudes): 0.90 for calibrated 90% intervals."""
+    reference, mean = _pair(reference, mean)
+    std = np.asarray(to_numpy(std), np.float64)
+    if std.shape != mean.shape or not np.all(np.isfinite(std)) or np.any(std < 0):
+        raise ValueError(f"std must be a finite non-negative array of shape {mean.shape}")
+    mask = foreground(reference) if mask is None else np.asarray(mask, bool)
+    return float(np.mean(np.abs(reference - mean)[mask] <= z * std[mask]))
+
+
+def uncertainty_correlation(reference, mean, std, *, mask=None) -> float:
+    """Spearman rank correlation between ``std`` and the absolute error ``|mean - reference|``
+    over ``mask`` (default :func:`foreground`): does the uncertainty map point at the
+    errors?"""
+    from scipy.stats import spearmanr
+    reference, mean = _pair(reference, mean)
+    std = np.asarray(to_numpy(std), np.float64)
+    mask = foreground(reference) if mask is None else np.asarray(mask, bool)
+    return float(spearmanr(std[mask], np.abs(reference - mean)[mask]).statistic)

@@ -1,12 +1,14 @@
 """Calibration: coil sensitivity maps (self-calibrated, ESPIRiT) and density compensation."""
 from .coils import (combine_coils, geometric_compress, kspace_noise_level, noise_covariance,
-                    prewhiten, remove_readout_oversampling, svd_compress)
+                    prewhiten, remove_readout_oversampling, svd_compress,
+                    trajectory_noise_level)
 from .espirit import espirit
 from .density import pipe_density, voronoi_density
 from .smaps import calibration_region, noncartesian_smaps, rss, self_calibrated_smaps
 
 __all__ = ["espirit", "self_calibrated_smaps", "noncartesian_smaps", "calibration_region", "rss",
-           "pipe_density", "voronoi_density", "kspace_noise_level", "noise_covariance", "prewhiten", "svd_compress",
+           "pipe_density", "voronoi_density", "kspace_noise_level",
+           "trajectory_noise_level", "noise_covariance", "prewhiten", "svd_compress",
            "geometric_compress", "remove_readout_oversampling", "combine_coils"]
 
 

@@ -52,6 +52,24 @@ def kspace_noise_level(kspace, mask=None, *, ndim=2, band=0.1):
     return float(np.median(values) / np.sqrt(2 * np.log(2)))
 
 
+def trajectory_noise_level(kspace, trajectory, *, band=0.1):
+    """:func:`kspace_noise_level` for non-Cartesian k-space ``(..., n_samples)``: from the
+    samples of ``trajectory`` ``(n_samples, ndim)`` (cycles per pixel) whose radius is in
+    the outer ``band`` of [0, 0.5]."""
+    kspace, trajectory = np.asarray(kspace), np.asarray(trajectory)
+    if not 0 < band < 0.5:
+        raise ValueError(f"band must be in (0, 0.5), received {band}")
+    if trajectory.ndim != 2 or trajectory.shape[0] != kspace.shape[-1]:
+        raise ValueError(f"trajectory must have shape ({kspace.shape[-1]}, ndim), received "
+                         f"{trajectory.shape}")
+    outer = np.linalg.norm(trajectory, axis=1) >= 0.5 - band
+    values = np.abs(kspace[..., outer]).ravel()
+    values = values[values > 0]
+    if values.size == 0:
+        return 0.0
+    return float(np.median(values) / np.sqrt(2 * np.log(2)))
+
+
 def noise_covariance(noise):
     """Coil noise covariance ``Psi = N N^H / n`` from noise samples ``(n_coils, ...)`` (a
     noise scan, or k-space/image samples of a signal-free background region)."""

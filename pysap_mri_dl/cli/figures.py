@@ -7,9 +7,10 @@ __all__ = ["comparison_figure"]
 
 
 def comparison_figure(path, recon, *, zero_filled, reference=None, metrics=None, title="",
-                      baseline="zero-filled"):
+                      baseline="zero-filled", std=None):
     """Save a PNG with the panels side by side (error = |recon - reference| x 5);
-    ``baseline`` names the second panel (zero-filled, or gridding for non-Cartesian data)."""
+    ``baseline`` names the second panel (zero-filled, or gridding for non-Cartesian data);
+    ``std`` (posterior sampling) adds the uncertainty map, on the error's scale."""
     import matplotlib
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
@@ -28,6 +29,11 @@ def comparison_figure(path, recon, *, zero_filled, reference=None, metrics=None,
     panels.append((rec_label, np.abs(recon), vmax))
     if reference is not None:
         panels.append(("|error| x 5", 5 * np.abs(np.abs(recon) - np.abs(reference)), vmax))
+    if std is not None:
+        label = "posterior std x 5"
+        if metrics and metrics.get("coverage_90") is not None:
+            label += f"\n90% coverage {metrics['coverage_90']:.2f}"
+        panels.append((label, 5 * np.asarray(std), vmax))
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6), squeeze=False)
     for ax, (label, image, top) in zip(axes[0], panels):
         ax.imshow(image, cmap="gray", vmin=0, vmax=top)

@@ -31,6 +31,56 @@ def _non_negative_float(text):
     return value
 
 
+def _sample_count(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, received {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2 (a standard deviation "
+                                         f"needs two samples), received {text}")
+    return value
+
+
+def _count(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, received {text}")
+    return value
+
+
+POSTERIOR_DEFAULTS = {"langevin_levels": 8, "langevin_steps": 20,
+                      "langevin_sigmas": (0.05, 0.002), "noise_level": None,
+                      "posterior_seed": 0, "no_calibration": False}
+"""Options of posterior sampling (they apply with ``--posterior-samples`` only)."""
+
+
+def _add_posterior_options(parser):
+    group = parser.add_argument_group("posterior sampling (needs torch)")
+    group.add_argument("--posterior-samples", type=_sample_count, default=None, metavar="K",
+                       help="draw K samples of the posterior by annealed Langevin dynamics "
+                            "with the score model (--weights: another one); writes the mean, "
+                            "std.nii.gz and samples.nii.gz (exclusive with --model, --prior)")
+    group.add_argument("--langevin-levels", type=_count,
+                       default=POSTERIOR_DEFAULTS["langevin_levels"],
+                       help="noise levels, log-spaced from the first to the last sigma")
+    group.add_argument("--langevin-steps", type=_count,
+                       default=POSTERIOR_DEFAULTS["langevin_steps"], help="steps per level")
+    group.add_argument("--langevin-sigmas", type=_positive_float, nargs=2,
+                       default=POSTERIOR_DEFAULTS["langevin_sigmas"], metavar=("MAX", "MIN"),
+                       help="first and last noise level, relative to the image maximum")
+    group.add_argument("--noise-level", type=_non_negative_float,
+                       default=POSTERIOR_DEFAULTS["noise_level"],
+                       help="standard deviation of the k-space noise (per real and imaginary "
+                            "part, in the data's units; default: estimated from the outer "
+                            "k-space)")
+    group.add_argument("--posterior-seed", type=int, default=POSTERIOR_DEFAULTS["posterior_seed"],
+                       help="seed of the chains")
+    group.add_argument("--no-calibration", action="store_true",
+                       help="report the raw standard deviation of the samples, without the "
+                            "score model's fitted calibration factor")
+
+
 def _add_recon_options(parser, *, one_slice=True):
     from ..recon import DEFAULT_WAVELET, SOLVERS
     from ..sampling import MASK_KINDS
@@ -82,6 +132,7 @@ def _add_recon_options(parser, *, one_slice=True):
     group.add_argument("--n-iter", type=int, default=100)
     group.add_argument("--formulation", choices=["analysis", "synthesis"], default="analysis")
     group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_posterior_options(parser)
 
 
 def build_parser():
@@ -159,8 +210,24 @@ def check_options(args):
     if args.model is not None and args.prior != "wavelet":
         raise UsageError("--model and --prior are exclusive: a network replaces the whole "
                          "algorithm")
-    if args.weights is not None and args.model is None and args.prior == "wavelet":
-        raise UsageError("--weights applies to a learned --prior or a --model only")
+    posterior = getattr(args, "posterior_samples", None) is not None
+    if posterior and (args.model is not None or args.prior != "wavelet"):
+        raise UsageError("--posterior-samples is exclusive with --model and --prior: the "
+                         "samples come from the score model (--weights for another one)")
+    if args.weights is not None and args.model is None and args.prior == "wavelet" \
+            and not posterior:
+        raise UsageError("--weights applies to a learned --prior, a --model or "
+                         "--posterior-samples only")
+    if not posterior:
+        for name, default in POSTERIOR_DEFAULTS.items():
+            value = getattr(args, name, default)
+            if (list(value) if isinstance(value, (list, tuple)) else value) != (
+                    list(default) if isinstance(default, tuple) else default):
+                raise UsageError(f"--{name.replace('_', '-')} applies to --posterior-samples "
+                                 "only")
+    elif args.langevin_sigmas[0] < args.langevin_sigmas[1]:
+        raise UsageError(f"--langevin-sigmas MAX MIN: MAX must be >= MIN, received "
+                         f"{tuple(args.langevin_sigmas)}")
 
 
 def _prepare(args):
@@ -263,6 +330,69 @@ def _network(args, prepared):
                                weights=args.weights, smaps=smaps)
 
 
+def _quality(metrics, reference, image, zero_filled):
+    """Add PSNR / SSIM / NRMSE of ``image`` and the zero-filled PSNR (cropped to the
+    reference); returns the cropped ``(image, zero_filled)`` that the figure shows."""
+    from ..metrics import nrmse, psnr, ssim
+    if reference is None:
+        return image, zero_filled
+    image = _center_crop(image, reference.shape)
+    zero_filled = _center_crop(zero_filled, reference.shape)
+    metrics.update(psnr=psnr(reference, image), ssim=ssim(reference, image),
+                   nrmse=nrmse(reference, image), zero_filled_psnr=psnr(reference, zero_filled))
+    return image, zero_filled
+
+
+def _posterior(args, prepared):
+    """Posterior sampling of the prepared input (``--posterior-samples``)."""
+    try:
+        from ..learn.score import LangevinSchedule, sample_posterior
+    except ImportError as exc:
+        raise UsageError(f"--posterior-samples needs torch ({exc})") from None
+    from ..metrics import interval_coverage, uncertainty_correlation
+    schedule = LangevinSchedule(sigma_max=args.langevin_sigmas[0],
+                                sigma_min=args.langevin_sigmas[1],
+                                n_levels=args.langevin_levels, steps_per_level=args.langevin_steps)
+    smaps = prepared.get("smaps")
+    smaps = "auto" if smaps is None or isinstance(smaps, str) else smaps
+    options = dict(n_samples=args.posterior_samples, weights=args.weights, smaps=smaps,
+                   noise_level=args.noise_level, schedule=schedule, seed=args.posterior_seed,
+                   calibrate=not args.no_calibration, progress=not args.no_progress)
+    if "trajectory" in prepared:
+        if len(prepared["shape"]) != 2:
+            raise UsageError("--posterior-samples needs 2D images (the score model is 2D)")
+        result = sample_posterior(prepared["kspace"], trajectory=prepared["trajectory"],
+                                  shape=prepared["shape"], density=prepared["density"],
+                                  **options)
+        sampling = {"samples_per_pixel": float(prepared["kspace"].shape[-1] /
+                                               np.prod(prepared["shape"]))}
+        baseline = "gridding"
+    else:
+        result = sample_posterior(prepared["kspace"], prepared["mask"], **options)
+        sampling = {"acceleration": float(prepared["mask"].size /
+                                          np.count_nonzero(prepared["mask"]))}
+        baseline = "zero-filled"
+    metrics = {"n_iter": schedule.n_steps, "seconds": result.seconds,
+               "seconds_per_iter": result.seconds / schedule.n_steps,
+               "algorithm": "annealed Langevin", "prior": "score model", "lam": None,
+               "baseline": baseline, "posterior_samples": args.posterior_samples,
+               "noise_level": result.noise_level, "calibration": result.calibration,
+               "schedule": result.schedule, **sampling}
+    if prepared["smaps_source"] is not None:
+        metrics["smaps"] = prepared["smaps_source"]
+    reference = prepared["reference"]
+    shown, zero_filled = _quality(metrics, reference, result.mean, result.zero_filled)
+    std = result.std if reference is None else _center_crop(result.std, reference.shape)
+    if reference is not None:
+        metrics.update(coverage_90=interval_coverage(reference, shown, std),
+                       std_error_correlation=uncertainty_correlation(reference, shown, std))
+    return dict(image=result.mean, shown_image=shown, zero_filled=zero_filled,
+                reference=reference, metrics=metrics, baseline=baseline, std=result.std,
+                shown_std=std, samples=np.abs(result.samples),
+                title=f"posterior mean of {args.posterior_samples} samples, "
+                      f"{schedule.n_steps} Langevin steps")
+
+
 def _middle_slice(image):
     """The central slice along the first axis of a 3D image (what the figure shows)."""
     return image[image.shape[0] // 2] if image.ndim == 3 else image
@@ -272,7 +402,6 @@ def compute_recon(args) -> dict:
     """Reconstruct the input of parsed ``recon`` arguments without writing anything; returns
     ``image`` (magnitude), ``zero_filled``, ``reference`` (or None; both cropped to the
     reference's shape when there is one), ``metrics``, ``baseline`` and ``title``."""
-    from ..metrics import nrmse, psnr, ssim
     from .._backend import to_numpy
     from ..recon import (DEFAULT_LAMBDA_FACTOR, reconstruct_noncartesian, reconstruct_sense,
                          reconstruct_single_coil)
@@ -290,6 +419,8 @@ def compute_recon(args) -> dict:
             raise UsageError(f"--prior {args.prior} needs torch ({exc})") from None
         options["prior"] = learned_prior(args.prior, weights=args.weights, sigma=args.sigma)
     kspace = prepared["kspace"]
+    if getattr(args, "posterior_samples", None) is not None:
+        return _posterior(args, prepared)
     if args.model is not None:
         result = _network(args, prepared)
         sampling = ({"samples_per_pixel": float(kspace.shape[-1] / np.prod(prepared["shape"]))}
@@ -317,13 +448,7 @@ def compute_recon(args) -> dict:
                "prior": result.prior, "lam": result.lam, "baseline": baseline, **sampling}
     if prepared["smaps_source"] is not None:
         metrics["smaps"] = prepared["smaps_source"]
-    shown_image, shown_zf = image, result.zero_filled
-    if reference is not None:
-        shown_image = _center_crop(image, reference.shape)
-        shown_zf = _center_crop(result.zero_filled, reference.shape)
-        metrics.update(psnr=psnr(reference, shown_image), ssim=ssim(reference, shown_image),
-                       nrmse=nrmse(reference, shown_image),
-                       zero_filled_psnr=psnr(reference, shown_zf))
+    shown_image, shown_zf = _quality(metrics, reference, image, result.zero_filled)
     return dict(image=image, shown_image=shown_image, zero_filled=shown_zf,
                 reference=reference, metrics=metrics, baseline=baseline,
                 title=f"{result.algorithm}, {result.prior}, {result.n_iter} iterations")
@@ -331,20 +456,28 @@ def compute_recon(args) -> dict:
 
 def write_recon(out, image, computed, metrics):
     """Write ``recon.nii.gz`` (``image``), ``recon.png`` (the middle slice of what
-    ``computed`` (a :func:`compute_recon` result) shows) and ``metrics.json`` into ``out``,
-    all or nothing (``metrics.json`` last: its presence marks a finished output)."""
+    ``computed`` (a :func:`compute_recon` result) shows), for posterior sampling
+    ``std.nii.gz`` and ``samples.nii.gz`` (magnitudes, samples on the first axis), and
+    ``metrics.json`` into ``out``, all or nothing (``metrics.json`` last: its presence marks
+    a finished output)."""
     from ..data import write_json, write_nifti
     from .figures import comparison_figure
     from .outputs import publish
     reference = computed["reference"]
-    publish(out, {
+    shown_std = computed.get("shown_std")
+    files = {
         "recon.nii.gz": lambda path: write_nifti(path, image),
         "recon.png": lambda path: comparison_figure(
             path, _middle_slice(computed["shown_image"]),
             zero_filled=_middle_slice(computed["zero_filled"]), baseline=computed["baseline"],
             reference=None if reference is None else _middle_slice(reference),
-            metrics=metrics, title=computed["title"]),
-        "metrics.json": lambda path: write_json(path, metrics)})
+            metrics=metrics, title=computed["title"],
+            std=None if shown_std is None else _middle_slice(shown_std))}
+    if "std" in computed:  # posterior sampling
+        files["std.nii.gz"] = lambda path: write_nifti(path, computed["std"])
+        files["samples.nii.gz"] = lambda path: write_nifti(path, computed["samples"])
+    files["metrics.json"] = lambda path: write_json(path, metrics)
+    publish(out, files)
 
 
 def run_recon(args) -> dict:
@@ -424,9 +557,13 @@ def main(argv=None) -> int:
         return 1
     summary = {k: metrics[k] for k in ("psnr", "ssim", "zero_filled_psnr", "n_iter",
                                        "seconds_per_iter") if k in metrics}
+    names = ["recon.nii.gz", "recon.png", "metrics.json"]
+    if getattr(args, "posterior_samples", None) is not None:
+        names[2:2] = ["std.nii.gz", "samples.nii.gz"]
+        summary.update({k: metrics[k] for k in ("coverage_90", "std_error_correlation")
+                        if k in metrics})
     print(json.dumps(summary, indent=2))
-    print(f"wrote {args.out / 'recon.nii.gz'}, {args.out / 'recon.png'} and "
-          f"{args.out / 'metrics.json'}")
+    print("wrote " + ", ".join(str(args.out / name) for name in names))
     return 0
 
 

@@ -11,6 +11,17 @@ from pathlib import Path
 __all__ = ["add_train_network_parser", "run_train_network"]
 
 NETWORK_NAMES = ("pdnet", "xpdnet", "ncpdnet", "unet", "kiki", "cascade", "learnlet-unrolled")
+MODEL_NAMES = NETWORK_NAMES + ("score",)
+
+# options of the reconstruction networks only, with their defaults (an option changed from
+# its default with --model score is a usage error, not silently ignored)
+NETWORK_ONLY = {"fastmri": None, "loss": "l1", "acceleration": [4, 8],
+                "trajectory": "cartesian", "spokes": (60, 100), "coils": (4, 12),
+                "noise": (0.001, 0.005), "shape": (224, 224), "validate_every": None}
+SCORE_ONLY = {"sigma_range": (0.001, 0.5), "patch": 128, "calibration_examples": 4}
+# defaults that differ between the networks and the score model
+PER_MODEL = {"batch_size": (1, 4), "invert_prob": (0.3, 0.5), "axis": ("all", "2"),
+             "train_slices": ((30, 150), (30, 115)), "val_slices": ((155, 170), (120, 140))}
 
 
 def add_train_network_parser(sub):
@@ -20,9 +31,11 @@ def add_train_network_parser(sub):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("volumes", nargs="*", type=Path,
                         help="NIfTI magnitude volumes to simulate acquisitions from")
-    parser.add_argument("--fastmri", type=Path, default=None,
+    parser.add_argument("--fastmri", type=Path, default=NETWORK_ONLY["fastmri"],
                         help="a folder of fastMRI .h5 files (fully sampled) instead of volumes")
-    parser.add_argument("--model", choices=NETWORK_NAMES, required=True)
+    parser.add_argument("--model", choices=MODEL_NAMES, required=True,
+                        help="a reconstruction network, or 'score' (a score model for "
+                             "posterior sampling, trained by denoising score matching)")
     parser.add_argument("--model-config", default="{}",
                         help='constructor arguments as JSON, e.g. \'{"n_iter": 6}\'')
     parser.add_argument("--out", type=Path, required=True,
@@ -31,38 +44,76 @@ def add_train_network_parser(sub):
     parser.add_argument("--stop-at", type=int, default=None,
                         help="stop at this step (train in chunks; rerunning resumes)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this time")
-    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="examples per step (default 1; score: 4 patches)")
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--loss", choices=["l1", "ssim", "l1+ssim"], default="l1")
+    parser.add_argument("--loss", choices=["l1", "ssim", "l1+ssim"], default=NETWORK_ONLY["loss"])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--acceleration", type=int, nargs="+", default=[4, 8],
+    parser.add_argument("--acceleration", type=int, nargs="+",
+                        default=NETWORK_ONLY["acceleration"],
                         help="Cartesian accelerations drawn per example")
-    parser.add_argument("--trajectory", choices=["cartesian", "radial"], default="cartesian")
-    parser.add_argument("--spokes", type=int, nargs=2, default=(60, 100),
+    parser.add_argument("--trajectory", choices=["cartesian", "radial"],
+                        default=NETWORK_ONLY["trajectory"])
+    parser.add_argument("--spokes", type=int, nargs=2, default=NETWORK_ONLY["spokes"],
                         help="radial spoke counts (range)")
-    parser.add_argument("--coils", type=int, nargs=2, default=(4, 12), help="coil counts")
-    parser.add_argument("--noise", type=float, nargs=2, default=(0.001, 0.005))
-    parser.add_argument("--shape", type=int, nargs=2, default=(224, 224),
+    parser.add_argument("--coils", type=int, nargs=2, default=NETWORK_ONLY["coils"],
+                        help="coil counts")
+    parser.add_argument("--noise", type=float, nargs=2, default=NETWORK_ONLY["noise"])
+    parser.add_argument("--shape", type=int, nargs=2, default=NETWORK_ONLY["shape"],
                         help="image canvas of the simulated examples")
-    parser.add_argument("--invert-prob", type=float, default=0.3)
-    parser.add_argument("--axis", default="all", help="slicing axis: 0, 1, 2 or all")
-    parser.add_argument("--train-slices", type=int, nargs=2, default=(30, 150))
-    parser.add_argument("--val-slices", type=int, nargs=2, default=(155, 170))
-    parser.add_argument("--validate-every", type=int, default=None)
+    parser.add_argument("--invert-prob", type=float, default=None,
+                        help="probability of a T2-like inverted contrast (default 0.3; "
+                             "score: 0.5)")
+    parser.add_argument("--axis", default=None,
+                        help="slicing axis: 0, 1, 2 or all (default all; score: 2)")
+    parser.add_argument("--train-slices", type=int, nargs=2, default=None,
+                        help="default 30 150 (score: 30 115)")
+    parser.add_argument("--val-slices", type=int, nargs=2, default=None,
+                        help="default 155 170 (score: 120 140)")
+    parser.add_argument("--validate-every", type=int, default=NETWORK_ONLY["validate_every"])
     parser.add_argument("--init", choices=["shipped"], default=None,
-                        help="learnlet-unrolled: start from the shipped tied Learnlet")
+                        help="learnlet-unrolled: start from the shipped tied Learnlet; score: "
+                             "from the shipped untied Learnlet")
+    group = parser.add_argument_group("score model (--model score)")
+    group.add_argument("--sigma-range", type=float, nargs=2, default=SCORE_ONLY["sigma_range"],
+                       help="noise levels (relative to the image maximum), drawn log-uniformly")
+    group.add_argument("--patch", type=int, default=SCORE_ONLY["patch"],
+                       help="training patch size")
+    group.add_argument("--calibration-examples", type=int,
+                       default=SCORE_ONLY["calibration_examples"],
+                       help="simulated acquisitions of training slices on which the "
+                            "uncertainty maps' calibration factor is fitted after training "
+                            "(0: none)")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     parser.add_argument("--no-progress", action="store_true")
     return parser
 
 
+def _resolve_defaults(args):
+    """Fill the defaults that depend on the model; a network-only option given with
+    ``--model score`` (or a score-only one with a network) is a usage error."""
+    score = args.model == "score"
+    for name, pair in PER_MODEL.items():
+        if getattr(args, name) is None:
+            setattr(args, name, pair[score])
+    wrong = NETWORK_ONLY if score else SCORE_ONLY
+    for name, default in wrong.items():
+        value = getattr(args, name)
+        if value != default and not (isinstance(value, (list, tuple))
+                                     and list(value) == list(default or [])):
+            flag = "--" + name.replace("_", "-")
+            raise ValueError(f"{flag} does not apply to --model {args.model}")
+
+
 def _check(args):
     from ..learn.training import check_device
+    _resolve_defaults(args)
     from .outputs import check_out_folder
     check_out_folder(args.out)
     if bool(args.volumes) == (args.fastmri is not None):
-        raise ValueError("give NIfTI volumes or --fastmri FOLDER (one of them)")
+        raise ValueError("give NIfTI volumes or --fastmri FOLDER (one of them)"
+                         if args.model != "score" else "give the NIfTI volumes to train on")
     for path in args.volumes:
         if not path.is_file():
             raise ValueError(f"volume {path} does not exist")
@@ -101,6 +152,13 @@ def run_train_network(args, argv=None) -> dict:
     from ..learn.data.acquisitions import AcquisitionConfig
     from ..learn.training.reconstruction import ReconstructionConfig, train_reconstruction
     model_config = _check(args)
+    argv = sys.argv[1:] if argv is None else argv
+    command = "pysap-mri-dl " + " ".join(shlex.quote(str(a)) for a in argv)
+    if args.model == "score":
+        from ..learn.score.training import train_score_model
+        meta = train_score_model(args, model_config, command=command)
+        write_json(Path(args.out) / "training.json", meta)
+        return meta
     acquisition = AcquisitionConfig(
         shape=tuple(args.shape), coils=tuple(args.coils), noise=tuple(args.noise),
         accelerations=tuple(args.acceleration), invert_prob=args.invert_prob,
@@ -113,8 +171,6 @@ def run_train_network(args, argv=None) -> dict:
         train_slices=tuple(args.train_slices), val_slices=tuple(args.val_slices),
         validate_every=args.validate_every, minutes=args.minutes, stop_at=args.stop_at,
         device=args.device, init=args.init)
-    argv = sys.argv[1:] if argv is None else argv
-    command = "pysap-mri-dl " + " ".join(shlex.quote(str(a)) for a in argv)
     meta = train_reconstruction(args.volumes, args.out, config, fastmri=args.fastmri,
                                 resume=not args.no_resume, progress=not args.no_progress,
                                 command=command)

@@ -276,13 +276,7 @@ class UnrolledLearnlet(nn.Module):
         gradients: the network then learns to improve on the algorithm that works."""
         if self.config["start"] == "zero-filled":
             return m.zero_filled()
-        from ...optim import fista
-        from ...recon.priors import wavelet_prior
-        from ...recon.regularisation import default_lambda
-        with torch.no_grad():
-            lam = default_lambda(m.adjoint(m.kspace))
-            prior = wavelet_prior(tuple(m.shape), lam).as_prox()
-            return fista(m.data, prior, n_iter=self.config["start_iterations"]).x
+        return m.wavelet_reconstruction(self.config["start_iterations"])
 
     def forward(self, m):
         data = m.data

@@ -80,6 +80,18 @@ class Measurement:
             return self.adjoint(self.kspace)
         return self.adjoint(Diagonal(self._per_sample(self.density)).op(self.kspace))
 
+    def wavelet_reconstruction(self, n_iter=100):
+        """``n_iter`` iterations of the default wavelet FISTA (the lambda rule, Haar with
+        random shifts) on this measurement, without gradients: where learned models that
+        refine the algorithm that works start from."""
+        from ...optim import fista
+        from ...recon.priors import wavelet_prior
+        from ...recon.regularisation import default_lambda
+        with torch.no_grad():
+            lam = default_lambda(self.adjoint(self.kspace))
+            prior = wavelet_prior(tuple(self.shape), lam).as_prox()
+            return fista(self.data, prior, n_iter=n_iter).x
+
     def with_smaps(self, smaps):
         """The same measurement with other (e.g. refined, differentiable) maps."""
         if self.trajectory is None:

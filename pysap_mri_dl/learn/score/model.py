@@ -1,0 +1,57 @@
+"""The score of the noise-smoothed prior from a noise-conditional denoiser (Tweedie).
+
+For an image ``x`` and Gaussian noise of standard deviation ``sigma`` per real and imaginary
+part, the minimum-mean-square-error denoiser ``D`` satisfies
+``D(x, sigma) = x + sigma^2 grad log p_sigma(x)``, so a denoiser trained on noisy images
+gives the score ``(D(x, sigma) - x) / sigma^2`` of the prior smoothed at that level.
+:class:`ScoreModel` wraps any of the package's denoisers (complex images as real and
+imaginary channels at the network's boundary) with the noise range it was trained on and the
+calibration of its posterior intervals.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..denoisers.cnn import apply_denoiser
+
+__all__ = ["ScoreModel", "load_score_model"]
+
+
+@dataclass
+class ScoreModel:
+    """``denoiser`` (``denoiser(x, sigma)`` on ``(N, C, H, W)``), the ``sigma_range`` it was
+    trained on (relative to the image maximum), ``calibration`` (the factor fitted on
+    training slices that makes posterior 90% intervals cover 90%; 1.0 when not fitted) and
+    the weights' metadata."""
+
+    denoiser: torch.nn.Module
+    sigma_range: tuple = (0.0, 0.1)
+    calibration: float = 1.0
+    meta: dict | None = None
+
+    def denoise(self, x, sigma):
+        """Denoise complex images ``x`` ``(B, H, W)`` at noise level ``sigma`` (a float)."""
+        parts = torch.stack([x.real, x.imag], 1).to(torch.float32)
+        noise = torch.full((x.shape[0],), float(sigma), device=x.device)
+        out = apply_denoiser(self.denoiser, parts, noise)
+        return torch.complex(out[:, 0], out[:, 1])
+
+    def score(self, x, sigma):
+        """``grad log p_sigma(x) = (D(x, sigma) - x) / sigma^2`` for complex ``(B, H, W)``."""
+        return (self.denoise(x, sigma) - x) / sigma ** 2
+
+
+def load_score_model(weights=None):
+    """The shipped score model (``weights=None``), or the denoiser file ``weights``: any
+    denoiser trained by this package is a score model over the noise levels it saw (a
+    file trained by ``train --model score`` also carries its calibration)."""
+    from ..weights import load_denoiser, pretrained_path
+    path = pretrained_path("score") if weights is None else weights
+    denoiser, meta = load_denoiser(path)
+    for parameter in denoiser.parameters():
+        parameter.requires_grad_(False)
+    low, high = meta.get("sigma_range", (0.0, 0.1))
+    return ScoreModel(denoiser, (float(low), float(high)),
+                      float(meta.get("calibration", {}).get("scale", 1.0)), meta)

@@ -1,0 +1,117 @@
+"""Posterior sampling in one call, beside ``reconstruct_sense`` and ``reconstruct_network``:
+samples of ``p(x | y)`` for any of the package's forward models, their mean and a per-pixel
+standard deviation (the uncertainty map)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..._backend import to_numpy
+from ...recon.cartesian import zero_filled as cartesian_zero_filled
+from ..unrolled.physics import cartesian_measurement, noncartesian_measurement
+from .langevin import LangevinSchedule, annealed_langevin
+from .model import ScoreModel, load_score_model
+
+__all__ = ["Posterior", "sample_posterior", "START_IMAGES"]
+
+START_IMAGES = ("wavelet", "zero-filled")
+
+
+@dataclass
+class Posterior:
+    """What :func:`sample_posterior` returns, in the units of the data (NumPy).
+
+    ``mean``: the posterior mean of the magnitude (the reconstruction); ``std``: the
+    per-pixel standard deviation of the magnitude over the samples, times ``calibration``;
+    ``samples``: the complex samples ``(K, *shape)``; ``zero_filled``; ``noise_level``: the
+    data's noise standard deviation used (estimated unless given); ``seconds``."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    samples: np.ndarray
+    zero_filled: np.ndarray
+    noise_level: float
+    calibration: float
+    seconds: float
+    schedule: dict = field(default_factory=dict)
+
+    @property
+    def image(self):
+        """The posterior mean (the reconstruction's name across the package)."""
+        return self.mean
+
+
+def _check_samples(n_samples):
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
+            or n_samples < 2:
+        raise ValueError(f"n_samples (--posterior-samples) must be an integer >= 2 (a standard "
+                         f"deviation needs two samples), received {n_samples!r}")
+
+
+def _measurement(data, mask, smaps, trajectory, shape, density):
+    from ...calibration import kspace_noise_level, trajectory_noise_level
+    if trajectory is None:
+        if mask is None:
+            mask = np.abs(data).reshape((-1,) + data.shape[-2:]).max(0) > 0
+        m = cartesian_measurement(data, to_numpy(mask), smaps=smaps)
+        noise = kspace_noise_level(data * m.mask, m.mask, ndim=2)
+        return m, noise, cartesian_zero_filled(data * m.mask)
+    if shape is None:
+        raise ValueError("shape is needed with a trajectory")
+    if len(tuple(shape)) != 2:
+        raise ValueError(f"posterior sampling needs 2D images (the score model is 2D), "
+                         f"received shape {tuple(shape)}")
+    trajectory = to_numpy(trajectory)
+    m = noncartesian_measurement(data, trajectory, shape, smaps=smaps, density=density)
+    noise = trajectory_noise_level(data, trajectory)
+    return m, noise, np.abs(m.zero_filled().numpy()) * m.scale
+
+
+def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="auto",
+                     trajectory=None, shape=None, density="auto", noise_level=None,
+                     schedule=None, start="wavelet", calibrate=True, seed=0, progress=False):
+    """Draw ``n_samples`` samples of the posterior of the image given k-space by annealed
+    Langevin dynamics (:mod:`.langevin`) with the shipped score model (or the denoiser file
+    ``weights``, or a :class:`~.model.ScoreModel`); returns a :class:`Posterior`.
+
+    The data: Cartesian ``kspace`` ``([coils,] ny, nx)`` with ``mask`` (default: the
+    non-zero samples) and maps self-calibrated (``smaps='auto'``) or given, or
+    non-Cartesian ``kspace`` ``([coils,] n_samples)`` on ``trajectory`` with ``shape``
+    (2D) and ``density``; NumPy or torch. ``noise_level``: the standard deviation of the
+    k-space noise (per real and imaginary part, in the data's units); estimated from the
+    outer k-space when None. ``schedule``: a :class:`~.langevin.LangevinSchedule`.
+    ``start``: 'wavelet' (chains start from the default wavelet CS reconstruction) or
+    'zero-filled'. ``calibrate``: scale ``std`` by the model's fitted calibration. Seeded:
+    the same ``seed`` gives the same samples.
+    """
+    began = time.perf_counter()
+    _check_samples(n_samples)
+    if start not in START_IMAGES:
+        raise ValueError(f"start must be one of {START_IMAGES}, received {start!r}")
+    schedule = LangevinSchedule() if schedule is None else schedule
+    model = weights if isinstance(weights, ScoreModel) else load_score_model(weights)
+    data = to_numpy(kspace)
+    if not np.all(np.isfinite(data)):
+        raise ValueError("kspace contains NaN or Inf values")
+    smaps = smaps if isinstance(smaps, str) else to_numpy(smaps)
+    m, estimated, zero_filled = _measurement(data, mask, smaps, trajectory, shape, density)
+    if noise_level is None:
+        noise_level = estimated
+    elif not 0 <= noise_level < float("inf"):
+        raise ValueError(f"noise_level must be a finite number >= 0, received {noise_level}")
+    generator = torch.Generator().manual_seed(int(seed))
+    first = m.zero_filled() if start == "zero-filled" else m.wavelet_reconstruction()
+    samples = annealed_langevin(model, m.gradient, first, n_samples=n_samples,
+                                noise_level=float(noise_level) / m.scale, schedule=schedule,
+                                generator=generator, progress=progress)
+    samples = samples.numpy() * m.scale
+    magnitudes = np.abs(samples)
+    scale = model.calibration if calibrate else 1.0
+    return Posterior(mean=magnitudes.mean(0), std=scale * magnitudes.std(0, ddof=1),
+                     samples=samples, zero_filled=zero_filled, noise_level=float(noise_level),
+                     calibration=scale, seconds=time.perf_counter() - began,
+                     schedule=schedule.as_dict())
+

@@ -1,0 +1,263 @@
+"""Score-based posterior sampling: the score of a Gaussian prior from its denoiser (exact and
+learned by denoising score matching), annealed Langevin on a Gaussian posterior against its
+closed form, seeded reproducibility, the command line and its errors."""
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from pysap_mri_dl.learn.score import (LangevinSchedule, ScoreModel,  # noqa: E402
+                                      annealed_langevin)
+
+N = 16  # image side of the Gaussian cases
+
+
+def _spectrum(n=N, width=3.0):
+    """Power spectrum ``S(k)`` (per real part) of a smooth stationary Gaussian field, symmetric
+    in ``k`` so that the field is real, normalised to unit pixel variance."""
+    k = np.fft.fftfreq(n) * n
+    s = np.exp(-(k[:, None] ** 2 + k[None, :] ** 2) / (2 * width ** 2)) + 1e-3
+    return (s / s.mean()).astype(np.float64)
+
+
+class Wiener(torch.nn.Module):
+    """The exact MMSE denoiser of the zero-mean stationary Gaussian prior of spectrum ``S``
+    (unitary FFT, so ``S`` is the variance of each frequency): ``D(x) = F^H S / (S + s^2) F x``."""
+
+    def __init__(self, spectrum):
+        super().__init__()
+        self.config = {"channels": 1}
+        self.register_buffer("spectrum", torch.as_tensor(spectrum))
+
+    def forward(self, x, sigma):
+        gain = self.spectrum / (self.spectrum + sigma.reshape(-1, 1, 1, 1).double() ** 2)
+        out = torch.fft.ifft2(gain * torch.fft.fft2(x.double(), norm="ortho"), norm="ortho")
+        return out.real.to(x.dtype)
+
+
+def _gaussian_images(spectrum, count, generator):
+    white = torch.randn(count, N, N, dtype=torch.complex128, generator=generator)
+    return torch.fft.ifft2(torch.as_tensor(spectrum).sqrt() * white, norm="ortho").real
+
+
+def _closed_form_score(x, spectrum, sigma):
+    """``-(C + sigma^2 I)^{-1} x`` on real and imaginary parts."""
+    def apply(part):
+        return torch.fft.ifft2(torch.fft.fft2(part.double(), norm="ortho") /
+                               (torch.as_tensor(spectrum) + sigma ** 2), norm="ortho").real
+    return -torch.complex(apply(x.real), apply(x.imag))
+
+
+def test_the_score_of_a_gaussian_prior_is_tweedie_on_its_mmse_denoiser():
+    spectrum = _spectrum()
+    model = ScoreModel(Wiener(spectrum))
+    g = torch.Generator().manual_seed(0)
+    for sigma in (0.05, 0.3, 1.0):
+        clean = torch.complex(_gaussian_images(spectrum, 4, g), _gaussian_images(spectrum, 4, g))
+        noisy = (clean + sigma * torch.complex(torch.randn(4, N, N, generator=g),
+                                               torch.randn(4, N, N, generator=g))).to(torch.complex64)
+        expected = _closed_form_score(noisy, spectrum, sigma)
+        assert torch.allclose(model.score(noisy, sigma).to(torch.complex128), expected,
+                              rtol=1e-4, atol=1e-4 * expected.abs().max())
+
+
+def test_denoising_score_matching_recovers_the_score_of_a_gaussian_prior():
+    """A small CNN trained for 400 steps with the package's score-matching loss
+    (log-uniform noise levels, error / sigma^2) on samples of a Gaussian prior points its
+    score along the closed form's (cosine >= 0.9) and halves the error of the best prior
+    that ignores the correlations (white, unit variance), at every level of the trained
+    range (interior pixels: the CNN pads with zeros where the closed form is periodic)."""
+    from pysap_mri_dl.learn import DnCNN
+    from pysap_mri_dl.learn.training.denoising import denoising_loss, draw_sigmas
+    spectrum = _spectrum()
+    torch.manual_seed(0)
+    net = DnCNN(channels=1, depth=4, features=16)
+    optimiser = torch.optim.Adam(net.parameters(), lr=3e-3)
+    g = torch.Generator().manual_seed(1)
+    rng = np.random.default_rng(0)
+    for step in range(400):
+        clean = _gaussian_images(spectrum, 32, g).float()[:, None]
+        sigma = torch.from_numpy(draw_sigmas(rng, (0.1, 1.0), "log-uniform", 32))
+        noisy = clean + sigma.reshape(-1, 1, 1, 1) * torch.randn(clean.shape, generator=g)
+        loss = denoising_loss(net, noisy, clean, sigma, "score")
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    model = ScoreModel(net.eval())
+    inner = (slice(None), slice(4, -4), slice(4, -4))
+    for sigma in (0.15, 0.4, 0.9):
+        clean = torch.complex(_gaussian_images(spectrum, 16, g), _gaussian_images(spectrum, 16, g))
+        noisy = (clean + sigma * torch.complex(torch.randn(16, N, N, generator=g),
+                                               torch.randn(16, N, N, generator=g))).to(torch.complex64)
+        with torch.no_grad():
+            learned = model.score(noisy, sigma).to(torch.complex128)[inner]
+        expected = _closed_form_score(noisy, spectrum, sigma)[inner]
+        white = -noisy.to(torch.complex128)[inner] / (1 + sigma ** 2)
+        error = (learned - expected).abs().norm() / expected.abs().norm()
+        baseline = (white - expected).abs().norm() / expected.abs().norm()
+        cosine = (learned.conj() * expected).real.sum() / learned.abs().norm() / expected.abs().norm()
+        assert cosine >= 0.9 and error <= 0.6 * baseline, (sigma, float(cosine), float(error),
+                                                          float(baseline))
+
+
+def test_annealed_langevin_samples_a_gaussian_posterior():
+    """Prior N(0, C) (stationary), single-coil Cartesian sampling of half the columns, noise
+    0.1: the chains' mean matches the closed-form posterior mean and their pixel variance the
+    closed-form posterior variance, within 10%."""
+    from pysap_mri_dl.operators import FFT
+    from pysap_mri_dl.optim import LeastSquares
+    spectrum = _spectrum()
+    g = torch.Generator().manual_seed(2)
+    truth = torch.complex(_gaussian_images(spectrum, 1, g), _gaussian_images(spectrum, 1, g))[0]
+    columns = np.zeros(N, bool)
+    columns[np.random.default_rng(3).permutation(N)[:N // 2]] = True
+    columns[N // 2 - 2:N // 2 + 2] = True
+    mask = np.broadcast_to(columns, (N, N)).copy()
+    operator = FFT((N, N), mask=mask)
+    noise = 0.1
+    y = operator.op(truth.to(torch.complex64)) + noise * torch.complex(
+        torch.randn(N, N, generator=g), torch.randn(N, N, generator=g)) * torch.from_numpy(mask)
+    data = LeastSquares(operator, y)
+    # closed form, frequency by frequency (the package's centred FFT: shift the spectrum)
+    s = np.fft.fftshift(spectrum)
+    y_hat = y.numpy().astype(np.complex128)
+    post_hat = np.where(mask, s / (s + noise ** 2) * y_hat, 0)
+    variance = np.where(mask, s * noise ** 2 / (s + noise ** 2), s).mean()  # per real part
+    from pysap_mri_dl.operators import ifftn_centered
+    post_mean = ifftn_centered(post_hat, 2)
+    # annealed Langevin freezes the widest modes where sigma^2 ~ S / (step_scale * steps),
+    # a variance excess of about 1 / (step_scale * steps), and a step's discretisation adds
+    # about step_scale / 4: 0.1 x 400 keeps both near 2.5%
+    schedule = LangevinSchedule(sigma_max=3.0, sigma_min=0.01, n_levels=10, steps_per_level=400,
+                                step_scale=0.1)
+    samples = annealed_langevin(ScoreModel(Wiener(spectrum)), data.grad,
+                                torch.zeros(N, N, dtype=torch.complex64), n_samples=200,
+                                noise_level=noise, schedule=schedule, generator=g).numpy()
+    mean = samples.mean(0)
+    assert np.linalg.norm(mean - post_mean) / np.linalg.norm(post_mean) < 0.1
+    measured = 0.5 * (samples.real.var(0) + samples.imag.var(0)).mean()
+    assert measured == pytest.approx(variance, rel=0.1)
+
+
+# --- posterior sampling of real data, the Python call and the command line ----------------
+
+TINY = ["--langevin-levels", "2", "--langevin-steps", "3", "--langevin-sigmas", "0.01", "0.005"]
+
+
+@pytest.fixture(scope="module")
+def untied():
+    """A score model for the fast tests: the shipped untied Learnlet (every denoiser is a
+    score model over the noise levels it was trained on)."""
+    from pysap_mri_dl.learn import pretrained_path
+    return pretrained_path("learnlet-untied")
+
+
+@pytest.fixture(scope="module")
+def small_k():
+    """The bundled real 4-coil brain at 96^2 (the central 96^2 of its k-space: the whole
+    head at a lower resolution), fully sampled: fast chains."""
+    from pysap_mri_dl.data import load_sample
+    return load_sample("brain_4coil").kspace[:, 80:176, 80:176]
+
+
+@pytest.fixture(scope="module")
+def small_brain(small_k):
+    """:func:`small_k` undersampled 4x (random columns, 8% centre)."""
+    from pysap_mri_dl.sampling import random_column_mask
+    mask = random_column_mask((96, 96), acceleration=4, center_fraction=0.08, seed=0)
+    return small_k * mask, mask
+
+
+def test_seeded_sampling_is_reproducible(untied, small_brain):
+    from pysap_mri_dl.learn.score import sample_posterior
+    kspace, mask = small_brain
+    schedule = LangevinSchedule(n_levels=2, steps_per_level=3)
+    first, again, other = (sample_posterior(kspace, mask, n_samples=3, weights=untied,
+                                            schedule=schedule, seed=seed)
+                           for seed in (4, 4, 5))
+    assert first.samples.shape == (3, 96, 96) and first.std.shape == (96, 96)
+    np.testing.assert_array_equal(first.samples, again.samples)
+    assert not np.allclose(first.samples, other.samples)
+    assert np.all(first.std > 0) and first.noise_level > 0
+
+
+@pytest.mark.parametrize("value", [1, 0, -2, 2.5, True, "3"])
+def test_sample_posterior_rejects_bad_sample_counts(untied, small_brain, value):
+    from pysap_mri_dl.learn.score import sample_posterior
+    with pytest.raises(ValueError, match="n_samples"):
+        sample_posterior(*small_brain, n_samples=value, weights=untied)
+
+
+def test_bad_schedules_are_named():
+    with pytest.raises(ValueError, match="sigma_min <= sigma_max"):
+        LangevinSchedule(sigma_max=0.01, sigma_min=0.1)
+    with pytest.raises(ValueError, match="step_scale"):
+        LangevinSchedule(step_scale=2.0)
+    with pytest.raises(ValueError, match="n_levels and steps_per_level"):
+        LangevinSchedule(steps_per_level=0)
+
+
+@pytest.fixture(scope="module")
+def brain_file(tmp_path_factory, small_k):
+    """:func:`small_k` as a fully sampled file (recon undersamples it)."""
+    path = tmp_path_factory.mktemp("posterior") / "brain96.npz"
+    np.savez(path, kspace=small_k)
+    return path
+
+
+def test_recon_posterior_samples_writes_mean_std_samples_and_coverage(tmp_path, brain_file,
+                                                                      untied):
+    import nibabel as nib
+
+    from pysap_mri_dl.cli import main
+    out = tmp_path / "out"
+    assert main(["recon", str(brain_file), "--out", str(out), "--acceleration", "4",
+                 "--posterior-samples", "3", "--weights", str(untied), "--no-progress",
+                 *TINY]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "recon.nii.gz",
+                                                     "recon.png", "samples.nii.gz",
+                                                     "std.nii.gz"]
+    mean = np.asarray(nib.load(out / "recon.nii.gz").dataobj)
+    std = np.asarray(nib.load(out / "std.nii.gz").dataobj)
+    samples = np.asarray(nib.load(out / "samples.nii.gz").dataobj)
+    assert mean.shape == std.shape == (96, 96) and samples.shape == (3, 96, 96)
+    np.testing.assert_allclose(samples.mean(0), mean, rtol=1e-5, atol=1e-6 * mean.max())
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0 < metrics["coverage_90"] < 1 and -1 <= metrics["std_error_correlation"] <= 1
+    assert metrics["posterior_samples"] == 3 and metrics["n_iter"] == 6
+    assert metrics["psnr"] > metrics["zero_filled_psnr"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--posterior-samples", "1"], "--posterior-samples: expected an integer >= 2"),
+    (["--posterior-samples", "0"], "--posterior-samples: expected an integer >= 2"),
+    (["--posterior-samples", "many"], "--posterior-samples: expected an integer >= 2"),
+    (["--posterior-samples", "2.5"], "--posterior-samples: expected an integer >= 2"),
+])
+def test_bad_posterior_sample_counts_exit_2(tmp_path, brain_file, capsys, argv, message):
+    from pysap_mri_dl.cli import main
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["recon", str(brain_file), "--out", str(out), *argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--posterior-samples", "4", "--model", "pdnet"], "exclusive with --model and --prior"),
+    (["--posterior-samples", "4", "--prior", "learnlet"], "exclusive with --model and --prior"),
+    (["--langevin-steps", "5"], "--langevin-steps applies to --posterior-samples only"),
+    (["--noise-level", "0.1"], "--noise-level applies to --posterior-samples only"),
+    (["--posterior-samples", "4", "--langevin-sigmas", "0.001", "0.01"], "MAX must be >= MIN"),
+])
+def test_posterior_usage_errors_exit_2_and_write_nothing(tmp_path, brain_file, capsys, argv,
+                                                         message):
+    from pysap_mri_dl.cli import main
+    out = tmp_path / "out"
+    assert main(["recon", str(brain_file), "--out", str(out), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
