@@ -197,3 +197,29 @@ def test_local_cluster_workers_start_without_dask_malloc_trim(monkeypatch):
                     "PYSAP_MRI_DL_FFT_WORKERS": "1"}
     assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"
     assert "PYSAP_MRI_DL_FFT_WORKERS" not in os.environ
+
+
+def test_batch_with_posterior_samples_gathers_std_and_samples(folder, tmp_path):
+    """--posterior-samples in a batch: each slice's mean, std and samples as recon --slice
+    writes them (torch's thread count differs between a worker and this process, so equal
+    to float tolerance), stacked in slice order; coverage averaged over the slices."""
+    pytest.importorskip("torch")
+    import nibabel as nib
+
+    from pysap_mri_dl.learn import pretrained_path
+    options = ["--posterior-samples", "2", "--weights", str(pretrained_path("learnlet-untied")),
+               "--langevin-levels", "2", "--langevin-steps", "2", "--langevin-sigmas", "0.01",
+               "0.005", "--no-progress"]
+    out = tmp_path / "out"
+    assert main(["batch", str(folder / "volume.h5"), "--out", str(out), "--workers", "1",
+                 *options]) == 0
+    read = lambda path: np.asarray(nib.load(str(path)).dataobj)  # noqa: E731
+    assert read(out / "volume" / "std.nii.gz").shape == (3, 128, 128)
+    assert read(out / "volume" / "samples.nii.gz").shape == (3, 2, 128, 128)
+    metrics = json.loads((out / "volume" / "metrics.json").read_text())
+    assert 0 < metrics["coverage_90"] < 1 and len(metrics["slices"]) == 3
+    assert main(["recon", str(folder / "volume.h5"), "--slice", "1", "--out",
+                 str(tmp_path / "one"), *options]) == 0
+    for name in ("recon.nii.gz", "std.nii.gz", "samples.nii.gz"):
+        np.testing.assert_allclose(read(out / "volume" / name)[1], read(tmp_path / "one" / name),
+                                   rtol=1e-3, atol=1e-4 * read(tmp_path / "one" / name).max())

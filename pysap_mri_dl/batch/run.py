@@ -26,10 +26,11 @@ def _volume_metrics(results, seconds):
     if len(results) == 1:
         return dict(results[0]["computed"]["metrics"])
     per_slice = [r["computed"]["metrics"] for r in results]
+    averaged = ("psnr", "ssim", "nrmse", "zero_filled_psnr", "coverage_90",
+                "std_error_correlation")
     merged = {key: value for key, value in per_slice[0].items()
-              if key not in ("psnr", "ssim", "nrmse", "zero_filled_psnr", "seconds",
-                             "seconds_per_iter")}
-    for key in ("psnr", "ssim", "nrmse", "zero_filled_psnr"):
+              if key not in averaged + ("seconds", "seconds_per_iter", "noise_level")}
+    for key in averaged:
         if all(key in m for m in per_slice):
             merged[key] = float(np.mean([m[key] for m in per_slice]))
     merged.update(seconds=seconds, slices=per_slice)
@@ -47,9 +48,10 @@ def publish_volume(volume, results, seconds):
         image = np.stack([c["image"] for c in computed])
         reference = None if any(c["reference"] is None for c in computed) else np.stack(
             [c["reference"] for c in computed])
+        stacked = ("shown_image", "zero_filled", "std", "shown_std", "samples")
         shown = dict(computed[len(computed) // 2], reference=reference,
-                     shown_image=np.stack([c["shown_image"] for c in computed]),
-                     zero_filled=np.stack([c["zero_filled"] for c in computed]))
+                     **{key: np.stack([c[key] for c in computed]) for key in stacked
+                        if key in computed[0]})
     metrics = _volume_metrics(results, seconds)
     write_recon(volume.out, image, shown, metrics)
     return metrics
