@@ -111,7 +111,7 @@ def _add_recon_options(parser, *, one_slice=True):
                        help="wavelet l1, or a learned denoiser as prox (needs torch)")
     group.add_argument("--model", default=None,
                        choices=["pdnet", "xpdnet", "ncpdnet", "unet", "kiki", "cascade",
-                                "learnlet-unrolled"],
+                                "learnlet-unrolled", "deq"],
                        help="reconstruct with a trained network instead of an algorithm "
                             "(needs torch; exclusive with --prior)")
     group.add_argument("--weights", type=Path, default=None,

@@ -1,5 +1,6 @@
 """``pysap-mri-dl train``: train a reconstruction network (PDNet, XPDNet, NC-PDNet, the
-unrolled Learnlet, Cascade-net, KIKI-net, U-net) end to end through the operators."""
+unrolled Learnlet, Cascade-net, KIKI-net, U-net, the deep equilibrium Learnlet) end to end
+through the operators, or a score model."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +11,8 @@ from pathlib import Path
 
 __all__ = ["add_train_network_parser", "run_train_network"]
 
-NETWORK_NAMES = ("pdnet", "xpdnet", "ncpdnet", "unet", "kiki", "cascade", "learnlet-unrolled")
+NETWORK_NAMES = ("pdnet", "xpdnet", "ncpdnet", "unet", "kiki", "cascade", "learnlet-unrolled",
+                 "deq")
 MODEL_NAMES = NETWORK_NAMES + ("score",)
 
 # options of the reconstruction networks only, with their defaults (an option changed from
@@ -19,6 +21,9 @@ NETWORK_ONLY = {"fastmri": None, "loss": "l1", "acceleration": [4, 8],
                 "trajectory": "cartesian", "spokes": (60, 100), "coils": (4, 12),
                 "noise": (0.001, 0.005), "shape": (224, 224), "validate_every": None}
 SCORE_ONLY = {"sigma_range": (0.001, 0.5), "patch": 128, "calibration_examples": 4}
+# options of the deep equilibrium model only (they become its configuration)
+DEQ_ONLY = {"backward": "shine", "refine": 0, "opa": False, "max_iter": 30,
+            "solver": "broyden"}
 # defaults that differ between the networks and the score model
 PER_MODEL = {"batch_size": (1, 4), "invert_prob": (0.3, 0.5), "axis": ("all", "2"),
              "train_slices": ((30, 150), (30, 115)), "val_slices": ((155, 170), (120, 140))}
@@ -84,6 +89,20 @@ def add_train_network_parser(sub):
                        help="simulated acquisitions of training slices on which the "
                             "uncertainty maps' calibration factor is fitted after training "
                             "(0: none)")
+    group = parser.add_argument_group("deep equilibrium model (--model deq)")
+    group.add_argument("--backward", choices=["shine", "implicit", "jacobian-free"],
+                       default=DEQ_ONLY["backward"],
+                       help="how gradients pass the fixed point (docs/deq.rst)")
+    group.add_argument("--refine", type=int, default=DEQ_ONLY["refine"],
+                       help="SHINE: backward Broyden iterations started from the estimate")
+    group.add_argument("--opa", action="store_true",
+                       help="SHINE: outer-problem awareness (extra updates along the loss "
+                            "gradient in the forward solve)")
+    group.add_argument("--max-iter", type=int, default=DEQ_ONLY["max_iter"],
+                       help="cap of the forward fixed-point solve")
+    group.add_argument("--solver", choices=["broyden", "anderson", "fixed-point"],
+                       default=DEQ_ONLY["solver"], help="forward root finder (SHINE needs "
+                                                        "broyden)")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     parser.add_argument("--no-progress", action="store_true")
@@ -97,7 +116,9 @@ def _resolve_defaults(args):
     for name, pair in PER_MODEL.items():
         if getattr(args, name) is None:
             setattr(args, name, pair[score])
-    wrong = NETWORK_ONLY if score else SCORE_ONLY
+    wrong = dict(NETWORK_ONLY if score else SCORE_ONLY)
+    if args.model != "deq":
+        wrong.update(DEQ_ONLY)
     for name, default in wrong.items():
         value = getattr(args, name)
         if value != default and not (isinstance(value, (list, tuple))
@@ -143,6 +164,16 @@ def _check(args):
         raise ValueError(f"--model-config must be a JSON object ({exc})") from None
     if not isinstance(config, dict):
         raise ValueError(f"--model-config must be a JSON object, received {args.model_config!r}")
+    if args.model == "deq":
+        if args.refine < 0 or args.max_iter < 1:
+            raise ValueError(f"--refine must be >= 0 and --max-iter >= 1, received "
+                             f"{args.refine} and {args.max_iter}")
+        if (args.refine or args.opa) and args.backward != "shine":
+            raise ValueError("--refine and --opa are options of --backward shine")
+        if args.backward == "shine" and args.solver != "broyden":
+            raise ValueError("--backward shine reuses Broyden's inverse: it needs --solver "
+                             "broyden")
+        config.update({name: getattr(args, name) for name in DEQ_ONLY})
     return config
 
 

@@ -37,8 +37,9 @@ def _registry(kind):
     if kind == "denoiser":
         return DENOISERS
     if kind == "reconstruction":
+        from .deq.model import DEQLearnlet
         from .unrolled.models import UNROLLED_MODELS
-        return UNROLLED_MODELS
+        return {**UNROLLED_MODELS, "deq": DEQLearnlet}
     raise ValueError(f"kind must be one of {KINDS}, received {kind!r}")
 
 

@@ -91,6 +91,10 @@ LOSSES = {
 def _example_loss(net, example, loss, device):
     m = measurement_of(example, device)
     reference = torch.from_numpy(np.asarray(example.reference, np.float32) / m.scale).to(device)
+    model = getattr(net, "module", net)  # unwrapped from DDP
+    if hasattr(model, "outer_loss"):  # a DEQ with outer-problem awareness
+        model.outer_loss = lambda image: LOSSES[loss](_crop(image.abs(), reference.shape),
+                                                      reference)
     output = _crop(net(m).abs(), reference.shape)
     return LOSSES[loss](output, reference)
 
@@ -196,10 +200,10 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
 
 
 def _start_from_shipped(net, name):
-    """The unrolled Learnlet starts from the shipped tied Learnlet (plug-and-play)."""
+    """The unrolled and DEQ Learnlets start from the shipped tied Learnlet (plug-and-play)."""
     from ..weights import load_denoiser, pretrained_path
-    if name != "learnlet-unrolled":
-        raise ValueError(f"--init shipped applies to learnlet-unrolled, not {name!r}")
+    if name not in ("learnlet-unrolled", "deq"):
+        raise ValueError(f"--init shipped applies to learnlet-unrolled and deq, not {name!r}")
     learnlet, _ = load_denoiser(pretrained_path("learnlet"), expected="learnlet")
     if learnlet.config != net.denoiser.config:
         raise ValueError(f"--init shipped: the shipped Learnlet has configuration "

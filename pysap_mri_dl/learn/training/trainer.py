@@ -96,7 +96,8 @@ def distributed_context():
 class _Log:
     """``log.csv`` in the output folder, one flushed line per row (rank 0 only)."""
 
-    FIELDS = ["kind", "step", "loss", "lr", "seconds", "peak_memory_mb", "metrics"]
+    FIELDS = ["kind", "step", "loss", "lr", "seconds", "peak_memory_mb", "metrics",
+              "backward_seconds", "forward_iterations", "skipped"]
 
     def __init__(self, path, enabled, resume_step):
         self.path, self.enabled = Path(path), enabled
@@ -213,16 +214,24 @@ def fit(model, batch_fn, loss_fn, out, schedule, *, signature, validate=None, de
             group["lr"] = lr
         loss = loss_fn(trained, batch_fn(step, rank, world))
         optimiser.zero_grad()
+        began = time.perf_counter()
         loss.backward()
-        if schedule.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), schedule.grad_clip)
-        optimiser.step()
+        backward_seconds = time.perf_counter() - began
+        finite = bool(torch.isfinite(loss)) and all(
+            bool(torch.isfinite(p.grad).all()) for p in model.parameters() if p.grad is not None)
+        if finite:  # a non-finite loss or gradient skips the update: weights stay finite
+            if schedule.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), schedule.grad_clip)
+            optimiser.step()
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3e}")
         log.write(kind="step", step=step, loss=f"{loss.item():.6g}", lr=f"{lr:.6g}",
                   seconds=f"{time.perf_counter() - start:.3f}",
-                  peak_memory_mb=f"{peak_memory_mb(device):.1f}")
+                  peak_memory_mb=f"{peak_memory_mb(device):.1f}",
+                  backward_seconds=f"{backward_seconds:.4f}",
+                  forward_iterations=getattr(model, "info", {}).get("forward_iterations", ""),
+                  skipped="" if finite else 1)
         if step % schedule.checkpoint_every == 0:
             save_checkpoint()
         if schedule.validate_every and step % schedule.validate_every == 0 and step < last:
