@@ -25,6 +25,21 @@ def shared_data():
 
 
 @pytest.fixture(scope="session")
+def tiny_volume(tmp_path_factory):
+    """A small NIfTI volume made of the bundled real brain slice, shifted (so that the
+    training tests run without ../shared)."""
+    import nibabel as nib
+    from skimage.transform import resize
+
+    from pysap_mri_dl.data import load_sample
+    image = resize(load_sample("brain_slice_2d").reference, (48, 48), anti_aliasing=True)
+    volume = np.stack([np.roll(image, shift, axis=0) for shift in range(0, 40, 4)], -1)
+    path = tmp_path_factory.mktemp("volume") / "slices.nii.gz"
+    nib.save(nib.Nifti1Image(volume.astype(np.float32), np.eye(4)), str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
 def brain():
     from pysap_mri_dl.data import load_sample
     return load_sample("brain_4coil")

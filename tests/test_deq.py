@@ -197,20 +197,6 @@ def test_deq_model_trains_its_step_noise_level_and_learnlet(backward, small_case
     assert any(k.startswith("denoiser.") for k in moved)
 
 
-@pytest.fixture(scope="module")
-def tiny_volume(tmp_path_factory):
-    """A small NIfTI volume of the bundled real brain slice (runs without ../shared)."""
-    import nibabel as nib
-    from skimage.transform import resize
-
-    from pysap_mri_dl.data import load_sample
-    image = resize(load_sample("brain_slice_2d").reference, (48, 48), anti_aliasing=True)
-    volume = np.stack([np.roll(image, shift, axis=0) for shift in range(0, 40, 4)], -1)
-    path = tmp_path_factory.mktemp("volume") / "slices.nii.gz"
-    nib.save(nib.Nifti1Image(volume.astype(np.float32), np.eye(4)), str(path))
-    return path
-
-
 def test_train_and_recon_deq_commands(tmp_path, tiny_volume):
     out = tmp_path / "deq"
     assert main(["train", "--model", "deq", str(tiny_volume), "--out", str(out), "--steps",
@@ -248,3 +234,109 @@ def test_deq_usage_errors(argv, message, tmp_path, capsys):
     assert main(["train", str(volume), "--out", str(tmp_path / "o"), *argv]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_non_finite_loss_skips_the_update_and_weights_stay_finite(tmp_path):
+    """A diverged solve can make a loss or gradient non-finite: the trainer logs the step
+    as skipped and leaves the weights as they were."""
+    from pysap_mri_dl.learn.training.trainer import Schedule, fit
+    model = torch.nn.Linear(2, 1)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def loss_fn(net, batch):
+        out = net(torch.ones(1, 2)).sum()
+        return out * float("nan") if batch == 0 else out
+
+    result = fit(model, lambda step, rank, world: step, loss_fn, tmp_path,
+                 Schedule(steps=2, lr=0.1), signature={}, progress=False)
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    first, second = (dict(zip(rows[0].split(","), row.split(","))) for row in rows[1:3])
+    assert first["skipped"] == "1" and second["skipped"] == ""
+    assert all(torch.isfinite(v).all() for v in result.model.state_dict().values())
+    assert not torch.equal(result.model.weight, before["weight"])  # the second step moved
+
+
+# --- hyperparameter tuning by SHINE -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tuning_case():
+    from skimage.transform import resize
+
+    from pysap_mri_dl.data import load_sample
+    from pysap_mri_dl.data.simulation import simulate_acquisition
+    from pysap_mri_dl.sampling import random_column_mask
+    image = resize(load_sample("brain_slice_2d").reference, (64, 64), anti_aliasing=True)
+    acq = simulate_acquisition(image, n_coils=2, noise=0.005, seed=0)
+    mask = random_column_mask((64, 64), acceleration=4, center_fraction=0.16, seed=0)
+    return acq.kspace * mask, mask, acq.reference
+
+
+def test_tuning_gradients_hessian_and_implicit_hypergradient(tuning_case):
+    """The smooth inner problem's gradient and exact Hessian-vector product match finite
+    differences; the implicit hypergradient matches finite differences of the outer loss
+    through the inner solve (to the inner solver's accuracy)."""
+    from pysap_mri_dl.learn.deq.tuning import SmoothWaveletProblem, _hypergradient, lbfgs
+    problem = SmoothWaveletProblem(*tuning_case)
+    theta = np.array([0.5, 0.0, -0.3, 0.2])
+    rng = np.random.default_rng(0)
+    x = problem.start + 0.01 * rng.standard_normal(problem.shape)
+    v = rng.standard_normal(problem.shape) + 1j * rng.standard_normal(problem.shape)
+    eps = 1e-6
+    value = lambda y: problem.value_and_grad(y, theta)[0]  # noqa: E731
+    grad = problem.value_and_grad(x, theta)[1]
+    assert (value(x + eps * v) - value(x - eps * v)) / (2 * eps) == pytest.approx(
+        np.real(np.vdot(grad, v)), rel=1e-5)
+    difference = (problem.value_and_grad(x + eps * v, theta)[1]
+                  - problem.value_and_grad(x - eps * v, theta)[1]) / (2 * eps)
+    exact = problem.hessian_vector(x, theta, v)
+    assert np.linalg.norm(exact - difference) < 1e-6 * np.linalg.norm(difference)
+
+    def solve(t):
+        return lbfgs(lambda y: problem.value_and_grad(y, t), problem.start, tol=1e-10,
+                     max_iter=2000)
+
+    solution, history, _ = solve(theta)
+    finite = []
+    for k in range(4):
+        step = np.zeros(4)
+        step[k] = 1e-4
+        finite.append((problem.outer(solve(theta + step)[0])[0]
+                       - problem.outer(solve(theta - step)[0])[0]) / 2e-4)
+    _, implicit = _hypergradient(problem, solution, theta, history, "implicit", 1e-10)
+    assert np.linalg.norm(implicit - finite) < 0.02 * np.linalg.norm(finite)
+
+
+def test_tuned_weights_plug_into_reconstruct_sense(tuning_case):
+    from pysap_mri_dl.learn.deq.tuning import TunedWaveletPrior
+    from pysap_mri_dl.recon import reconstruct_sense
+    kspace, mask, reference = tuning_case
+    default = reconstruct_sense(kspace, mask, n_iter=20)
+    same = reconstruct_sense(kspace, mask, prior=TunedWaveletPrior([1, 1, 1, 1]), n_iter=20)
+    np.testing.assert_allclose(np.abs(same.image), np.abs(default.image), rtol=1e-5, atol=1e-6)
+    other = reconstruct_sense(kspace, mask, prior=TunedWaveletPrior([1, 1, 4, 4]), n_iter=20)
+    assert not np.allclose(np.abs(other.image), np.abs(default.image))
+    with pytest.raises(ValueError, match="one per detail level"):
+        TunedWaveletPrior([1, 1, 1])
+
+
+def test_tune_command_writes_weights_that_recon_uses(tmp_path, tiny_volume, capsys):
+    out = tmp_path / "tuned"
+    assert main(["tune", str(tiny_volume), "--out", str(out), "--steps", "2", "--examples",
+                 "1", "--shape", "48", "48", "--coils", "2", "2", "--train-slices", "0", "8",
+                 "--val-slices", "8", "10", "--hypergradient", "shine", "--opa"]) == 0
+    tuned = json.loads((out / "tuned.json").read_text())
+    assert len(tuned["weights"]) == 4 and len(tuned["trace"]) == 2
+    assert "held_out" in tuned["trace"][-1] and tuned["trace"][-1]["seconds"] > 0
+    from pysap_mri_dl.data import load_sample
+    sample = tmp_path / "brain.npz"
+    brain = load_sample("brain_4coil")
+    np.savez(sample, kspace=brain.kspace, reference=brain.reference)
+    weights = [f"{w}" for w in tuned["weights"]]
+    assert main(["recon", str(sample), "--out", str(tmp_path / "recon"), "--acceleration",
+                 "4", "--n-iter", "5", "--level-weights", *weights, "--no-progress"]) == 0
+    assert main(["recon", str(sample), "--out", str(tmp_path / "bad"), "--level-weights",
+                 *weights, "--levels", "3"]) == 2
+    assert "--level-weights applies to the default wavelet prior" in capsys.readouterr().err
+    assert main(["tune", str(tiny_volume), "--out", str(tmp_path / "t2"), "--opa",
+                 "--hypergradient", "implicit"]) == 2
+    assert not (tmp_path / "bad").exists() and not (tmp_path / "t2").exists()

@@ -134,21 +134,6 @@ def test_save_load_gives_identical_outputs_and_named_errors(tmp_path, small_case
     assert reconstruct_network(kspace, mask, model=loaded).image.shape == (64, 64)
 
 
-@pytest.fixture(scope="module")
-def tiny_volume(tmp_path_factory):
-    """A small NIfTI volume made of the bundled real brain slice (so that the training tests
-    run without ../shared)."""
-    import nibabel as nib
-    from skimage.transform import resize
-
-    from pysap_mri_dl.data import load_sample
-    image = resize(load_sample("brain_slice_2d").reference, (48, 48), anti_aliasing=True)
-    volume = np.stack([np.roll(image, shift, axis=0) for shift in range(0, 40, 4)], -1)
-    path = tmp_path_factory.mktemp("volume") / "slices.nii.gz"
-    nib.save(nib.Nifti1Image(volume.astype(np.float32), np.eye(4)), str(path))
-    return path
-
-
 def _config(**changes):
     from pysap_mri_dl.learn.data.acquisitions import AcquisitionConfig
     from pysap_mri_dl.learn.training.reconstruction import ReconstructionConfig

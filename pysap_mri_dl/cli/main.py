@@ -120,6 +120,11 @@ def _add_recon_options(parser, *, one_slice=True):
     group.add_argument("--sigma", type=_positive_float, default=0.0005,
                        help="noise level the learned denoiser runs at at each step, relative "
                             "to the image maximum (default 0.0005, see docs)")
+    group.add_argument("--level-weights", type=_non_negative_float, nargs=4, default=None,
+                       metavar="W",
+                       help="multiply the default lambda of each wavelet detail level (coarse "
+                            "to fine; Haar, 4 levels) by these weights, e.g. those "
+                            "'pysap-mri-dl tune' wrote")
     group.add_argument("--wavelet", default=DEFAULT_WAVELET)
     group.add_argument("--levels", type=int, default=4)
     group.add_argument("--undecimated", action="store_true",
@@ -155,6 +160,8 @@ def build_parser():
     from .train_network import add_train_network_parser
     add_train_parser(sub)
     add_train_network_parser(sub)
+    from .tune import add_tune_parser
+    add_tune_parser(sub)
     sample = sub.add_parser("sample", help="write a bundled sample as an input file for "
                                            "'recon' (fully sampled k-space and its reference)",
                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -202,6 +209,7 @@ def _center_crop(image, shape):
 def check_options(args):
     """Raise a UsageError for options that are wrong whatever the input."""
     from ..operators.wavelet import check_wavelet
+    from ..recon import DEFAULT_WAVELET
     check_wavelet(args.wavelet)
     if args.n_iter < 1:
         raise UsageError(f"--n-iter must be >= 1, received {args.n_iter}")
@@ -210,6 +218,13 @@ def check_options(args):
     if args.model is not None and args.prior != "wavelet":
         raise UsageError("--model and --prior are exclusive: a network replaces the whole "
                          "algorithm")
+    if args.level_weights is not None and (
+            args.prior != "wavelet" or args.model is not None or args.lam is not None
+            or args.levels != 4 or args.wavelet != DEFAULT_WAVELET or args.undecimated
+            or getattr(args, "posterior_samples", None) is not None):
+        raise UsageError("--level-weights applies to the default wavelet prior (Haar, 4 "
+                         "decimated levels, the lambda rule) only: not with --prior, --model, "
+                         "--posterior-samples, --lam, --levels, --wavelet or --undecimated")
     posterior = getattr(args, "posterior_samples", None) is not None
     if posterior and (args.model is not None or args.prior != "wavelet"):
         raise UsageError("--posterior-samples is exclusive with --model and --prior: the "
@@ -412,6 +427,9 @@ def compute_recon(args) -> dict:
                    wavelet=args.wavelet, levels=args.levels,
                    undecimated=args.undecimated, algorithm=args.algorithm, n_iter=args.n_iter,
                    formulation=args.formulation, progress=not args.no_progress)
+    if args.level_weights is not None:
+        from ..learn.deq.tuning import TunedWaveletPrior
+        options["prior"] = TunedWaveletPrior(args.level_weights, lam_factor=args.lam_factor)
     if args.prior != "wavelet":
         try:
             from ..learn import learned_prior
@@ -541,6 +559,12 @@ def main(argv=None) -> int:
             meta = run(args, argv=argv)
             print(json.dumps(meta, indent=2))
             print(f"wrote {args.out / 'model.pt'}")
+            return 0
+        if args.command == "tune":
+            from .tune import run_tune
+            summary = run_tune(args, argv=argv)
+            print(json.dumps({k: summary[k] for k in ("weights", "usage")}, indent=2))
+            print(f"wrote {args.out / 'tuned.json'}")
             return 0
         if args.command == "batch":
             from .batch import run_batch

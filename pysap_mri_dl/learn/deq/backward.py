@@ -109,9 +109,9 @@ def equilibrium(f, z0, *, solver="broyden", backward="shine", tol=1e-4, max_iter
                     u.norm(dim=1) > fallback_bound * g.norm(dim=1))
                 fallback = int(bad.sum())
                 u = torch.where(bad[:, None], g, u)
-            if refine:
-                u = _linear_solve(transpose_product, g, u, solution.inverse.transposed(),
-                                  backward_tol, refine + 1)
+            if refine:  # from the estimate's inverse, unless it was not trusted
+                start = None if fallback else solution.inverse.transposed()
+                u = _linear_solve(transpose_product, g, u, start, backward_tol, refine + 1)
         info.update(backward_seconds=time.perf_counter() - began, fallback=fallback)
         return unflat(u, grad)
 

@@ -1,0 +1,142 @@
+"""Deep equilibrium against unrolled: training memory and time per step against depth, and
+the backward passes side by side, on the real 4-coil T2 brain (4x random columns), one
+process.
+
+1. One training step (forward, L1 loss, backward) of the unrolled Learnlet with N = 5, 10,
+   20, 40 iterations and of the DEQ Learnlet with a forward cap of 10, 20, 40 iterations:
+   the bytes autograd saves for the backward (``saved_for_backward``; allocator-independent)
+   and, on CUDA, the allocator's peak; seconds per step.
+2. Each backward pass of the DEQ (implicit, SHINE, SHINE + refine 5, SHINE + OPA,
+   Jacobian-free) from the same state: the time of the backward linear solve, the whole
+   step's time, and the cosine of the gradient with the implicit one.
+3. ``--train-minutes M``: each backward trains the DEQ for M minutes from the shipped
+   Learnlet on simulated Colin27 acquisitions (``../shared/data``), then its PSNR on the T2
+   brain (validation PSNR after equal training time).
+
+    python benchmarks/deq.py [--size 256] [--device cpu] [--train-minutes 0]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from pysap_mri_dl.learn.deq.memory import saved_for_backward
+from pysap_mri_dl.learn.training.reconstruction import (_example_loss, _real_brain,
+                                                        _start_from_shipped, evaluate)
+from pysap_mri_dl.learn.weights import build_model, load_model
+
+BACKWARD_OPTIONS = {"implicit": dict(backward="implicit"), "shine": dict(backward="shine"),
+                    "shine, refine 5": dict(backward="shine", refine=5),
+                    "shine, OPA": dict(backward="shine", opa=True),
+                    "jacobian-free": dict(backward="jacobian-free")}
+
+
+def _model(name, device, **config):
+    net = build_model(name, kind="reconstruction", **config)
+    _start_from_shipped(net, name)
+    return net.to(device).train()
+
+
+def _step(net, example, device):
+    """One training step's forward and backward: (seconds, saved MB, peak MB or nan)."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    start = time.perf_counter()
+    with saved_for_backward() as saved:
+        loss = _example_loss(net, example, "l1", device)
+    loss.backward()
+    seconds = time.perf_counter() - start
+    peak = (torch.cuda.max_memory_allocated(device) / 2 ** 20
+            if torch.device(device).type == "cuda" else float("nan"))
+    net.zero_grad()
+    return seconds, saved["megabytes"], peak
+
+
+def depth(example, device):
+    print("\n1. one training step against depth (saved for backward: what autograd keeps)")
+    print(f"{'model':28s} {'saved MB':>9s} {'peak MB':>8s} {'s/step':>7s}")
+    for n in (5, 10, 20, 40):
+        net = _model("learnlet-unrolled", device, n_iter=n, start="wavelet")
+        seconds, saved, peak = _step(net, example, device)
+        print(f"{'unrolled Learnlet, N=' + str(n):28s} {saved:9.1f} {peak:8.1f} {seconds:7.2f}",
+              flush=True)
+    for n in (10, 20, 40):
+        net = _model("deq", device, max_iter=n, tol=1e-9)
+        seconds, saved, peak = _step(net, example, device)
+        print(f"{'DEQ, forward cap ' + str(n):28s} {saved:9.1f} {peak:8.1f} {seconds:7.2f}"
+              f"  ({net.info['forward_iterations']} iterations)", flush=True)
+
+
+def backwards(example, device):
+    print("\n2. the backward passes from the same state (DEQ, forward cap 30)")
+    print(f"{'backward':18s} {'solve s':>8s} {'step s':>7s} {'cos(implicit)':>14s}")
+    reference = None
+    for label, options in BACKWARD_OPTIONS.items():
+        net = _model("deq", device, max_iter=30, **options)
+        seconds, _, _ = _step(net, example, device)
+        net.train()
+        loss = _example_loss(net, example, "l1", device)
+        loss.backward()
+        gradient = torch.cat([p.grad.flatten() for p in net.parameters() if p.grad is not None])
+        reference = gradient if reference is None else reference
+        cosine = float(gradient @ reference / (gradient.norm() * reference.norm()))
+        print(f"{label:18s} {net.info['backward_seconds']:8.3f} {seconds:7.2f} {cosine:14.4f}"
+              f"  (fallback {net.info['fallback']})", flush=True)
+
+
+def training(minutes, device):
+    import tempfile
+    from pathlib import Path
+
+    from pysap_mri_dl.learn.training.reconstruction import (ReconstructionConfig,
+                                                            train_reconstruction)
+    volume = Path(__file__).resolve().parents[2] / "shared/data/images/mricron_colin27_ch2.nii.gz"
+    if not volume.exists():
+        print("\n3. skipped: ../shared/data is not here")
+        return
+    brain = _real_brain(4)
+    print(f"\n3. T2 brain PSNR after {minutes} min of training per backward (from the shipped "
+          f"Learnlet; untrained: {evaluate(_model('deq', device).eval(), [brain])['psnr']:.2f})")
+    for label, options in BACKWARD_OPTIONS.items():
+        with tempfile.TemporaryDirectory() as out:
+            config = ReconstructionConfig(model="deq", model_config=dict(options),
+                                          steps=10 ** 6, minutes=minutes, init="shipped",
+                                          device=device, n_val=1)
+            train_reconstruction([volume], out, config, progress=False)
+            net, _ = load_model(Path(out) / "model.pt", kind="reconstruction")
+            steps = sum(1 for line in open(Path(out) / "log.csv") if line.startswith("step"))
+            print(f"{label:18s} {evaluate(net, [brain], device)['psnr']:7.2f} dB after "
+                  f"{steps} steps", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=256, help="crop of the brain (pixels)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--train-minutes", type=float, default=0)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    example = _real_brain(4)
+    if args.size < 256:
+        from pysap_mri_dl.learn.data.acquisitions import Example
+        from pysap_mri_dl.data.simulation import simulate_acquisition
+        from pysap_mri_dl.sampling import random_column_mask
+        from skimage.transform import resize
+        image = resize(example.reference, (args.size,) * 2, anti_aliasing=True)
+        acq = simulate_acquisition(image, n_coils=4, noise=0.002, seed=0)
+        mask = random_column_mask((args.size,) * 2, acceleration=4, center_fraction=0.08,
+                                  seed=0)
+        example = Example((acq.kspace * mask).astype(np.complex64), acq.reference,
+                          (args.size,) * 2, mask=mask)
+    print(f"{args.size}^2, 4 coils, 4x, device {args.device}")
+    depth(example, args.device)
+    backwards(example, args.device)
+    if args.train_minutes:
+        training(args.train_minutes, args.device)
+
+
+if __name__ == "__main__":
+    main()

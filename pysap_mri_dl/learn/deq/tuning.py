@@ -1,0 +1,293 @@
+"""Tuning compressed-sensing hyperparameters by bilevel optimisation, the hypergradient by
+SHINE, implicit differentiation or Jacobian-free: SHINE's second application.
+
+Inner problem, per example (smooth, solved by L-BFGS from a warm start)::
+
+    F(x; theta) = 1/2 |A x - y|^2 + lam sum_l exp(theta_l) sum_{i in level l} h(|(W x)_i|)
+
+``W``: orthonormal Haar wavelets (4 levels, no shifts), ``theta_l`` one log-weight per
+detail level (coarse to fine), ``lam`` the package's default lambda rule, ``h`` the Huber
+function of width ``delta`` (a smooth l1). Outer loss: the relative squared error of the
+magnitude ``| |x*| - ref |^2 / |ref|^2``, mean over the training examples.
+
+The hypergradient is ``dL/dtheta = -(d_theta grad_x F)^T v`` with ``v`` solving
+``H v = grad_x L`` (``H``: the Hessian of ``F`` at ``x*``), obtained by
+
+* ``implicit``: conjugate gradient with exact Hessian-vector products (to ``cg_tol``);
+* ``shine``: ``v = B grad_x L`` with the inverse-Hessian estimate ``B`` the inner L-BFGS
+  built (two-loop recursion): no second solve; ``opa=True`` adds L-BFGS pairs along the
+  outer gradient's direction during the inner solve (outer-problem awareness);
+* ``jacobian-free``: ``v = grad_x L``.
+
+The tuned weights ``exp(theta)`` multiply the default lambda per level in
+:class:`TunedWaveletPrior`, which ``reconstruct_sense`` / ``reconstruct_single_coil`` take
+as ``prior=``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...operators import FFT, SENSE, Wavelet
+from ...optim import conjugate_gradient
+from ...prox import SoftThreshold
+
+__all__ = ["HYPERGRADIENTS", "SmoothWaveletProblem", "lbfgs", "tune_wavelet_weights",
+           "TunedWaveletPrior", "TuningResult"]
+
+HYPERGRADIENTS = ("shine", "implicit", "jacobian-free")
+LEVELS = 4
+
+
+def _dot(a, b):
+    return float(np.real(np.vdot(a, b)))
+
+
+class SmoothWaveletProblem:
+    """The inner problem of one example: Cartesian ``kspace`` ``([coils,] ny, nx)`` with its
+    ``mask`` and ``reference`` (magnitude), maps self-calibrated for multi-coil data. The
+    data are scaled so that the zero-filled image has maximum 1 (``scale``)."""
+
+    def __init__(self, kspace, mask, reference, *, delta=0.005, smaps=None):
+        from ...calibration import self_calibrated_smaps
+        from ...recon.regularisation import default_lambda
+        kspace = np.asarray(kspace, np.complex128) * mask
+        if kspace.ndim == 3:
+            maps = self_calibrated_smaps(kspace.astype(np.complex64), mask=mask) \
+                if smaps is None else smaps
+            self.operator = SENSE(np.asarray(maps, np.complex128), mask=mask)
+        else:
+            self.operator = FFT(kspace.shape, mask=mask)
+        adjoint = self.operator.adj_op(kspace)
+        self.scale = float(np.abs(adjoint).max())
+        self.kspace = kspace / self.scale
+        self.reference = np.asarray(reference, np.float64) / self.scale
+        self.shape = adjoint.shape
+        self.wavelet = Wavelet(self.shape, wavelet="haar", levels=LEVELS)
+        levels = np.array([b.level for b in self.wavelet.bands])
+        detail = np.array([b.name != "approx" for b in self.wavelet.bands])
+        # per coefficient: its detail level index (0 = coarsest) or -1 on the coarse band
+        per_band = np.where(detail, LEVELS - levels, -1)
+        self.level_of = per_band[self.wavelet.band_index]
+        self.lam = default_lambda(self.operator.adj_op(self.kspace))
+        self.delta = delta
+        self.start = self.operator.adj_op(self.kspace)
+
+    def weights(self, theta):
+        w = np.zeros(self.level_of.shape)
+        detail = self.level_of >= 0
+        w[detail] = self.lam * np.exp(np.asarray(theta)[self.level_of[detail]])
+        return w
+
+    def _shrink(self, c):
+        return c / np.maximum(np.abs(c), self.delta)
+
+    def value_and_grad(self, x, theta):
+        residual = self.operator.op(x) - self.kspace
+        c = self.wavelet.op(x)
+        r = np.abs(c)
+        huber = np.where(r <= self.delta, r ** 2 / (2 * self.delta), r - self.delta / 2)
+        w = self.weights(theta)
+        value = 0.5 * _dot(residual, residual) + float(np.sum(w * huber))
+        grad = self.operator.adj_op(residual) + self.wavelet.adj_op(w * self._shrink(c))
+        return value, grad
+
+    def hessian_vector(self, x, theta, v):
+        """Exact ``H v`` (the Huber term's Hessian is piecewise closed-form)."""
+        c, u = self.wavelet.op(x), self.wavelet.op(v)
+        inside = np.abs(c) <= self.delta
+        r = np.maximum(np.abs(c), self.delta)  # the outside formula, used outside only
+        outside = u / r - c * np.real(np.conj(c) * u) / r ** 3
+        curvature = np.where(inside, u / self.delta, outside)
+        return (self.operator.adj_op(self.operator.op(v))
+                + self.wavelet.adj_op(self.weights(theta) * curvature))
+
+    def theta_gradient(self, x, theta, v):
+        """``(d_theta grad_x F)^T v`` per level: ``w_l Re<shrink(W x), W v>`` over level l."""
+        terms = self.weights(theta) * np.real(np.conj(self._shrink(self.wavelet.op(x)))
+                                              * self.wavelet.op(v))
+        detail = self.level_of >= 0
+        return np.bincount(self.level_of[detail], terms[detail], minlength=LEVELS)
+
+    def outer(self, x):
+        """Outer loss and its gradient in ``x``: relative squared error of ``|x|``."""
+        magnitude = np.abs(x)
+        difference = magnitude - self.reference
+        norm = _dot(self.reference, self.reference)
+        grad = difference * x / np.maximum(magnitude, 1e-12) / norm
+        return 0.5 * _dot(difference, difference) / norm, grad
+
+
+@dataclass
+class LBFGSMemory:
+    """The L-BFGS pairs ``(s, y)``; :meth:`inverse` applies the inverse-Hessian estimate."""
+
+    size: int = 10
+    pairs: list = field(default_factory=list)
+
+    def add(self, s, y):
+        if _dot(s, y) > 1e-12 * np.sqrt(_dot(s, s) * _dot(y, y)):  # curvature condition
+            self.pairs = (self.pairs + [(s, y)])[-self.size:]
+
+    def inverse(self, g):
+        """Two-loop recursion: ``B g`` with ``B`` the L-BFGS inverse Hessian (identity
+        scaled by ``s.y / y.y`` of the last pair as its start)."""
+        q, alphas = g.copy(), []
+        for s, y in reversed(self.pairs):
+            alpha = _dot(s, q) / _dot(y, s)
+            q = q - alpha * y
+            alphas.append(alpha)
+        if self.pairs:
+            s, y = self.pairs[-1]
+            q = q * (_dot(s, y) / _dot(y, y))
+        for (s, y), alpha in zip(self.pairs, reversed(alphas)):
+            beta = _dot(y, q) / _dot(y, s)
+            q = q + (alpha - beta) * s
+        return q
+
+
+def lbfgs(fun, x0, *, memory=10, tol=1e-6, max_iter=300, extra_direction=None, extra_every=5):
+    """Minimise ``fun(x) -> (value, grad)`` from ``x0`` (real or complex arrays, real inner
+    product) with L-BFGS and a backtracking (Armijo) line search; stops when ``|grad|``
+    falls below ``tol`` times its starting norm, or when the line search finds no decrease
+    (the objective's floating-point floor). Returns ``(x, LBFGSMemory, iterations)``.
+    ``extra_direction(x)`` (OPA): every ``extra_every`` iterations, one more pair along the
+    direction it returns, from a gradient difference (the iterate does not move)."""
+    x = x0.copy()
+    value, grad = fun(x)
+    first = np.sqrt(_dot(grad, grad))
+    history = LBFGSMemory(memory)
+    iterations = 0
+    while iterations < max_iter and np.sqrt(_dot(grad, grad)) > tol * first:
+        direction = -history.inverse(grad)
+        slope = _dot(direction, grad)
+        if slope >= 0:  # not a descent direction: restart from the gradient
+            history.pairs.clear()
+            direction, slope = -grad, -_dot(grad, grad)
+        step = 1.0 if history.pairs else 1.0 / max(np.sqrt(_dot(grad, grad)), 1e-12)
+        for _ in range(30):
+            candidate = x + step * direction
+            new_value, new_grad = fun(candidate)
+            if new_value <= value + 1e-4 * step * slope:
+                break
+            step *= 0.5
+        else:  # no decrease found: at the accuracy floor of the objective
+            break
+        history.add(candidate - x, new_grad - grad)
+        x, value, grad = candidate, new_value, new_grad
+        iterations += 1
+        if extra_direction is not None and iterations % extra_every == 0:
+            d = extra_direction(x)
+            length = np.sqrt(_dot(step * direction, step * direction) / max(_dot(d, d), 1e-300))
+            s = length * d
+            history.add(s, fun(x + s)[1] - grad)
+    return x, history, iterations
+
+
+@dataclass
+class TuningResult:
+    """Tuned log-weights ``theta`` (per detail level, coarse to fine) and the trace: per
+    outer step, ``seconds`` (cumulative, tuning only), training ``loss``, ``held_out``
+    loss (when held-out examples were given) and ``backward_seconds``."""
+
+    theta: np.ndarray
+    method: str
+    trace: list = field(default_factory=list)
+
+    @property
+    def weights(self):
+        return np.exp(self.theta)
+
+
+def _hypergradient(problem, x, theta, history, method, cg_tol):
+    loss, grad_x = problem.outer(x)
+    if method == "jacobian-free":
+        v = grad_x
+    elif method == "shine":
+        v = history.inverse(grad_x)
+    else:
+        v = conjugate_gradient(lambda u: problem.hessian_vector(x, theta, u), grad_x,
+                               n_iter=200, tol=cg_tol).x
+    return loss, -problem.theta_gradient(x, theta, v)
+
+
+def tune_wavelet_weights(examples, *, method="shine", opa=False, steps=20, lr=0.3,
+                         held_out=(), inner_tol=1e-5, inner_max_iter=300, cg_tol=1e-6,
+                         theta0=None, delta=0.005):
+    """Tune the per-level weights on ``examples`` (``(kspace, mask, reference)`` triples) by
+    ``steps`` of Adam (learning rate ``lr`` on the log-weights) with the hypergradient of
+    ``method``; ``held_out`` examples are evaluated after each step (not timed)."""
+    if method not in HYPERGRADIENTS:
+        raise ValueError(f"method must be one of {HYPERGRADIENTS}, received {method!r}")
+    if opa and method != "shine":
+        raise ValueError("opa is an option of the SHINE hypergradient")
+    problems = [SmoothWaveletProblem(*e, delta=delta) for e in examples]
+    checks = [SmoothWaveletProblem(*e, delta=delta) for e in held_out]
+    if not problems:
+        raise ValueError("tune_wavelet_weights needs at least one example")
+    theta = np.zeros(LEVELS) if theta0 is None else np.asarray(theta0, np.float64).copy()
+    starts = [p.start for p in problems]
+    check_starts = [p.start for p in checks]
+    moment, second = np.zeros(LEVELS), np.zeros(LEVELS)
+    result = TuningResult(theta, method)
+    elapsed = 0.0
+    for step in range(1, steps + 1):
+        began = time.perf_counter()
+        losses, gradient, backward = [], np.zeros(LEVELS), 0.0
+        for i, problem in enumerate(problems):
+            outer = (lambda x, p=problem: p.outer(x)[1]) if opa else None
+            x, history, _ = lbfgs(lambda x, p=problem: p.value_and_grad(x, theta), starts[i],
+                                  tol=inner_tol, max_iter=inner_max_iter,
+                                  extra_direction=outer)
+            starts[i] = x
+            tick = time.perf_counter()
+            loss, g = _hypergradient(problem, x, theta, history, method, cg_tol)
+            backward += time.perf_counter() - tick
+            losses.append(loss)
+            gradient += g / len(problems)
+        moment = 0.9 * moment + 0.1 * gradient
+        second = 0.999 * second + 0.001 * gradient ** 2
+        theta = theta - lr * (moment / (1 - 0.9 ** step)) / (
+            np.sqrt(second / (1 - 0.999 ** step)) + 1e-12)
+        elapsed += time.perf_counter() - began
+        row = {"step": step, "seconds": elapsed, "loss": float(np.mean(losses)),
+               "backward_seconds": backward, "theta": theta.tolist()}
+        if checks:
+            values = []
+            for i, problem in enumerate(checks):
+                x, _, _ = lbfgs(lambda x, p=problem: p.value_and_grad(x, theta),
+                                check_starts[i], tol=inner_tol, max_iter=inner_max_iter)
+                check_starts[i] = x
+                values.append(problem.outer(x)[0])
+            row["held_out"] = float(np.mean(values))
+        result.trace.append(row)
+    result.theta = theta
+    return result
+
+
+class TunedWaveletPrior:
+    """The default wavelet prior of the reconstructors with tuned per-level weights:
+    ``prior=TunedWaveletPrior(result.weights)`` in ``reconstruct_sense`` multiplies the
+    default lambda of each detail level (coarse to fine) by its weight (Haar, 4 levels,
+    random shifts, as the default)."""
+
+    def __init__(self, weights, *, lam_factor=None):
+        weights = np.asarray(weights, np.float64)
+        if weights.shape != (LEVELS,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+            raise ValueError(f"weights must be {LEVELS} finite non-negative numbers (one per "
+                             f"detail level, coarse to fine), received {weights!r}")
+        self.weights, self.lam_factor = weights, lam_factor
+
+    def build(self, operator, kspace):
+        from ...recon.priors import wavelet_prior
+        from ...recon.regularisation import DEFAULT_LAMBDA_FACTOR, default_lambda
+        factor = DEFAULT_LAMBDA_FACTOR if self.lam_factor is None else self.lam_factor
+        lam = default_lambda(operator._adj_op(kspace), factor=factor)
+        shape = tuple(operator.shape_in)
+        prior = wavelet_prior(shape, lam, levels=LEVELS)
+        per_band = [0.0] + [self.weights[LEVELS - b.level] for b in prior.linear_op.bands[1:]]
+        prior.coef_prox = SoftThreshold(lam * prior.linear_op.expand(per_band))
+        prior.lam = lam
+        return prior
