@@ -12,8 +12,13 @@ process.
 3. ``--train-minutes M``: each backward trains the DEQ for M minutes from the shipped
    Learnlet on simulated Colin27 acquisitions (``../shared/data``), then its PSNR on the T2
    brain (validation PSNR after equal training time).
+4. ``--tuning STEPS``: the per-level wavelet weights tuned on simulated Colin27 acquisitions with
+   each hypergradient (``pysap-mri-dl tune``'s defaults): held-out loss against tuning time,
+   then wavelet FISTA with the tuned weights against the default lambda rule on the real
+   slices of ``benchmarks/_cases.py`` (never seen in tuning).
 
-    python benchmarks/deq.py [--size 256] [--device cpu] [--train-minutes 0]
+    python benchmarks/deq.py [--size 256] [--device cpu] [--train-minutes 0] [--tuning STEPS]
+        [--skip-depth] [--skip-backward]
 """
 from __future__ import annotations
 
@@ -112,11 +117,60 @@ def training(minutes, device):
                   f"{steps} steps", flush=True)
 
 
+def tuning(steps):
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _cases import SHARED, quality_cases
+
+    from pysap_mri_dl.cli.tune import _examples
+    from pysap_mri_dl.recon.tuning import TunedWaveletPrior, tune_wavelet_weights
+    from pysap_mri_dl.metrics import psnr
+    from pysap_mri_dl.recon import reconstruct_sense, reconstruct_single_coil
+    volume = SHARED / "mricron_colin27_ch2.nii.gz"
+    if not volume.exists():
+        print("\n4. skipped: ../shared/data is not here")
+        return
+    args = SimpleNamespace(volumes=[volume], shape=(128, 128), coils=(4, 8), acceleration=4,
+                           axis=2, train_slices=(30, 150), val_slices=(155, 170), seed=0,
+                           examples=4)
+    train, held_out = _examples(args)
+    print(f"\n4. tuning the per-level weights ({steps} Adam steps, 4 training and 4 held-out "
+          f"acquisitions, 128^2, 4-8 coils, 4x)")
+    tuned = {}
+    for label, options in {"implicit": dict(method="implicit"),
+                           "shine": dict(method="shine"),
+                           "shine, OPA": dict(method="shine", opa=True),
+                           "jacobian-free": dict(method="jacobian-free")}.items():
+        result = tune_wavelet_weights(train, steps=steps, held_out=held_out, **options)
+        tuned[label] = result.weights
+        trace = "  ".join(f"{r['seconds']:.0f}s:{r['held_out']:.5f}" for r in result.trace[::4])
+        print(f"{label:14s} weights {np.round(result.weights, 2)}  held-out loss by time "
+              f"{trace}  (hypergradient {sum(r['backward_seconds'] for r in result.trace):.1f}"
+              f" s of {result.trace[-1]['seconds']:.0f} s)", flush=True)
+    print("wavelet FISTA (100 it.) on real slices: default lambda rule against tuned weights")
+    for name, (kspace, mask, reference) in quality_cases().items():
+        if "Colin27" in name:
+            continue
+        solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
+        row = [psnr(reference, solve(kspace, mask, n_iter=100).image)]
+        row += [psnr(reference, solve(kspace, mask, prior=TunedWaveletPrior(w), n_iter=100).image)
+                for w in tuned.values()]
+        print(f"  {name:24s} default {row[0]:.2f}  " + "  ".join(
+            f"{label} {value:.2f}" for label, value in zip(tuned, row[1:])), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256, help="crop of the brain (pixels)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--train-minutes", type=float, default=0)
+    parser.add_argument("--tuning", type=int, default=0, metavar="STEPS",
+                        help="run part 4 with this many outer steps")
+    parser.add_argument("--skip-depth", action="store_true")
+    parser.add_argument("--skip-backward", action="store_true")
     args = parser.parse_args()
     torch.manual_seed(0)
     example = _real_brain(4)
@@ -132,10 +186,14 @@ def main():
         example = Example((acq.kspace * mask).astype(np.complex64), acq.reference,
                           (args.size,) * 2, mask=mask)
     print(f"{args.size}^2, 4 coils, 4x, device {args.device}")
-    depth(example, args.device)
-    backwards(example, args.device)
+    if not args.skip_depth:
+        depth(example, args.device)
+    if not args.skip_backward:
+        backwards(example, args.device)
     if args.train_minutes:
         training(args.train_minutes, args.device)
+    if args.tuning:
+        tuning(args.tuning)
 
 
 if __name__ == "__main__":

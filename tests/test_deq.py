@@ -275,7 +275,7 @@ def test_tuning_gradients_hessian_and_implicit_hypergradient(tuning_case):
     """The smooth inner problem's gradient and exact Hessian-vector product match finite
     differences; the implicit hypergradient matches finite differences of the outer loss
     through the inner solve (to the inner solver's accuracy)."""
-    from pysap_mri_dl.learn.deq.tuning import SmoothWaveletProblem, _hypergradient, lbfgs
+    from pysap_mri_dl.recon.tuning import SmoothWaveletProblem, _hypergradient, lbfgs
     problem = SmoothWaveletProblem(*tuning_case)
     theta = np.array([0.5, 0.0, -0.3, 0.2])
     rng = np.random.default_rng(0)
@@ -307,7 +307,7 @@ def test_tuning_gradients_hessian_and_implicit_hypergradient(tuning_case):
 
 
 def test_tuned_weights_plug_into_reconstruct_sense(tuning_case):
-    from pysap_mri_dl.learn.deq.tuning import TunedWaveletPrior
+    from pysap_mri_dl.recon.tuning import TunedWaveletPrior
     from pysap_mri_dl.recon import reconstruct_sense
     kspace, mask, reference = tuning_case
     default = reconstruct_sense(kspace, mask, n_iter=20)

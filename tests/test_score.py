@@ -223,7 +223,10 @@ def test_recon_posterior_samples_writes_mean_std_samples_and_coverage(tmp_path, 
     std = np.asarray(nib.load(out / "std.nii.gz").dataobj)
     samples = np.asarray(nib.load(out / "samples.nii.gz").dataobj)
     assert mean.shape == std.shape == (96, 96) and samples.shape == (3, 96, 96)
-    np.testing.assert_allclose(samples.mean(0), mean, rtol=1e-5, atol=1e-6 * mean.max())
+    # samples.nii.gz holds magnitudes: the mean of the complex samples is no larger than
+    # the mean of their magnitudes; std is their spread (an uncalibrated denoiser file)
+    assert np.all(mean <= samples.mean(0) * (1 + 1e-5) + 1e-6 * mean.max())
+    np.testing.assert_allclose(samples.std(0, ddof=1), std, rtol=1e-4, atol=1e-6 * mean.max())
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0 < metrics["coverage_90"] < 1 and -1 <= metrics["std_error_correlation"] <= 1
     assert metrics["posterior_samples"] == 3 and metrics["n_iter"] == 6

@@ -428,7 +428,7 @@ def compute_recon(args) -> dict:
                    undecimated=args.undecimated, algorithm=args.algorithm, n_iter=args.n_iter,
                    formulation=args.formulation, progress=not args.no_progress)
     if args.level_weights is not None:
-        from ..learn.deq.tuning import TunedWaveletPrior
+        from ..recon.tuning import TunedWaveletPrior
         options["prior"] = TunedWaveletPrior(args.level_weights, lam_factor=args.lam_factor)
     if args.prior != "wavelet":
         try:

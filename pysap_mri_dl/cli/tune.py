@@ -1,6 +1,6 @@
 """``pysap-mri-dl tune``: tune the per-level weights of the wavelet prior on simulated
 acquisitions of NIfTI slices, the hypergradient by SHINE, implicit differentiation or
-Jacobian-free (:mod:`pysap_mri_dl.learn.deq.tuning`); ``recon --level-weights`` uses them."""
+Jacobian-free (:mod:`pysap_mri_dl.recon.tuning`); ``recon --level-weights`` uses them."""
 from __future__ import annotations
 
 import shlex
@@ -52,7 +52,7 @@ def _examples(args):
 def run_tune(args, argv=None) -> dict:
     """Tune as ``args`` say and write ``args.out/tuned.json``; returns what it holds."""
     from ..data import write_json
-    from ..learn.deq.tuning import tune_wavelet_weights
+    from ..recon.tuning import tune_wavelet_weights
     from .outputs import check_out_folder
     check_out_folder(args.out)
     for path in args.volumes:

@@ -21,10 +21,12 @@ DENOISERS = {"learnlet": Learnlet, "dncnn": DnCNN, "unet": UNet}
 MODELS = DENOISERS
 KINDS = ("denoiser", "reconstruction")
 # shipped weights: name -> (model, file). "learnlet" is the tied (non-expansive) Learnlet
-# for plug-and-play; "learnlet-untied" has free synthesis filters: the better pure denoiser.
+# for plug-and-play; "learnlet-untied" has free synthesis filters: the better pure denoiser;
+# "score" is the untied Learnlet trained by denoising score matching (posterior sampling).
 PRETRAINED = {"learnlet": ("learnlet", "learnlet.pt"),
               "learnlet-untied": ("learnlet", "learnlet_untied.pt"),
-              "dncnn": ("dncnn", "dncnn.pt"), "unet": ("unet", "unet.pt")}
+              "dncnn": ("dncnn", "dncnn.pt"), "unet": ("unet", "unet.pt"),
+              "score": ("learnlet", "score.pt")}
 FORMAT = "pysap_mri_dl-weights-1"
 _READABLE = (FORMAT, "pysap_mri_dl-denoiser-1")  # the first shipped files' format string
 

@@ -24,8 +24,10 @@ START_IMAGES = ("wavelet", "zero-filled")
 class Posterior:
     """What :func:`sample_posterior` returns, in the units of the data (NumPy).
 
-    ``mean``: the posterior mean of the magnitude (the reconstruction); ``std``: the
-    per-pixel standard deviation of the magnitude over the samples, times ``calibration``;
+    ``mean``: the magnitude of the posterior mean of the complex image (the
+    reconstruction; the mean of the magnitudes would carry the Rician bias of the samples'
+    residual noise: 3.5 dB lower on the dipy T1 case); ``std``: the per-pixel standard
+    deviation of the magnitude over the samples, times ``calibration``;
     ``samples``: the complex samples ``(K, *shape)``; ``zero_filled``; ``noise_level``: the
     data's noise standard deviation used (estimated unless given); ``seconds``."""
 
@@ -110,7 +112,7 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     samples = samples.numpy() * m.scale
     magnitudes = np.abs(samples)
     scale = model.calibration if calibrate else 1.0
-    return Posterior(mean=magnitudes.mean(0), std=scale * magnitudes.std(0, ddof=1),
+    return Posterior(mean=np.abs(samples.mean(0)), std=scale * magnitudes.std(0, ddof=1),
                      samples=samples, zero_filled=zero_filled, noise_level=float(noise_level),
                      calibration=scale, seconds=time.perf_counter() - began,
                      schedule=schedule.as_dict())

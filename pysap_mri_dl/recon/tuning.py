@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...operators import FFT, SENSE, Wavelet
-from ...optim import conjugate_gradient
-from ...prox import SoftThreshold
+from ..operators import FFT, SENSE, Wavelet
+from ..optim import conjugate_gradient
+from ..prox import SoftThreshold
 
 __all__ = ["HYPERGRADIENTS", "SmoothWaveletProblem", "lbfgs", "tune_wavelet_weights",
            "TunedWaveletPrior", "TuningResult"]
@@ -51,8 +51,8 @@ class SmoothWaveletProblem:
     data are scaled so that the zero-filled image has maximum 1 (``scale``)."""
 
     def __init__(self, kspace, mask, reference, *, delta=0.005, smaps=None):
-        from ...calibration import self_calibrated_smaps
-        from ...recon.regularisation import default_lambda
+        from ..calibration import self_calibrated_smaps
+        from .regularisation import default_lambda
         kspace = np.asarray(kspace, np.complex128) * mask
         if kspace.ndim == 3:
             maps = self_calibrated_smaps(kspace.astype(np.complex64), mask=mask) \
@@ -281,8 +281,8 @@ class TunedWaveletPrior:
         self.weights, self.lam_factor = weights, lam_factor
 
     def build(self, operator, kspace):
-        from ...recon.priors import wavelet_prior
-        from ...recon.regularisation import DEFAULT_LAMBDA_FACTOR, default_lambda
+        from .priors import wavelet_prior
+        from .regularisation import DEFAULT_LAMBDA_FACTOR, default_lambda
         factor = DEFAULT_LAMBDA_FACTOR if self.lam_factor is None else self.lam_factor
         lam = default_lambda(operator._adj_op(kspace), factor=factor)
         shape = tuple(operator.shape_in)

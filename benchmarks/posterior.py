@@ -1,0 +1,103 @@
+"""Posterior sampling on real slices never seen in training: PSNR of the posterior mean
+against wavelet FISTA and Learnlet plug-and-play, coverage of the 90% intervals, rank
+correlation between the std map and the error, mean std, time per sample and per image;
+then the same figures against the number of Langevin steps, and the time of 8 samples of a
+256^2 single-coil image. One process.
+
+    python benchmarks/posterior.py [--samples 8] [--steps 5 10 20 40] [--weights FILE]
+        [--cases T2 dipy pysap]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _cases import quality_cases  # noqa: E402
+
+from pysap_mri_dl.data import load_sample  # noqa: E402
+from pysap_mri_dl.data.simulation import simulate_acquisition  # noqa: E402
+from pysap_mri_dl.learn import learned_prior  # noqa: E402
+from pysap_mri_dl.learn.score import LangevinSchedule, sample_posterior  # noqa: E402
+from pysap_mri_dl.metrics import (foreground, interval_coverage, psnr,  # noqa: E402
+                                  uncertainty_correlation)
+from pysap_mri_dl.recon import reconstruct_sense, reconstruct_single_coil  # noqa: E402
+from pysap_mri_dl.sampling import random_column_mask  # noqa: E402
+
+
+def cases(names):
+    """The benchmark cases at 4x, plus the T2 brain at 8x (4% centre)."""
+    found = {}
+    for name, case in quality_cases().items():
+        if "Colin27" in name:  # the score model's training subject
+            continue
+        found[name + ", 4x"] = case
+        if name.startswith("T2"):
+            brain = load_sample("brain_4coil")
+            mask = random_column_mask((256, 256), acceleration=8, center_fraction=0.04, seed=0)
+            found[name + ", 8x"] = ((brain.kspace * mask).astype(np.complex64), mask,
+                                    brain.reference)
+    return {k: v for k, v in found.items() if any(n in k for n in names)}
+
+
+def classical(kspace, mask, prior):
+    solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
+    return np.abs(solve(kspace, mask, prior=prior, n_iter=100).image)
+
+
+def row(label, reference, posterior, n_samples):
+    inside = foreground(reference)
+    return (f"{label:34s} {psnr(reference, posterior.mean):6.2f} "
+            f"{interval_coverage(reference, posterior.mean, posterior.std):6.3f} "
+            f"{uncertainty_correlation(reference, posterior.mean, posterior.std):6.3f} "
+            f"{posterior.std[inside].mean() / reference.max():8.4f} "
+            f"{posterior.seconds / n_samples:7.1f} {posterior.seconds:7.1f}")
+
+
+HEADER = (f"{'':34s} {'PSNR':>6s} {'cov90':>6s} {'rho':>6s} {'std/max':>8s} "
+          f"{'s/samp':>7s} {'s/img':>7s}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=8)
+    parser.add_argument("--steps", type=int, nargs="+", default=[5, 10, 20, 40],
+                        help="Langevin steps per noise level for the sweep on the T2 brain")
+    parser.add_argument("--weights", default=None, help="score model (default: shipped)")
+    parser.add_argument("--cases", nargs="+", default=["T2", "dipy", "pysap"])
+    args = parser.parse_args()
+    K = args.samples
+    print(f"{K} samples, default schedule {LangevinSchedule().as_dict()}")
+    print(HEADER)
+    stds = {}
+    for name, (kspace, mask, reference) in cases(args.cases).items():
+        print(f"{name}: wavelet FISTA {psnr(reference, classical(kspace, mask, 'wavelet')):.2f}"
+              f", Learnlet PnP {psnr(reference, classical(kspace, mask, learned_prior())):.2f}")
+        posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights)
+        stds[name] = posterior.std[foreground(reference)].mean()
+        print(row("  posterior mean", reference, posterior, K), flush=True)
+    for four, eight in [(n, n.replace("4x", "8x")) for n in stds if n.endswith("4x")]:
+        if eight in stds:
+            print(f"{four[:-4]}: mean std 8x / 4x = {stds[eight] / stds[four]:.2f}")
+    kspace, mask, reference = cases(["T2 brain, 4 coils, 4x"])["T2 brain, 4 coils, 4x"]
+    print("T2 brain 4x against the steps per level (8 levels):")
+    for steps in args.steps:
+        posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights,
+                                     schedule=LangevinSchedule(steps_per_level=steps))
+        print(row(f"  {steps} steps/level ({8 * steps} steps)", reference, posterior, K),
+              flush=True)
+    from skimage.transform import resize
+    image = resize(load_sample("brain_slice_2d").reference, (256, 256), anti_aliasing=True)
+    acq = simulate_acquisition(image, n_coils=1, noise=0.002, seed=4)
+    mask = random_column_mask((256, 256), acceleration=4, center_fraction=0.08, seed=0)
+    posterior = sample_posterior((acq.kspace * mask).astype(np.complex64), mask, n_samples=8,
+                                 weights=args.weights)
+    print(f"8 samples of a 256^2 single-coil image (pysap slice resampled, 4x): "
+          f"{posterior.seconds:.0f} s ({posterior.seconds / 60:.1f} min)")
+
+
+if __name__ == "__main__":
+    main()
