@@ -40,6 +40,24 @@ def tiny_volume(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def small_acquisition():
+    """``make(sample, n_coils, noise)``: a 64^2 acquisition simulated from a bundled real
+    image (resized), 4x random columns with a 16% centre: ``(kspace, mask, reference)``."""
+    from skimage.transform import resize
+
+    from pysap_mri_dl.data import load_sample
+    from pysap_mri_dl.data.simulation import simulate_acquisition
+    from pysap_mri_dl.sampling import random_column_mask
+
+    def make(sample="brain_slice_2d", n_coils=3, noise=0.002):
+        image = resize(load_sample(sample).reference, (64, 64), anti_aliasing=True)
+        acq = simulate_acquisition(image, n_coils=n_coils, noise=noise, seed=0)
+        mask = random_column_mask((64, 64), acceleration=4, center_fraction=0.16, seed=0)
+        return (acq.kspace * mask).astype(np.complex64), mask, acq.reference
+    return make
+
+
+@pytest.fixture(scope="session")
 def brain():
     from pysap_mri_dl.data import load_sample
     return load_sample("brain_4coil")

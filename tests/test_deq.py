@@ -166,16 +166,8 @@ TINY = dict(learnlet=dict(n_scales=2, n_filters=4), max_iter=4, start_iterations
 
 
 @pytest.fixture(scope="module")
-def small_case():
-    from skimage.transform import resize
-
-    from pysap_mri_dl.data import load_sample
-    from pysap_mri_dl.data.simulation import simulate_acquisition
-    from pysap_mri_dl.sampling import random_column_mask
-    image = resize(load_sample("brain_4coil").reference, (64, 64), anti_aliasing=True)
-    acq = simulate_acquisition(image, n_coils=3, noise=0.002, seed=0)
-    mask = random_column_mask((64, 64), acceleration=4, center_fraction=0.16, seed=0)
-    return (acq.kspace * mask).astype(np.complex64), mask, acq.reference
+def small_case(small_acquisition):
+    return small_acquisition("brain_4coil", 3, 0.002)
 
 
 @pytest.mark.parametrize("backward", ["shine", "implicit", "jacobian-free"])
@@ -259,16 +251,8 @@ def test_a_non_finite_loss_skips_the_update_and_weights_stay_finite(tmp_path):
 # --- hyperparameter tuning by SHINE -------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def tuning_case():
-    from skimage.transform import resize
-
-    from pysap_mri_dl.data import load_sample
-    from pysap_mri_dl.data.simulation import simulate_acquisition
-    from pysap_mri_dl.sampling import random_column_mask
-    image = resize(load_sample("brain_slice_2d").reference, (64, 64), anti_aliasing=True)
-    acq = simulate_acquisition(image, n_coils=2, noise=0.005, seed=0)
-    mask = random_column_mask((64, 64), acceleration=4, center_fraction=0.16, seed=0)
-    return acq.kspace * mask, mask, acq.reference
+def tuning_case(small_acquisition):
+    return small_acquisition("brain_slice_2d", 2, 0.005)
 
 
 def test_tuning_gradients_hessian_and_implicit_hypergradient(tuning_case):

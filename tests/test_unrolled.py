@@ -26,17 +26,9 @@ TINY = {"pdnet": dict(n_iter=2, n_primal=2, n_dual=2, features=4, depth=2),
 
 
 @pytest.fixture(scope="module")
-def small_case():
+def small_case(small_acquisition):
     """A 64^2, 3-coil acquisition simulated from the bundled real brain slice, 4x."""
-    from skimage.transform import resize
-
-    from pysap_mri_dl.data import load_sample
-    from pysap_mri_dl.data.simulation import simulate_acquisition
-    from pysap_mri_dl.sampling import random_column_mask
-    image = resize(load_sample("brain_slice_2d").reference, (64, 64), anti_aliasing=True)
-    acq = simulate_acquisition(image, n_coils=3, noise=0.001, seed=0)
-    mask = random_column_mask((64, 64), acceleration=4, center_fraction=0.16, seed=0)
-    return acq.kspace * mask, mask, acq.reference
+    return small_acquisition("brain_slice_2d", 3, 0.001)
 
 
 def _net(name):
