@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._backend import vdot_real
 from ..operators import FFT, SENSE, Wavelet
 from ..optim import conjugate_gradient
 from ..prox import SoftThreshold
@@ -39,10 +40,6 @@ __all__ = ["HYPERGRADIENTS", "SmoothWaveletProblem", "lbfgs", "tune_wavelet_weig
 
 HYPERGRADIENTS = ("shine", "implicit", "jacobian-free")
 LEVELS = 4
-
-
-def _dot(a, b):
-    return float(np.real(np.vdot(a, b)))
 
 
 class SmoothWaveletProblem:
@@ -90,7 +87,7 @@ class SmoothWaveletProblem:
         r = np.abs(c)
         huber = np.where(r <= self.delta, r ** 2 / (2 * self.delta), r - self.delta / 2)
         w = self.weights(theta)
-        value = 0.5 * _dot(residual, residual) + float(np.sum(w * huber))
+        value = 0.5 * vdot_real(residual, residual) + float(np.sum(w * huber))
         grad = self.operator.adj_op(residual) + self.wavelet.adj_op(w * self._shrink(c))
         return value, grad
 
@@ -115,9 +112,9 @@ class SmoothWaveletProblem:
         """Outer loss and its gradient in ``x``: relative squared error of ``|x|``."""
         magnitude = np.abs(x)
         difference = magnitude - self.reference
-        norm = _dot(self.reference, self.reference)
+        norm = vdot_real(self.reference, self.reference)
         grad = difference * x / np.maximum(magnitude, 1e-12) / norm
-        return 0.5 * _dot(difference, difference) / norm, grad
+        return 0.5 * vdot_real(difference, difference) / norm, grad
 
 
 @dataclass
@@ -128,7 +125,7 @@ class LBFGSMemory:
     pairs: list = field(default_factory=list)
 
     def add(self, s, y):
-        if _dot(s, y) > 1e-12 * np.sqrt(_dot(s, s) * _dot(y, y)):  # curvature condition
+        if vdot_real(s, y) > 1e-12 * np.sqrt(vdot_real(s, s) * vdot_real(y, y)):  # curvature condition
             self.pairs = (self.pairs + [(s, y)])[-self.size:]
 
     def inverse(self, g):
@@ -136,14 +133,14 @@ class LBFGSMemory:
         scaled by ``s.y / y.y`` of the last pair as its start)."""
         q, alphas = g.copy(), []
         for s, y in reversed(self.pairs):
-            alpha = _dot(s, q) / _dot(y, s)
+            alpha = vdot_real(s, q) / vdot_real(y, s)
             q = q - alpha * y
             alphas.append(alpha)
         if self.pairs:
             s, y = self.pairs[-1]
-            q = q * (_dot(s, y) / _dot(y, y))
+            q = q * (vdot_real(s, y) / vdot_real(y, y))
         for (s, y), alpha in zip(self.pairs, reversed(alphas)):
-            beta = _dot(y, q) / _dot(y, s)
+            beta = vdot_real(y, q) / vdot_real(y, s)
             q = q + (alpha - beta) * s
         return q
 
@@ -157,16 +154,16 @@ def lbfgs(fun, x0, *, memory=10, tol=1e-6, max_iter=300, extra_direction=None, e
     direction it returns, from a gradient difference (the iterate does not move)."""
     x = x0.copy()
     value, grad = fun(x)
-    first = np.sqrt(_dot(grad, grad))
+    first = np.sqrt(vdot_real(grad, grad))
     history = LBFGSMemory(memory)
     iterations = 0
-    while iterations < max_iter and np.sqrt(_dot(grad, grad)) > tol * first:
+    while iterations < max_iter and np.sqrt(vdot_real(grad, grad)) > tol * first:
         direction = -history.inverse(grad)
-        slope = _dot(direction, grad)
+        slope = vdot_real(direction, grad)
         if slope >= 0:  # not a descent direction: restart from the gradient
             history.pairs.clear()
-            direction, slope = -grad, -_dot(grad, grad)
-        step = 1.0 if history.pairs else 1.0 / max(np.sqrt(_dot(grad, grad)), 1e-12)
+            direction, slope = -grad, -vdot_real(grad, grad)
+        step = 1.0 if history.pairs else 1.0 / max(np.sqrt(vdot_real(grad, grad)), 1e-12)
         for _ in range(30):
             candidate = x + step * direction
             new_value, new_grad = fun(candidate)
@@ -180,7 +177,7 @@ def lbfgs(fun, x0, *, memory=10, tol=1e-6, max_iter=300, extra_direction=None, e
         iterations += 1
         if extra_direction is not None and iterations % extra_every == 0:
             d = extra_direction(x)
-            length = np.sqrt(_dot(step * direction, step * direction) / max(_dot(d, d), 1e-300))
+            length = np.sqrt(vdot_real(step * direction, step * direction) / max(vdot_real(d, d), 1e-300))
             s = length * d
             history.add(s, fun(x + s)[1] - grad)
     return x, history, iterations

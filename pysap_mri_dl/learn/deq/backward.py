@@ -26,14 +26,17 @@ import time
 
 import torch
 
-from .solvers import LowRankInverse, broyden, flat, solve, unflat
+from .solvers import SOLVERS, LowRankInverse, broyden, flat, solve, unflat
 
-__all__ = ["BACKWARDS", "equilibrium"]
+__all__ = ["BACKWARDS", "equilibrium", "check_options"]
 
 BACKWARDS = ("shine", "implicit", "jacobian-free")
 
 
-def _check_backward(backward, refine, opa):
+def check_options(solver, backward, refine=0, opa=False):
+    """Named errors for a solver / backward combination that cannot work."""
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {tuple(SOLVERS)}, received {solver!r}")
     if backward not in BACKWARDS:
         raise ValueError(f"backward must be one of {BACKWARDS}, received {backward!r}")
     if isinstance(refine, bool) or int(refine) != refine or refine < 0:
@@ -41,6 +44,9 @@ def _check_backward(backward, refine, opa):
     if (refine or opa) and backward != "shine":
         raise ValueError(f"refine and opa are options of the SHINE backward, received "
                          f"backward={backward!r}")
+    if backward == "shine" and solver != "broyden":
+        raise ValueError(f"the SHINE backward reuses Broyden's inverse estimate: it needs "
+                         f"solver='broyden', received {solver!r}")
 
 
 def equilibrium(f, z0, *, solver="broyden", backward="shine", tol=1e-4, max_iter=50,
@@ -54,10 +60,7 @@ def equilibrium(f, z0, *, solver="broyden", backward="shine", tol=1e-4, max_iter
     gradient at ``z`` (for ``opa``). ``info`` (a dict) receives ``forward_iterations``,
     ``stop_reason``, ``residual`` and, after the backward pass, ``backward_seconds`` and
     ``fallback`` (how many batch elements fell back to the identity)."""
-    _check_backward(backward, refine, opa)
-    if backward == "shine" and solver != "broyden":
-        raise ValueError(f"the SHINE backward reuses Broyden's inverse estimate: it needs "
-                         f"solver='broyden', received {solver!r}")
+    check_options(solver, backward, refine, opa)
     if opa and outer_gradient is None:
         raise ValueError("opa needs outer_gradient (the outer loss's gradient at z)")
     info = {} if info is None else info

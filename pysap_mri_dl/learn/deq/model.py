@@ -21,8 +21,7 @@ from torch import nn
 from ...optim import forward_backward_step
 from ..denoisers.learnlet import Learnlet
 from ..unrolled.models import SCHEDULE_GAIN, _ScaledDenoiser
-from .backward import BACKWARDS, equilibrium
-from .solvers import SOLVERS
+from .backward import check_options, equilibrium
 
 __all__ = ["DEQLearnlet"]
 
@@ -38,13 +37,7 @@ class DEQLearnlet(nn.Module):
     def __init__(self, sigma=0.0005, learnlet=None, solver="broyden", backward="shine",
                  max_iter=30, tol=1e-3, refine=0, opa=False, memory=30, start_iterations=30):
         super().__init__()
-        if solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {tuple(SOLVERS)}, received {solver!r}")
-        if backward not in BACKWARDS:
-            raise ValueError(f"backward must be one of {BACKWARDS}, received {backward!r}")
-        if backward == "shine" and solver != "broyden":
-            raise ValueError(f"the SHINE backward reuses Broyden's inverse estimate: it needs "
-                             f"solver='broyden', received {solver!r}")
+        check_options(solver, backward, refine, opa)
         learnlet = dict(learnlet or {})
         self.config = dict(sigma=sigma, learnlet=learnlet, solver=solver, backward=backward,
                            max_iter=max_iter, tol=tol, refine=refine, opa=opa, memory=memory,

@@ -26,7 +26,7 @@ class Posterior:
 
     ``mean``: the magnitude of the posterior mean of the complex image (the
     reconstruction; the mean of the magnitudes would carry the Rician bias of the samples'
-    residual noise: 3.5 dB lower on the dipy T1 case); ``std``: the per-pixel standard
+    residual noise; ``benchmarks/posterior.py`` prints both); ``std``: the per-pixel standard
     deviation of the magnitude over the samples, times ``calibration``;
     ``samples``: the complex samples ``(K, *shape)``; ``zero_filled``; ``noise_level``: the
     data's noise standard deviation used (estimated unless given); ``seconds``."""
