@@ -125,10 +125,13 @@ def test_backward_passes_against_finite_differences(reference_gradient):
         gradient, info = _deq_gradient(W, x, target, **options)
         errors[label] = _relative_error(gradient, reference_gradient)
         assert info["stop_reason"] == "converged" and "backward_seconds" in info
-    assert errors["implicit"] < 1e-6
-    assert errors["refine"] < 1e-3
-    assert errors["opa"] < 0.05
-    assert errors["shine"] < errors["jacobian-free"] < 0.5
+    # measured: implicit 1.6e-9 (the finite differences' own accuracy), refine 4.7e-7,
+    # OPA 1.15e-3, SHINE 0.148, Jacobian-free 0.233
+    assert errors["implicit"] < 1e-8
+    assert errors["refine"] < 2e-6
+    assert errors["opa"] < 2e-3
+    assert errors["shine"] < 0.16 and errors["jacobian-free"] < 0.25
+    assert errors["shine"] < errors["jacobian-free"] - 0.05
 
 
 def test_shine_falls_back_to_the_identity_on_a_bad_estimate():
@@ -157,7 +160,7 @@ def test_deq_memory_is_flat_in_depth_and_unrolled_memory_grows():
                 z = f(z)
         unrolled[depth] = count["bytes"]
     assert deq[40] == deq[10] > 0
-    assert unrolled[40] > 2 * unrolled[10]  # the iterates kept, beside W saved once
+    assert unrolled[40] > 2.3 * unrolled[10]  # 2.43x: the iterates kept, W saved once
 
 
 # --- the DEQ reconstruction model -------------------------------------------------------
@@ -273,7 +276,7 @@ def test_tuning_gradients_hessian_and_implicit_hypergradient(tuning_case):
     difference = (problem.value_and_grad(x + eps * v, theta)[1]
                   - problem.value_and_grad(x - eps * v, theta)[1]) / (2 * eps)
     exact = problem.hessian_vector(x, theta, v)
-    assert np.linalg.norm(exact - difference) < 1e-6 * np.linalg.norm(difference)
+    assert np.linalg.norm(exact - difference) < 1e-8 * np.linalg.norm(difference)  # 2e-9
 
     def solve(t):
         return lbfgs(lambda y: problem.value_and_grad(y, t), problem.start, tol=1e-10,
@@ -287,7 +290,7 @@ def test_tuning_gradients_hessian_and_implicit_hypergradient(tuning_case):
         finite.append((problem.outer(solve(theta + step)[0])[0]
                        - problem.outer(solve(theta - step)[0])[0]) / 2e-4)
     _, implicit = _hypergradient(problem, solution, theta, history, "implicit", 1e-10)
-    assert np.linalg.norm(implicit - finite) < 0.02 * np.linalg.norm(finite)
+    assert np.linalg.norm(implicit - finite) < 0.008 * np.linalg.norm(finite)  # 0.0056
 
 
 def test_tuned_weights_plug_into_reconstruct_sense(tuning_case):
