@@ -2,6 +2,8 @@
 the backward passes side by side, on the real 4-coil T2 brain (4x random columns), one
 process.
 
+0. The forward solve on the real T2 brain: residual against iterations for Anderson and
+   Broyden (with and without its restart), the untrained model's PSNR against ``tol``.
 1. One training step (forward, L1 loss, backward) of the unrolled Learnlet with N = 5, 10,
    20, 40 iterations and of the DEQ Learnlet with a forward cap of 10, 20, 40 iterations:
    the bytes autograd saves for the backward (``saved_for_backward``; allocator-independent)
@@ -18,7 +20,7 @@ process.
    slices of ``benchmarks/_cases.py`` (never seen in tuning).
 
     python benchmarks/deq.py [--size 256] [--device cpu] [--train-minutes 0] [--tuning STEPS]
-        [--skip-depth] [--skip-backward]
+        [--tuning-delta D] [--tuning-lr LR] [--skip-solvers] [--skip-depth] [--skip-backward]
 """
 from __future__ import annotations
 
@@ -35,8 +37,11 @@ from pysap_mri_dl.learn.weights import build_model, load_model
 
 BACKWARD_OPTIONS = {"implicit": dict(backward="implicit"), "shine": dict(backward="shine"),
                     "shine, refine 5": dict(backward="shine", refine=5),
-                    "shine, OPA": dict(backward="shine", opa=True),
+                    "shine, Broyden": dict(backward="shine", solver="broyden"),
+                    "shine, Broyden+OPA": dict(backward="shine", solver="broyden", opa=True),
                     "jacobian-free": dict(backward="jacobian-free")}
+"""The forward solve is the model's default (Anderson, tol 1e-5, cap 100) except where
+Broyden is named (OPA updates Broyden's estimate)."""
 
 
 def _model(name, device, **config):
@@ -60,6 +65,35 @@ def _step(net, example, device):
     return seconds, saved["megabytes"], peak
 
 
+def forward_solvers(device):
+    """The forward solve on the real T2 brain (256^2, 4x): relative residual against
+    iterations per solver, and the untrained model's PSNR at each tolerance."""
+    from pysap_mri_dl.learn.deq.solvers import solve
+    from pysap_mri_dl.learn.training.reconstruction import measurement_of
+    brain = _real_brain(4)
+    net = _model("deq", device).eval()
+    m = measurement_of(brain, device)
+    start = m.wavelet_reconstruction(30)[None]
+    print("\n0. the forward solve on the real T2 brain, 256^2, 4x (untrained DEQ = shipped "
+          "plug-and-play Learnlet)\nrelative residual after 15 / 30 / 45 / 60 evaluations:")
+    with torch.no_grad():
+        for label, method, options in (("anderson", "anderson", dict(memory=30)),
+                                       ("broyden", "broyden", dict(memory=30)),
+                                       ("broyden, no restart", "broyden",
+                                        dict(memory=30, restart=None))):
+            h = solve(lambda z: net.step(z, m), start, method, tol=1e-9, max_iter=60,
+                      **options).history
+            print(f"  {label:20s} " + "  ".join(f"{h[i]:.1e}" for i in (14, 29, 44, 59)
+                                                 if i < len(h)), flush=True)
+    print("untrained DEQ (Anderson) against the forward tolerance:")
+    for tol in (1e-3, 1e-4, 1e-5):
+        net = _model("deq", device, tol=tol).eval()
+        began = time.perf_counter()
+        figure = evaluate(net, [brain], device)["psnr"]
+        print(f"  tol {tol:.0e}: {figure:.2f} dB, {net.info['forward_iterations']} iterations, "
+              f"{time.perf_counter() - began:.1f} s", flush=True)
+
+
 def depth(example, device):
     print("\n1. one training step against depth (saved for backward: what autograd keeps)")
     print(f"{'model':28s} {'saved MB':>9s} {'peak MB':>8s} {'s/step':>7s}")
@@ -76,11 +110,26 @@ def depth(example, device):
 
 
 def backwards(example, device):
-    print("\n2. the backward passes from the same state (DEQ, forward cap 30)")
-    print(f"{'backward':18s} {'solve s':>8s} {'step s':>7s} {'cos(implicit)':>14s}")
+    """Each backward from the same state, against central finite differences of the loss in
+    the two scalar parameters (the learned noise level and step), whose gradient must pass
+    through the fixed point's slow directions."""
+    print("\n2. the backward passes from the same state (DEQ, the model's forward solve)")
+    fd = {}
+    for name in ("log_sigma", "log_step"):
+        values = []
+        for sign in (1, -1):
+            net = _model("deq", device, tol=1e-7, max_iter=400).eval()
+            with torch.no_grad():
+                getattr(net, name).fill_(sign * 0.01)
+                values.append(float(_example_loss(net, example, "l1", device)))
+        fd[name] = (values[0] - values[1]) / 0.02
+    print(f"finite differences (tol 1e-7): dL/dlog_sigma {fd['log_sigma']:.4f}, "
+          f"dL/dlog_step {fd['log_step']:.4f}")
+    print(f"{'backward':18s} {'solve s':>8s} {'step s':>7s} {'cos(implicit)':>14s} "
+          f"{'dL/dlog_sigma':>14s} {'dL/dlog_step':>13s}")
     reference = None
     for label, options in BACKWARD_OPTIONS.items():
-        net = _model("deq", device, max_iter=30, **options)
+        net = _model("deq", device, **options)
         seconds, _, _ = _step(net, example, device)
         net.train()
         loss = _example_loss(net, example, "l1", device)
@@ -88,14 +137,21 @@ def backwards(example, device):
         gradient = torch.cat([p.grad.flatten() for p in net.parameters() if p.grad is not None])
         reference = gradient if reference is None else reference
         cosine = float(gradient @ reference / (gradient.norm() * reference.norm()))
-        print(f"{label:18s} {net.info['backward_seconds']:8.3f} {seconds:7.2f} {cosine:14.4f}"
-              f"  (fallback {net.info['fallback']})", flush=True)
+        print(f"{label:18s} {net.info['backward_seconds']:8.3f} {seconds:7.2f} {cosine:14.4f} "
+              f"{float(net.log_sigma.grad):14.4f} {float(net.log_step.grad):13.4f}"
+              f"  (fallback {net.info['fallback']}, {net.info['forward_iterations']} forward "
+              f"iterations, |u|/|grad L| {net.info.get('amplification', float('nan')):.2f})",
+              flush=True)
 
 
-def training(minutes, device):
+TRAINED_BACKWARDS = ("implicit", "shine", "jacobian-free")
+
+
+def training(minutes, device, size):
     import tempfile
     from pathlib import Path
 
+    from pysap_mri_dl.learn.data.acquisitions import AcquisitionConfig
     from pysap_mri_dl.learn.training.reconstruction import (ReconstructionConfig,
                                                             train_reconstruction)
     volume = Path(__file__).resolve().parents[2] / "shared/data/images/mricron_colin27_ch2.nii.gz"
@@ -104,20 +160,27 @@ def training(minutes, device):
         return
     brain = _real_brain(4)
     print(f"\n3. T2 brain PSNR after {minutes} min of training per backward (from the shipped "
-          f"Learnlet; untrained: {evaluate(_model('deq', device).eval(), [brain])['psnr']:.2f})")
-    for label, options in BACKWARD_OPTIONS.items():
+          f"Learnlet, simulated {size}^2 Colin27 crops at 4x, the step count of a "
+          f"{minutes}-min run for the learning-rate decay; untrained: "
+          f"{evaluate(_model('deq', device).eval(), [brain])['psnr']:.2f} dB)")
+    for label in TRAINED_BACKWARDS:
+        options = BACKWARD_OPTIONS[label]
         with tempfile.TemporaryDirectory() as out:
+            acquisition = AcquisitionConfig(shape=(size, size), accelerations=(4,))
             config = ReconstructionConfig(model="deq", model_config=dict(options),
-                                          steps=10 ** 6, minutes=minutes, init="shipped",
-                                          device=device, n_val=1)
+                                          acquisition=acquisition, steps=200,
+                                          minutes=minutes, init="shipped", device=device,
+                                          n_val=1)
             train_reconstruction([volume], out, config, progress=False)
             net, _ = load_model(Path(out) / "model.pt", kind="reconstruction")
             steps = sum(1 for line in open(Path(out) / "log.csv") if line.startswith("step"))
-            print(f"{label:18s} {evaluate(net, [brain], device)['psnr']:7.2f} dB after "
+            print(f"{label:18s} {evaluate(net.eval(), [brain], device)['psnr']:7.2f} dB after "
                   f"{steps} steps", flush=True)
 
 
-def tuning(steps):
+def tuning(steps, delta, lr):
+    from pysap_mri_dl.recon.tuning import DEFAULT_DELTA
+    delta = DEFAULT_DELTA if delta is None else delta
     import sys
     from pathlib import Path
     from types import SimpleNamespace
@@ -137,29 +200,40 @@ def tuning(steps):
                            axis=2, train_slices=(30, 150), val_slices=(155, 170), seed=0,
                            examples=4)
     train, held_out = _examples(args)
-    print(f"\n4. tuning the per-level weights ({steps} Adam steps, 4 training and 4 held-out "
-          f"acquisitions, 128^2, 4-8 coils, 4x)")
-    tuned = {}
+    print(f"\n4. tuning the per-level weights ({steps} Adam steps of {lr}, Huber width "
+          f"{delta}, 4 training and 4 held-out acquisitions, 128^2, 4-8 coils, 4x)")
+    tuned, traces = {}, {}
     for label, options in {"implicit": dict(method="implicit"),
                            "shine": dict(method="shine"),
                            "shine, OPA": dict(method="shine", opa=True),
                            "jacobian-free": dict(method="jacobian-free")}.items():
-        result = tune_wavelet_weights(train, steps=steps, held_out=held_out, **options)
+        result = tune_wavelet_weights(train, steps=steps, held_out=held_out, delta=delta,
+                                      lr=lr, **options)
         tuned[label] = result.weights
+        traces[label] = result.trace
         trace = "  ".join(f"{r['seconds']:.0f}s:{r['held_out']:.5f}" for r in result.trace[::4])
-        print(f"{label:14s} weights {np.round(result.weights, 2)}  held-out loss by time "
+        print(f"{label:14s} weights {np.round(result.weights, 3)}  held-out loss by time "
               f"{trace}  (hypergradient {sum(r['backward_seconds'] for r in result.trace):.1f}"
               f" s of {result.trace[-1]['seconds']:.0f} s)", flush=True)
-    print("wavelet FISTA (100 it.) on real slices: default lambda rule against tuned weights")
+    target = min(r["held_out"] for r in traces["implicit"])
+    print(f"time to reach implicit tuning's best held-out loss ({target:.5f}, within 1%):")
+    for label, trace in traces.items():
+        reached = [r for r in trace if r["held_out"] <= 1.01 * target]
+        print(f"  {label:14s} " + (f"{reached[0]['seconds']:.0f} s (step {reached[0]['step']})"
+                                   if reached else f"not reached (best "
+                                   f"{min(r['held_out'] for r in trace):.5f})"))
+    print("FISTA (100 it.) on real slices never seen in tuning, PSNR dB: the default "
+          "reconstruction (decimated Haar, cycle spinning), the tuned problem's prior with the "
+          "default rule (weights 1) and with each method's tuned weights")
     for name, (kspace, mask, reference) in quality_cases().items():
         if "Colin27" in name:
             continue
         solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
         row = [psnr(reference, solve(kspace, mask, n_iter=100).image)]
         row += [psnr(reference, solve(kspace, mask, prior=TunedWaveletPrior(w), n_iter=100).image)
-                for w in tuned.values()]
-        print(f"  {name:24s} default {row[0]:.2f}  " + "  ".join(
-            f"{label} {value:.2f}" for label, value in zip(tuned, row[1:])), flush=True)
+                for w in [np.ones(4)] + list(tuned.values())]
+        print(f"  {name:24s} default {row[0]:.2f}  weights 1 {row[1]:.2f}  " + "  ".join(
+            f"{label} {value:.2f}" for label, value in zip(tuned, row[2:])), flush=True)
 
 
 def main():
@@ -169,6 +243,11 @@ def main():
     parser.add_argument("--train-minutes", type=float, default=0)
     parser.add_argument("--tuning", type=int, default=0, metavar="STEPS",
                         help="run part 4 with this many outer steps")
+    parser.add_argument("--tuning-delta", type=float, default=None,
+                        help="Huber width of the tuned problem (image maximum 1; default "
+                             "recon.tuning.DEFAULT_DELTA)")
+    parser.add_argument("--tuning-lr", type=float, default=0.3)
+    parser.add_argument("--skip-solvers", action="store_true")
     parser.add_argument("--skip-depth", action="store_true")
     parser.add_argument("--skip-backward", action="store_true")
     args = parser.parse_args()
@@ -186,14 +265,16 @@ def main():
         example = Example((acq.kspace * mask).astype(np.complex64), acq.reference,
                           (args.size,) * 2, mask=mask)
     print(f"{args.size}^2, 4 coils, 4x, device {args.device}")
+    if not args.skip_solvers:
+        forward_solvers(args.device)
     if not args.skip_depth:
         depth(example, args.device)
     if not args.skip_backward:
         backwards(example, args.device)
     if args.train_minutes:
-        training(args.train_minutes, args.device)
+        training(args.train_minutes, args.device, min(args.size, 128))
     if args.tuning:
-        tuning(args.tuning)
+        tuning(args.tuning, args.tuning_delta, args.tuning_lr)
 
 
 if __name__ == "__main__":

@@ -264,3 +264,41 @@ def test_posterior_usage_errors_exit_2_and_write_nothing(tmp_path, brain_file, c
     assert main(["recon", str(brain_file), "--out", str(out), *argv]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_calibration_is_interpolated_in_the_log_of_the_acceleration():
+    model = ScoreModel(torch.nn.Identity(), calibration=3.0, per_acceleration=((4, 2.0), (8, 4.0)))
+    assert model.calibration_at(None) == 3.0
+    assert model.calibration_at(4) == pytest.approx(2.0)
+    assert model.calibration_at(np.sqrt(32)) == pytest.approx(3.0)  # halfway in log
+    assert model.calibration_at(2) == pytest.approx(2.0) and model.calibration_at(16) == 4.0
+    assert ScoreModel(torch.nn.Identity(), calibration=1.5).calibration_at(8) == 1.5
+
+
+def test_the_calibration_is_fitted_per_acceleration_and_applied_at_the_masks(untied, small_k):
+    """Two acquisitions of the small brain, 4x and 8x: one factor per acceleration, the
+    overall one between them (a quantile of the union lies between the groups' quantiles),
+    and sample_posterior applies the factor of its mask's acceleration."""
+    from pysap_mri_dl.calibration import rss
+    from pysap_mri_dl.learn.data.acquisitions import Example
+    from pysap_mri_dl.learn.score import sample_posterior
+    from pysap_mri_dl.learn.score.calibration import acceleration_of, fit_calibration
+    from pysap_mri_dl.learn.score.model import load_score_model
+    from pysap_mri_dl.sampling import random_column_mask
+    reference = rss(np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(small_k, axes=(-2, -1)),
+                                                 norm="ortho"), axes=(-2, -1)))
+    masks = [random_column_mask((96, 96), acceleration=a, center_fraction=0.32 / a, seed=1)
+             for a in (4, 8)]
+    examples = [Example((small_k * m).astype(np.complex64), reference, (96, 96), mask=m)
+                for m in masks]
+    schedule = LangevinSchedule(n_levels=2, steps_per_level=3)
+    model = load_score_model(untied)
+    fitted = fit_calibration(model, examples, n_samples=2, schedule=schedule)
+    (a4, f4), (a8, f8) = fitted["per_acceleration"]
+    assert (a4, a8) == (4, 8) and f4 > 0 and f8 > 0 and f4 != f8
+    assert min(f4, f8) <= fitted["scale"] <= max(f4, f8)
+    model.per_acceleration = tuple(map(tuple, fitted["per_acceleration"]))
+    posterior = sample_posterior(small_k * masks[1], masks[1], n_samples=2, weights=model,
+                                 schedule=schedule)
+    assert posterior.calibration == pytest.approx(model.calibration_at(acceleration_of(masks[1])))
+    assert posterior.calibration == pytest.approx(f8, rel=0.15)

@@ -20,10 +20,10 @@ MODEL_NAMES = NETWORK_NAMES + ("score",)
 NETWORK_ONLY = {"fastmri": None, "loss": "l1", "acceleration": [4, 8],
                 "trajectory": "cartesian", "spokes": (60, 100), "coils": (4, 12),
                 "noise": (0.001, 0.005), "shape": (224, 224), "validate_every": None}
-SCORE_ONLY = {"sigma_range": (0.001, 0.5), "patch": 128, "calibration_examples": 4}
+SCORE_ONLY = {"sigma_range": (0.001, 0.5), "patch": 128, "calibration_examples": 8}
 # options of the deep equilibrium model only (they become its configuration)
-DEQ_ONLY = {"backward": "shine", "refine": 0, "opa": False, "max_iter": 30,
-            "solver": "broyden"}
+DEQ_ONLY = {"backward": "implicit", "refine": 0, "opa": False, "max_iter": 100,
+            "solver": "anderson", "tol": 1e-5}
 # defaults that differ between the networks and the score model
 PER_MODEL = {"batch_size": (1, 4), "invert_prob": (0.3, 0.5), "axis": ("all", "2"),
              "train_slices": ((30, 150), (30, 115)), "val_slices": ((155, 170), (120, 140))}
@@ -86,23 +86,28 @@ def add_train_network_parser(sub):
                        help="training patch size")
     group.add_argument("--calibration-examples", type=int,
                        default=SCORE_ONLY["calibration_examples"],
-                       help="simulated acquisitions of training slices on which the "
-                            "uncertainty maps' calibration factor is fitted after training "
-                            "(0: none)")
+                       help="simulated acquisitions of training slices, alternating 4x and "
+                            "8x, on which the uncertainty maps' calibration factors (overall "
+                            "and per acceleration) are fitted after training (0: none)")
     group = parser.add_argument_group("deep equilibrium model (--model deq)")
     group.add_argument("--backward", choices=["shine", "implicit", "jacobian-free"],
-                       default=DEQ_ONLY["backward"],
-                       help="how gradients pass the fixed point (docs/deq.rst)")
-    group.add_argument("--refine", type=int, default=DEQ_ONLY["refine"],
+                       default=None,
+                       help="how gradients pass the fixed point (docs/deq.rst: on the "
+                            "plug-and-play DEQ only implicit gets the step and noise-level "
+                            "gradients right)")
+    group.add_argument("--refine", type=int, default=None,
                        help="SHINE: backward Broyden iterations started from the estimate")
     group.add_argument("--opa", action="store_true",
                        help="SHINE: outer-problem awareness (extra updates along the loss "
                             "gradient in the forward solve)")
-    group.add_argument("--max-iter", type=int, default=DEQ_ONLY["max_iter"],
+    group.add_argument("--max-iter", type=int, default=None,
                        help="cap of the forward fixed-point solve")
+    group.add_argument("--tol", type=float, default=None,
+                       help="relative residual at which the forward solve stops")
     group.add_argument("--solver", choices=["broyden", "anderson", "fixed-point"],
-                       default=DEQ_ONLY["solver"], help="forward root finder (SHINE needs "
-                                                        "broyden)")
+                       default=None,
+                       help="forward root finder (SHINE reuses the inverse estimate of "
+                            "broyden or anderson; --opa needs broyden)")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     parser.add_argument("--no-progress", action="store_true")
@@ -117,8 +122,13 @@ def _resolve_defaults(args):
         if getattr(args, name) is None:
             setattr(args, name, pair[score])
     wrong = dict(NETWORK_ONLY if score else SCORE_ONLY)
-    if args.model != "deq":
-        wrong.update(DEQ_ONLY)
+    for name, default in DEQ_ONLY.items():  # given only with --model deq
+        given = getattr(args, name) is not None and getattr(args, name) is not False
+        if args.model == "deq" and not given:
+            setattr(args, name, default)
+        elif args.model != "deq" and given:
+            raise ValueError(f"--{name.replace('_', '-')} does not apply to --model "
+                             f"{args.model}")
     for name, default in wrong.items():
         value = getattr(args, name)
         if value != default and not (isinstance(value, (list, tuple))
@@ -165,13 +175,16 @@ def _check(args):
     if not isinstance(config, dict):
         raise ValueError(f"--model-config must be a JSON object, received {args.model_config!r}")
     if args.model == "deq":
-        if args.refine < 0 or args.max_iter < 1:
-            raise ValueError(f"--refine must be >= 0 and --max-iter >= 1, received "
-                             f"{args.refine} and {args.max_iter}")
+        if args.refine < 0 or args.max_iter < 1 or not args.tol > 0:
+            raise ValueError(f"--refine must be >= 0, --max-iter >= 1 and --tol > 0, "
+                             f"received {args.refine}, {args.max_iter} and {args.tol}")
         if (args.refine or args.opa) and args.backward != "shine":
             raise ValueError("--refine and --opa are options of --backward shine")
-        if args.backward == "shine" and args.solver != "broyden":
-            raise ValueError("--backward shine reuses Broyden's inverse: it needs --solver "
+        if args.backward == "shine" and args.solver == "fixed-point":
+            raise ValueError("--backward shine reuses the forward solver's inverse estimate: "
+                             "it needs --solver broyden or anderson")
+        if args.opa and args.solver != "broyden":
+            raise ValueError("--opa updates Broyden's inverse estimate: it needs --solver "
                              "broyden")
         config.update({name: getattr(args, name) for name in DEQ_ONLY})
     return config

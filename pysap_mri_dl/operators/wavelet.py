@@ -25,6 +25,34 @@ from .base import LinearOperator
 __all__ = ["Wavelet", "Band", "check_wavelet"]
 
 
+class _Circulant:
+    """A circulant matrix ``M[i, k] = c[(k - i) mod n]`` stored as its non-zero
+    ``(shift, coefficient)`` pairs: ``M x = sum_s c_s roll(x, -s)``."""
+
+    def __init__(self, shifts, dense):
+        self.shifts, self.dense = shifts, dense
+
+    @classmethod
+    def of(cls, matrix):
+        row = matrix[0]
+        shifts = [(int(s), float(row[s])) for s in np.flatnonzero(np.abs(row) > 1e-12)]
+        n = matrix.shape[1]
+        rebuilt = np.zeros_like(matrix)
+        for shift, value in shifts:
+            rebuilt[np.arange(n), (np.arange(n) + shift) % n] = value
+        return cls(shifts, None if np.allclose(rebuilt, matrix, atol=1e-12) else matrix)
+
+    def apply(self, x, axis, transpose):
+        if self.dense is not None:  # not circulant: the dense product
+            moved = np.moveaxis(x, axis, -1)
+            return np.moveaxis(moved @ (self.dense if transpose else self.dense.T), -1, axis)
+        out = None
+        for shift, value in self.shifts:
+            term = value * np.roll(x, shift if transpose else -shift, axis=axis)
+            out = term if out is None else out + term
+        return out
+
+
 @dataclass(frozen=True)
 class Band:
     """One band of the flattened coefficient vector."""
@@ -213,15 +241,26 @@ class Wavelet(LinearOperator):
                                 for axis in self._matrices]
         return self._cache[key]
 
+    def _circulants(self):
+        """The undecimated transform's per-axis, per-level filter matrices as circulant
+        shift lists (NumPy path): the same linear maps as PyWavelets' ``swtn``, applied by a
+        few rolls instead of its slow inverse (which the adjoint of a Parseval frame is)."""
+        if "circulant" not in self._cache:
+            self._cache["circulant"] = [[(_Circulant.of(lo), _Circulant.of(hi))
+                                         for lo, hi in axis] for axis in self._matrices]
+        return self._cache["circulant"]
+
     @staticmethod
     def _apply(matrix, x, axis, transpose=False):
+        if isinstance(matrix, _Circulant):
+            return matrix.apply(x, axis, transpose)
         xp = xp_of(x)
         moved = xp.moveaxis(x, axis, -1)
         out = moved @ (matrix if transpose else matrix.T)
         return xp.moveaxis(out, -1, axis)
 
-    def _matrix_forward(self, x):
-        mats = self._matrices_like(x)
+    def _matrix_forward(self, x, mats=None):
+        mats = self._matrices_like(x) if mats is None else mats
         approx, details = x, []
         for level in range(self.levels):
             branches = {"": approx}
@@ -233,8 +272,8 @@ class Wavelet(LinearOperator):
             details.append(branches)
         return [approx] + details[::-1]
 
-    def _matrix_adjoint(self, coeffs):
-        mats = self._matrices_like(coeffs[0])
+    def _matrix_adjoint(self, coeffs, mats=None):
+        mats = self._matrices_like(coeffs[0]) if mats is None else mats
         approx = coeffs[0]
         for i, detail in enumerate(coeffs[1:]):
             level = self.levels - 1 - i
@@ -257,6 +296,8 @@ class Wavelet(LinearOperator):
 
     def _numpy_adjoint(self, y):
         coeffs = self._unflatten(y)
+        if self.undecimated:  # rolls: PyWavelets' iswtn is several times slower
+            return self._matrix_adjoint(coeffs, self._circulants())
         if self._inverse_is_adjoint:
             out = self._pywt_inverse(coeffs)
             # PyWavelets may pad odd sizes; crop to the image shape

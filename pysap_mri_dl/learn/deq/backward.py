@@ -10,7 +10,8 @@ incoming ``grad L`` with ``u`` from:
 * ``implicit``: Broyden's method on the linear system, to ``backward_tol`` (the exact
   gradient, one iterative solve with vector-Jacobian products per step);
 * ``shine`` (Ramzi et al., 2022): ``u = H^T grad L`` with the inverse estimate ``H`` the
-  forward Broyden solve already built (no second solve). ``fallback``: when ``|u|`` exceeds
+  forward solve already built (Broyden's low-rank inverse, or Anderson's multisecant
+  estimate; no second solve). ``fallback``: when ``|u|`` exceeds
   ``fallback_bound`` times ``|grad L|`` (or is not finite) the estimate is not trusted and
   the identity is used. ``refine=k``: ``k`` backward Broyden iterations started from the
   SHINE estimate and from ``H^T``. With ``opa=True`` the forward solve adds extra updates of
@@ -44,8 +45,11 @@ def check_options(solver, backward, refine=0, opa=False):
     if (refine or opa) and backward != "shine":
         raise ValueError(f"refine and opa are options of the SHINE backward, received "
                          f"backward={backward!r}")
-    if backward == "shine" and solver != "broyden":
-        raise ValueError(f"the SHINE backward reuses Broyden's inverse estimate: it needs "
+    if backward == "shine" and solver == "fixed-point":
+        raise ValueError("the SHINE backward reuses the forward solver's inverse estimate: "
+                         "it needs solver='broyden' or 'anderson', received 'fixed-point'")
+    if opa and solver != "broyden":
+        raise ValueError(f"opa updates Broyden's inverse estimate: it needs "
                          f"solver='broyden', received {solver!r}")
 
 
@@ -55,7 +59,7 @@ def equilibrium(f, z0, *, solver="broyden", backward="shine", tol=1e-4, max_iter
     """The fixed point of ``f`` from ``z0``, differentiable with the chosen ``backward``.
 
     ``f(z)`` maps a batch ``(B, ...)`` to the same shape and carries the parameters to train;
-    ``solver`` 'broyden' (needed by SHINE), 'anderson' or 'fixed-point' with ``tol``,
+    ``solver`` 'broyden', 'anderson' (both give SHINE its estimate) or 'fixed-point' with ``tol``,
     ``max_iter`` (the forward cap) and ``memory``. ``outer_gradient(z)``: the outer loss's
     gradient at ``z`` (for ``opa``). ``info`` (a dict) receives ``forward_iterations``,
     ``stop_reason``, ``residual`` and, after the backward pass, ``backward_seconds`` and
@@ -107,6 +111,7 @@ def equilibrium(f, z0, *, solver="broyden", backward="shine", tol=1e-4, max_iter
             u = _linear_solve(transpose_product, g, g, None, backward_tol, backward_max_iter)
         else:
             u = solution.inverse.apply_t(g)
+            info["amplification"] = float((u.norm(dim=1) / g.norm(dim=1).clamp_min(1e-30)).max())
             if fallback_bound is not None:
                 bad = ~torch.isfinite(u).all(1) | (
                     u.norm(dim=1) > fallback_bound * g.norm(dim=1))

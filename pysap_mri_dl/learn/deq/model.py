@@ -32,16 +32,23 @@ class DEQLearnlet(nn.Module):
     ``solver`` ('broyden', 'anderson', 'fixed-point'), ``max_iter`` (the forward cap) and
     ``tol`` run the forward; ``backward`` ('shine', 'implicit', 'jacobian-free') with
     ``refine`` and ``opa`` (SHINE options) differentiates through it. ``info`` holds what
-    the last call did (forward iterations, stop reason, backward seconds, fallbacks)."""
+    the last call did (forward iterations, stop reason, backward seconds, fallbacks).
+    ``backward_max_iter`` and ``backward_tol`` bound the implicit (and refine) backward
+    solve: the plug-and-play step contracts slowly, and the implicit gradient needs about
+    200 iterations to come within 10% of finite differences (docs/deq.rst);
+    ``fallback_bound`` is SHINE's trust bound (``None``: never fall back)."""
 
-    def __init__(self, sigma=0.0005, learnlet=None, solver="broyden", backward="shine",
-                 max_iter=30, tol=1e-3, refine=0, opa=False, memory=30, start_iterations=30):
+    def __init__(self, sigma=0.0005, learnlet=None, solver="anderson", backward="implicit",
+                 max_iter=100, tol=1e-5, refine=0, opa=False, memory=30, start_iterations=30,
+                 backward_max_iter=200, backward_tol=1e-7, fallback_bound=1.8):
         super().__init__()
         check_options(solver, backward, refine, opa)
         learnlet = dict(learnlet or {})
         self.config = dict(sigma=sigma, learnlet=learnlet, solver=solver, backward=backward,
                            max_iter=max_iter, tol=tol, refine=refine, opa=opa, memory=memory,
-                           start_iterations=start_iterations)
+                           start_iterations=start_iterations,
+                           backward_max_iter=backward_max_iter, backward_tol=backward_tol,
+                           fallback_bound=fallback_bound)
         self.denoiser = Learnlet(**learnlet)
         self.log_step = nn.Parameter(torch.zeros(()))
         self.log_sigma = nn.Parameter(torch.zeros(()))
@@ -80,5 +87,8 @@ class DEQLearnlet(nn.Module):
         z, _ = equilibrium(lambda z: self.step(z, m), start, solver=c["solver"],
                            backward=backward, tol=c["tol"], max_iter=c["max_iter"],
                            memory=c["memory"], refine=c["refine"] if training else 0,
-                           opa=opa, outer_gradient=outer_gradient, info=self.info)
+                           opa=opa, outer_gradient=outer_gradient, info=self.info,
+                           backward_tol=c["backward_tol"],
+                           backward_max_iter=c["backward_max_iter"],
+                           fallback_bound=c["fallback_bound"])
         return z[0]

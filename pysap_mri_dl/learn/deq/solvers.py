@@ -5,8 +5,11 @@ method with a limited-memory low-rank inverse, which is kept for SHINE's backwar
 Every solver takes ``f`` on a tensor ``(B, ...)`` (real or complex) and a start ``z0``, and
 returns a :class:`Solution` with the stop reason: ``converged`` (relative residual
 ``|g(z)| / |f(z)|`` below ``tol`` for every batch element), ``max_iter`` or ``diverged``
-(a non-finite residual, or one grown ``DIVERGENCE`` times above the start's); the iterate
-returned is always the one with the smallest residual seen, never a non-finite one.
+(a non-finite residual, a residual grown ``DIVERGENCE`` times above the start's, or an
+iterate whose norm has grown that much: a run-away iterate can make the relative residual
+small without being a fixed point); the iterate returned is always the one with the
+smallest residual norm seen, never a non-finite one. Broyden and Anderson both return an
+inverse-Jacobian estimate for SHINE's backward pass.
 Work is done on real flat views ``(B, n)`` (a complex image is its real and imaginary
 parts).
 """
@@ -20,7 +23,8 @@ __all__ = ["Solution", "LowRankInverse", "fixed_point", "anderson", "broyden", "
            "solve"]
 
 DIVERGENCE = 1e3
-"""A residual this many times above the starting one stops the solve as diverged."""
+"""A residual, or an iterate's norm, this many times above the start's stops the solve as
+diverged."""
 
 
 def flat(z):
@@ -50,6 +54,24 @@ class LowRankInverse:
         empty = torch.zeros(batch, n, 0, dtype=dtype, device=device)
         return cls(empty, empty.clone())
 
+    @classmethod
+    def multisecant(cls, zs, gs, memory, regularisation=1e-6):
+        """The least-change inverse estimate that maps the last ``memory`` residual
+        differences ``dG`` to the iterate differences ``dZ`` (``H dG = dZ``):
+        ``H = I + (dZ - dG) (dG^T dG)^{-1} dG^T`` (Broyden's second method, multisecant)."""
+        zs, gs = zs[-(memory + 1):], gs[-(memory + 1):]
+        z = zs[-1]
+        if len(zs) < 2:
+            return cls.identity(z.shape[0], z.shape[1], z.dtype, z.device)
+        dz = torch.stack([b - a for a, b in zip(zs[:-1], zs[1:])], 2)   # (B, n, m)
+        dg = torch.stack([b - a for a, b in zip(gs[:-1], gs[1:])], 2)
+        norms = dg.norm(dim=1, keepdim=True).clamp_min(1e-30)   # pairs scaled to |dg| = 1
+        dz, dg = dz / norms, dg / norms
+        gram = dg.transpose(1, 2) @ dg + regularisation * torch.eye(
+            dg.shape[2], dtype=dg.dtype, device=dg.device)
+        V = torch.linalg.solve(gram, dg.transpose(1, 2)).transpose(1, 2)  # dG (dG^T dG)^-1
+        return cls(dz - dg, V)
+
     @property
     def rank(self):
         return self.U.shape[-1]
@@ -59,6 +81,11 @@ class LowRankInverse:
 
     def apply_t(self, x):
         return x + torch.einsum("bnk,bk->bn", self.V, torch.einsum("bnk,bn->bk", self.U, x))
+
+    def reset(self, where):
+        """Back to the identity for the batch elements where ``where`` (B,) is true."""
+        keep = (~where)[:, None, None].to(self.U.dtype)
+        self.U, self.V = self.U * keep, self.V * keep
 
     def transposed(self):
         """``H^T`` as a :class:`LowRankInverse` (the start of a backward Broyden solve)."""
@@ -123,8 +150,8 @@ class _Tracker:
 
     def __init__(self, z0, tol, max_iter):
         self.like, self.tol, self.max_iter = z0, tol, max_iter
-        self.best, self.best_residual = None, None
-        self.history, self.start = [], None
+        self.best, self.best_residual, self.best_norm = None, None, None
+        self.history, self.start, self.start_norm = [], None, None
         self.iterations = 0
 
     def relative(self, z, gz, fz):
@@ -139,19 +166,34 @@ class _Tracker:
             return "diverged"
         worst = float(residual.max())
         self.history.append(worst)
+        norm = z.norm(dim=1).detach()
         if self.best is None:
             self.best, self.best_residual, self.start = z.clone(), residual.clone(), worst
-        else:
-            better = residual < self.best_residual
+            self.best_norm = gz.norm(dim=1).detach()
+            self.start_norm = torch.maximum(norm, fz.norm(dim=1).detach()).clamp_min(1e-12)
+        else:  # best by the residual's norm (a run-away iterate shrinks the relative one)
+            absolute = gz.norm(dim=1).detach()
+            better = absolute < self.best_norm
             self.best = torch.where(better[:, None], z, self.best)
-            self.best_residual = torch.minimum(residual, self.best_residual)
+            self.best_residual = torch.where(better, residual, self.best_residual)
+            self.best_norm = torch.minimum(absolute, self.best_norm)
         if worst <= self.tol:
             return "converged"
-        if worst > DIVERGENCE * max(self.start, 1e-12):
+        if (worst > DIVERGENCE * max(self.start, 1e-12)
+                or bool((norm > DIVERGENCE * self.start_norm).any())):
             return "diverged"
         if self.iterations >= self.max_iter:
             return "max_iter"
         return None
+
+    def bad_steps(self, z, gz, fz, factor):
+        """Batch elements whose new iterate is not finite, has run away, or has a residual
+        norm above ``factor`` times the best seen (None when ``factor`` is None)."""
+        if factor is None:
+            return None
+        absolute = gz.norm(dim=1).detach()
+        return (~torch.isfinite(absolute) | (absolute > factor * self.best_norm)
+                | (z.norm(dim=1) > DIVERGENCE * self.start_norm))
 
     def solution(self, reason, inverse=None):
         if self.best is None:
@@ -194,7 +236,12 @@ def fixed_point(f, z0, *, tol=1e-4, max_iter=50, damping=1.0):
 def anderson(f, z0, *, tol=1e-4, max_iter=50, memory=5, mixing=1.0, regularisation=1e-6):
     """Anderson acceleration (type II) with ``memory`` past iterates: the next iterate
     mixes the last ``f`` values with the weights that minimise the combined residual
-    (a small regularised least-squares problem per batch element)."""
+    (a small regularised least-squares problem per batch element).
+
+    The solution carries the multisecant inverse-Jacobian estimate of the last
+    ``memory`` iterates (:meth:`LowRankInverse.multisecant`), which Anderson mixing
+    implicitly uses (Fang and Saad, 2009): SHINE's backward pass can reuse it as it does
+    Broyden's."""
     _check(tol, max_iter, memory)
     evaluate = _residual_map(f, z0)
     tracker = _Tracker(z0, tol, max_iter)
@@ -204,7 +251,8 @@ def anderson(f, z0, *, tol=1e-4, max_iter=50, memory=5, mixing=1.0, regularisati
         fz, gz = evaluate(z)
         reason = tracker.record(z, gz, fz)
         if reason:
-            return tracker.solution(reason)
+            return tracker.solution(reason, LowRankInverse.multisecant(zs + [z], gs + [gz],
+                                                                       memory))
         zs, fs, gs = (zs + [z])[-memory:], (fs + [fz])[-memory:], (gs + [gz])[-memory:]
         G = torch.stack(gs, 2)                                   # (B, n, m)
         gram = G.transpose(1, 2) @ G                             # (B, m, m)
@@ -224,7 +272,7 @@ def anderson(f, z0, *, tol=1e-4, max_iter=50, memory=5, mixing=1.0, regularisati
 
 
 def broyden(f, z0, *, tol=1e-4, max_iter=50, memory=30, extra_directions=None,
-            extra_every=5, inverse=None):
+            extra_every=5, inverse=None, restart=2.0):
     """Broyden's method on ``g(z) = z - f(z)``: steps ``z <- z - H g(z)`` with the inverse
     Jacobian estimate ``H = I + U V^T`` (starting at the identity, the plain fixed-point
     step) updated after every step and kept for the backward pass (SHINE).
@@ -235,7 +283,11 @@ def broyden(f, z0, *, tol=1e-4, max_iter=50, memory=30, extra_directions=None,
     vector-Jacobian product of ``f``; the iterate does not move. It makes ``H^T`` accurate
     where SHINE applies it. ``inverse``: a starting
     estimate (a :class:`LowRankInverse`; SHINE's refine starts the backward solve from the
-    forward's)."""
+    forward's). ``restart``: a step whose residual norm exceeds ``restart`` times the
+    smallest seen (or that runs away) is rejected, and the solve restarts from the best iterate with the
+    identity as its estimate (a safeguard for maps that are not smooth, such as a
+    denoiser with thresholds, where secant updates can send the iterate away; ``None``
+    turns it off)."""
     _check(tol, max_iter, memory)
     evaluate = _residual_map(f, z0)
     tracker = _Tracker(z0, tol, max_iter)
@@ -248,6 +300,14 @@ def broyden(f, z0, *, tol=1e-4, max_iter=50, memory=30, extra_directions=None,
         step = -inverse.apply(gz)
         z_new = z + step
         f_new, g_new = evaluate(z_new)
+        bad = tracker.bad_steps(z_new, g_new, f_new, restart)
+        if bad is not None and bool(bad.any()):  # back to the best iterate, estimate reset
+            tracker.iterations += 1  # the evaluation is spent
+            z = torch.where(bad[:, None], tracker.best, z_new)
+            fz, gz = evaluate(z)
+            reason = tracker.record(z, gz, fz)
+            inverse.reset(bad)
+            continue
         reason = tracker.record(z_new, g_new, f_new)
         if reason == "diverged":
             break

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..denoisers.cnn import apply_denoiser
@@ -24,12 +25,24 @@ class ScoreModel:
     """``denoiser`` (``denoiser(x, sigma)`` on ``(N, C, H, W)``), the ``sigma_range`` it was
     trained on (relative to the image maximum), ``calibration`` (the factor fitted on
     training slices that makes posterior 90% intervals cover 90%; 1.0 when not fitted) and
-    the weights' metadata."""
+    the weights' metadata; ``per_acceleration``: ``(acceleration, factor)`` pairs fitted per
+    acceleration (empty when not fitted: ``calibration`` everywhere)."""
 
     denoiser: torch.nn.Module
     sigma_range: tuple = (0.0, 0.1)
     calibration: float = 1.0
     meta: dict | None = None
+    per_acceleration: tuple = ()
+
+    def calibration_at(self, acceleration=None):
+        """The calibration factor at ``acceleration`` (Cartesian; None: the overall one):
+        linear in the logarithm of the acceleration between the fitted ones, constant
+        beyond them."""
+        if acceleration is None or not self.per_acceleration:
+            return self.calibration
+        points = np.log([a for a, _ in self.per_acceleration])
+        return float(np.interp(np.log(acceleration), points,
+                               [f for _, f in self.per_acceleration]))
 
     def denoise(self, x, sigma):
         """Denoise complex images ``x`` ``(B, H, W)`` at noise level ``sigma`` (a float)."""
@@ -53,5 +66,7 @@ def load_score_model(weights=None):
     for parameter in denoiser.parameters():
         parameter.requires_grad_(False)
     low, high = meta.get("sigma_range", (0.0, 0.1))
-    return ScoreModel(denoiser, (float(low), float(high)),
-                      float(meta.get("calibration", {}).get("scale", 1.0)), meta)
+    calibration = meta.get("calibration", {})
+    return ScoreModel(denoiser, (float(low), float(high)), float(calibration.get("scale", 1.0)),
+                      meta, tuple((float(a), float(f))
+                                  for a, f in calibration.get("per_acceleration", ())))

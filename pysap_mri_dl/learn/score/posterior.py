@@ -86,7 +86,8 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     k-space noise (per real and imaginary part, in the data's units); estimated from the
     outer k-space when None. ``schedule``: a :class:`~.langevin.LangevinSchedule`.
     ``start``: 'wavelet' (chains start from the default wavelet CS reconstruction) or
-    'zero-filled'. ``calibrate``: scale ``std`` by the model's fitted calibration. Seeded:
+    'zero-filled'. ``calibrate``: scale ``std`` by the model's fitted calibration (at the
+    mask's acceleration for Cartesian data, :meth:`~.model.ScoreModel.calibration_at`). Seeded:
     the same ``seed`` gives the same samples.
     """
     began = time.perf_counter()
@@ -111,7 +112,11 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
                                 generator=generator, progress=progress)
     samples = samples.numpy() * m.scale
     magnitudes = np.abs(samples)
-    scale = model.calibration if calibrate else 1.0
+    acceleration = None
+    if trajectory is None:
+        from .calibration import acceleration_of
+        acceleration = acceleration_of(m.mask)
+    scale = model.calibration_at(acceleration) if calibrate else 1.0
     return Posterior(mean=np.abs(samples.mean(0)), std=scale * magnitudes.std(0, ddof=1),
                      samples=samples, zero_filled=zero_filled, noise_level=float(noise_level),
                      calibration=scale, seconds=time.perf_counter() - began,
