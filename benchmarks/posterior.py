@@ -7,7 +7,7 @@ then the same figures against the number of Langevin steps, and the time of 8 sa
 256^2 single-coil image. One process.
 
     python benchmarks/posterior.py [--samples 8] [--steps 5 10 20 40] [--weights FILE]
-        [--cases T2 dipy pysap]
+        [--cases T2 dipy pysap] [--cases-only]
 """
 from __future__ import annotations
 
@@ -71,6 +71,8 @@ def main():
                         help="Langevin steps per noise level for the sweep on the T2 brain")
     parser.add_argument("--weights", default=None, help="score model (default: shipped)")
     parser.add_argument("--cases", nargs="+", default=["T2", "dipy", "pysap"])
+    parser.add_argument("--cases-only", action="store_true",
+                        help="skip the sweep over steps and the single-coil timing")
     args = parser.parse_args()
     K = args.samples
     print(f"{K} samples, default schedule {LangevinSchedule().as_dict()}")
@@ -80,11 +82,14 @@ def main():
         print(f"{name}: wavelet FISTA {psnr(reference, classical(kspace, mask, 'wavelet')):.2f}"
               f", Learnlet PnP {psnr(reference, classical(kspace, mask, learned_prior())):.2f}")
         posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights)
+        print(f"  calibration factor at this mask's acceleration: {posterior.calibration:.2f}")
         stds[name] = posterior.std[foreground(reference)].mean()
         print(row("  posterior mean", reference, posterior, K), flush=True)
     for four, eight in [(n, n.replace("4x", "8x")) for n in stds if n.endswith("4x")]:
         if eight in stds:
             print(f"{four[:-4]}: mean std 8x / 4x = {stds[eight] / stds[four]:.2f}")
+    if args.cases_only:
+        return
     kspace, mask, reference = cases(["T2 brain, 4 coils, 4x"])["T2 brain, 4 coils, 4x"]
     print("T2 brain 4x against the steps per level (8 levels):")
     for steps in args.steps:

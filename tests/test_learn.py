@@ -191,3 +191,20 @@ def test_pretrained_readme_matches_what_the_files_record():
         assert round(meta["seconds"]) == int(seconds), name
         total += Path(pretrained_path(name)).stat().st_size
     assert total < 1_000_000
+
+
+def test_shipped_score_calibration_is_what_its_readme_says():
+    """The calibration factors pretrained/README.md quotes (overall, 4x, 8x) are the ones in
+    the shipped score model, which applies them by acceleration."""
+    import re
+    from pathlib import Path
+
+    from pysap_mri_dl.learn import pretrained_path
+    from pysap_mri_dl.learn.score.model import load_score_model
+    readme = (Path(pretrained_path("score")).parent / "README.md").read_text()
+    at4, at8, overall = map(float, re.search(
+        r"\(([\d.]+) at 4x, ([\d.]+) at 8x, ([\d.]+) over both", readme.replace("\n", " ")).groups())
+    model = load_score_model()
+    assert (round(model.calibration_at(4), 2), round(model.calibration_at(8), 2),
+            round(model.calibration, 2)) == (at4, at8, overall)
+    assert model.calibration_at(4) < model.calibration_at(5.66) < model.calibration_at(8)

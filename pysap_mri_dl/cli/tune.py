@@ -21,12 +21,14 @@ def add_tune_parser(sub):
     parser.add_argument("--opa", action="store_true",
                         help="SHINE: extra L-BFGS pairs along the outer gradient")
     parser.add_argument("--steps", type=int, default=20, help="outer (Adam) steps")
-    parser.add_argument("--lr", type=float, default=0.3, help="Adam step on the log-weights")
+    parser.add_argument("--lr", type=float, default=0.1, help="Adam step on the log-weights")
     parser.add_argument("--examples", type=int, default=4,
                         help="simulated training acquisitions (and as many held out)")
     parser.add_argument("--acceleration", type=int, default=4)
     parser.add_argument("--coils", type=int, nargs=2, default=(4, 8))
-    parser.add_argument("--shape", type=int, nargs=2, default=(128, 128))
+    parser.add_argument("--shape", type=int, nargs=2, default=(256, 256),
+                        help="image canvas of the simulated acquisitions: whole slices (128^2 "
+                             "crops gave weights that over-regularise whole images)")
     parser.add_argument("--axis", type=int, default=2)
     parser.add_argument("--train-slices", type=int, nargs=2, default=(30, 150))
     parser.add_argument("--val-slices", type=int, nargs=2, default=(155, 170))

@@ -227,7 +227,7 @@ def _hypergradient(problem, x, theta, history, method, cg_tol):
     return loss, -problem.theta_gradient(x, theta, v)
 
 
-def tune_wavelet_weights(examples, *, method="shine", opa=False, steps=20, lr=0.3,
+def tune_wavelet_weights(examples, *, method="shine", opa=False, steps=20, lr=0.1,
                          held_out=(), inner_tol=1e-5, inner_max_iter=300, cg_tol=1e-6,
                          theta0=None, delta=DEFAULT_DELTA):
     """Tune the per-level weights on ``examples`` (``(kspace, mask, reference)`` triples) by
