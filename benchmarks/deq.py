@@ -75,7 +75,8 @@ def forward_solvers(device):
     m = measurement_of(brain, device)
     start = m.wavelet_reconstruction(30)[None]
     print("\n0. the forward solve on the real T2 brain, 256^2, 4x (untrained DEQ = shipped "
-          "plug-and-play Learnlet)\nrelative residual after 15 / 30 / 45 / 60 evaluations:")
+          "plug-and-play Learnlet)\nrelative residual of the 15th / 30th / 45th / 60th iterate "
+          "(a step Broyden rejects costs one more of the 60 evaluations):")
     with torch.no_grad():
         for label, method, options in (("anderson", "anderson", dict(memory=30)),
                                        ("broyden", "broyden", dict(memory=30)),
