@@ -75,14 +75,14 @@ def test_broyden_restarts_from_its_best_iterate_after_a_bad_secant_step():
 def test_anderson_keeps_a_multisecant_inverse_estimate():
     """Anderson's estimate maps the residual differences of its last iterates onto their
     iterate differences (``H dG = dZ``), so for a linear map whose size does not exceed its
-    memory it is the inverse Jacobian ``(I - W)^{-1}`` (measured: 7e-4 relative error,
-    that of the regularised least squares on the last, nearly converged differences; 0.11
-    with a memory of 3 < 4)."""
+    memory it is the inverse Jacobian ``(I - W)^{-1}`` (measured: 7.2e-4 and 9.6e-4
+    relative error for H and H^T, that of the regularised least squares on the last,
+    nearly converged differences; 0.11 and 0.12 with a memory of 3 < 4)."""
     W = _contraction(n=4)
     b = torch.randn(2, 4, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     exact = torch.linalg.inv(torch.eye(4, dtype=W.dtype) - W)
     probe = torch.randn(2, 4, generator=torch.Generator().manual_seed(5), dtype=W.dtype)
-    for memory, bound in ((4, 2e-3), (3, 0.2)):
+    for memory, bound in ((4, 1.2e-3), (3, 0.14)):
         H = anderson(lambda z: z @ W.T + b, torch.zeros_like(b), tol=1e-8, max_iter=60,
                      memory=memory).inverse
         for got, want in ((H.apply(probe), probe @ exact.T), (H.apply_t(probe), probe @ exact)):
@@ -173,7 +173,7 @@ def test_backward_passes_against_finite_differences(reference_gradient):
     assert errors["refine"] < 2e-6
     assert errors["opa"] < 2e-3
     assert errors["shine"] < 0.16 and errors["jacobian-free"] < 0.25
-    assert errors["shine-anderson"] < 0.006
+    assert errors["shine-anderson"] < 0.005
     assert errors["shine"] < errors["jacobian-free"] - 0.05
 
 
@@ -343,7 +343,7 @@ def test_tuning_gradients_hessian_and_implicit_hypergradient(tuning_case):
 
 def test_tuned_weights_plug_into_reconstruct_sense_as_the_tuned_problem(tuning_case):
     """FISTA with TunedWaveletPrior(w) solves the problem that was tuned: 300 iterations land
-    within 0.2% of the smooth problem's L-BFGS solution at the same weights (measured
+    within 0.12% of the smooth problem's L-BFGS solution at the same weights (measured
     0.098%), so tuned weights are deployed as tuned."""
     from pysap_mri_dl.recon import reconstruct_sense
     from pysap_mri_dl.recon.tuning import SmoothWaveletProblem, TunedWaveletPrior, lbfgs
@@ -353,7 +353,7 @@ def test_tuned_weights_plug_into_reconstruct_sense_as_the_tuned_problem(tuning_c
     smooth, _, _ = lbfgs(lambda x: problem.value_and_grad(x, np.log(weights)), problem.start,
                          tol=1e-9, max_iter=5000)
     image = reconstruct_sense(kspace, mask, prior=TunedWaveletPrior(weights), n_iter=300).image
-    assert np.linalg.norm(image / problem.scale - smooth) < 2e-3 * np.linalg.norm(smooth)
+    assert np.linalg.norm(image / problem.scale - smooth) < 1.2e-3 * np.linalg.norm(smooth)
     other = reconstruct_sense(kspace, mask, prior=TunedWaveletPrior([1, 1, 4, 4]), n_iter=300)
     assert np.linalg.norm(other.image / problem.scale - smooth) > 0.01 * np.linalg.norm(smooth)
     with pytest.raises(ValueError, match="multiples of 16"):

@@ -65,6 +65,7 @@ def test_undecimated_wavelet_adjoint_and_parseval(k, levels, seed):
     assert adjoint_error(op, seed=seed) < 1e-5
     x = random_array(shape, seed=seed)
     np.testing.assert_allclose(np.linalg.norm(op.op(x)), np.linalg.norm(x), rtol=1e-5)
+    np.testing.assert_allclose(op.adj_op(op.op(x)), x, rtol=1e-5, atol=1e-6)  # W^H W = I
 
 
 @settings_

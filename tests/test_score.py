@@ -282,9 +282,9 @@ def test_the_calibration_is_fitted_per_acceleration_and_applied_at_the_masks(unt
     from pysap_mri_dl.calibration import rss
     from pysap_mri_dl.learn.data.acquisitions import Example
     from pysap_mri_dl.learn.score import sample_posterior
-    from pysap_mri_dl.learn.score.calibration import acceleration_of, fit_calibration
+    from pysap_mri_dl.learn.score.calibration import fit_calibration
     from pysap_mri_dl.learn.score.model import load_score_model
-    from pysap_mri_dl.sampling import random_column_mask
+    from pysap_mri_dl.sampling import acceleration_of, random_column_mask
     reference = rss(np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(small_k, axes=(-2, -1)),
                                                  norm="ortho"), axes=(-2, -1)))
     masks = [random_column_mask((96, 96), acceleration=a, center_fraction=0.32 / a, seed=1)

@@ -29,28 +29,23 @@ class _Circulant:
     """A circulant matrix ``M[i, k] = c[(k - i) mod n]`` stored as its non-zero
     ``(shift, coefficient)`` pairs: ``M x = sum_s c_s roll(x, -s)``."""
 
-    def __init__(self, shifts, dense):
-        self.shifts, self.dense = shifts, dense
+    def __init__(self, shifts):
+        self.shifts = shifts
 
     @classmethod
     def of(cls, matrix):
+        """The circulant form of ``matrix``, or ``matrix`` itself when it is not circulant."""
         row = matrix[0]
         shifts = [(int(s), float(row[s])) for s in np.flatnonzero(np.abs(row) > 1e-12)]
         n = matrix.shape[1]
         rebuilt = np.zeros_like(matrix)
         for shift, value in shifts:
             rebuilt[np.arange(n), (np.arange(n) + shift) % n] = value
-        return cls(shifts, None if np.allclose(rebuilt, matrix, atol=1e-12) else matrix)
+        return cls(shifts) if np.allclose(rebuilt, matrix, atol=1e-12) else matrix
 
     def apply(self, x, axis, transpose):
-        if self.dense is not None:  # not circulant: the dense product
-            moved = np.moveaxis(x, axis, -1)
-            return np.moveaxis(moved @ (self.dense if transpose else self.dense.T), -1, axis)
-        out = None
-        for shift, value in self.shifts:
-            term = value * np.roll(x, shift if transpose else -shift, axis=axis)
-            out = term if out is None else out + term
-        return out
+        return sum(value * np.roll(x, shift if transpose else -shift, axis=axis)
+                   for shift, value in self.shifts)
 
 
 @dataclass(frozen=True)

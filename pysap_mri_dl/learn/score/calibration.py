@@ -20,20 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._backend import to_numpy
 from ...metrics import Z_90, foreground
+from ...sampling import acceleration_of
 from ..data.acquisitions import AcquisitionConfig, simulate_example
 from .posterior import sample_posterior
 
-__all__ = ["fit_calibration", "calibration_examples", "acceleration_of"]
+__all__ = ["fit_calibration", "calibration_examples"]
 
 ACCELERATIONS = (4, 8)
-
-
-def acceleration_of(mask):
-    """The effective acceleration of a Cartesian ``mask``: samples over sampled samples."""
-    mask = to_numpy(mask)
-    return float(mask.size / max(np.count_nonzero(mask), 1))
 
 
 def calibration_examples(slices, count, *, seed=0, shape=(224, 224)):

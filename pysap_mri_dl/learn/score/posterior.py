@@ -114,8 +114,8 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     magnitudes = np.abs(samples)
     acceleration = None
     if trajectory is None:
-        from .calibration import acceleration_of
-        acceleration = acceleration_of(m.mask)
+        from ...sampling import acceleration_of
+        acceleration = acceleration_of(to_numpy(m.mask))
     scale = model.calibration_at(acceleration) if calibrate else 1.0
     return Posterior(mean=np.abs(samples.mean(0)), std=scale * magnitudes.std(0, ddof=1),
                      samples=samples, zero_filled=zero_filled, noise_level=float(noise_level),
