@@ -15,12 +15,14 @@ process.
    Learnlet on simulated Colin27 acquisitions (``../shared/data``), then its PSNR on the T2
    brain (validation PSNR after equal training time).
 4. ``--tuning STEPS``: the per-level wavelet weights tuned on simulated Colin27 acquisitions with
-   each hypergradient (``pysap-mri-dl tune``'s defaults): held-out loss against tuning time,
+   each hypergradient (``pysap-mri-dl tune``'s defaults; ``--tuning-equal-time``: the methods
+   after implicit tune for as long as implicit did): held-out loss against tuning time,
    then wavelet FISTA with the tuned weights against the default lambda rule on the real
    slices of ``benchmarks/_cases.py`` (never seen in tuning).
 
-    python benchmarks/deq.py [--size 256] [--device cpu] [--train-minutes 0] [--tuning STEPS]
-        [--tuning-delta D] [--tuning-lr LR] [--skip-solvers] [--skip-depth] [--skip-backward]
+    python benchmarks/deq.py [--size 256] [--device cpu] [--train-minutes 0] [--train-lr 1e-3]
+        [--tuning STEPS] [--tuning-delta D] [--tuning-lr LR] [--tuning-equal-time]
+        [--skip-solvers] [--skip-depth] [--skip-backward]
 """
 from __future__ import annotations
 
@@ -148,7 +150,7 @@ def backwards(example, device):
 TRAINED_BACKWARDS = ("implicit", "shine", "jacobian-free")
 
 
-def training(minutes, device, size):
+def training(minutes, device, size, lr=1e-3):
     import tempfile
     from pathlib import Path
 
@@ -161,7 +163,7 @@ def training(minutes, device, size):
         return
     brain = _real_brain(4)
     print(f"\n3. T2 brain PSNR after {minutes} min of training per backward (from the shipped "
-          f"Learnlet, simulated {size}^2 Colin27 crops at 4x, the step count of a "
+          f"Learnlet, simulated {size}^2 Colin27 crops at 4x, Adam at {lr}, the step count of a "
           f"{minutes}-min run for the learning-rate decay; untrained: "
           f"{evaluate(_model('deq', device).eval(), [brain])['psnr']:.2f} dB)")
     for label in TRAINED_BACKWARDS:
@@ -169,7 +171,7 @@ def training(minutes, device, size):
         with tempfile.TemporaryDirectory() as out:
             acquisition = AcquisitionConfig(shape=(size, size), accelerations=(4,))
             config = ReconstructionConfig(model="deq", model_config=dict(options),
-                                          acquisition=acquisition, steps=200,
+                                          acquisition=acquisition, steps=200, lr=lr,
                                           minutes=minutes, init="shipped", device=device,
                                           n_val=1)
             train_reconstruction([volume], out, config, progress=False)
@@ -179,7 +181,7 @@ def training(minutes, device, size):
                   f"{steps} steps", flush=True)
 
 
-def tuning(steps, delta, lr, size=128, examples=4, methods=None):
+def tuning(steps, delta, lr, size=128, examples=4, methods=None, equal_time=False):
     from pysap_mri_dl.recon.tuning import DEFAULT_DELTA
     delta = DEFAULT_DELTA if delta is None else delta
     import sys
@@ -211,12 +213,18 @@ def tuning(steps, delta, lr, size=128, examples=4, methods=None):
                            "jacobian-free": dict(method="jacobian-free")}.items():
         if methods and label not in methods:
             continue
-        result = tune_wavelet_weights(train, steps=steps, held_out=held_out, delta=delta,
-                                      lr=lr, **options)
+        budget = {}
+        if equal_time and label != "implicit" and "implicit" in traces:
+            # the cheaper hypergradients get implicit tuning's time rather than its steps
+            budget = dict(steps=100 * steps, max_seconds=traces["implicit"][-1]["seconds"])
+        result = tune_wavelet_weights(train, held_out=held_out, delta=delta, lr=lr,
+                                      **{"steps": steps, **budget}, **options)
         tuned[label] = result.weights
         traces[label] = result.trace
-        trace = "  ".join(f"{r['seconds']:.0f}s:{r['held_out']:.5f}" for r in result.trace[::4])
-        print(f"{label:14s} weights {np.round(result.weights, 3)}  held-out loss by time "
+        trace = "  ".join(f"{r['seconds']:.0f}s:{r['held_out']:.5f}"
+                          for r in result.trace[::max(1, len(result.trace) // 6)])
+        print(f"{label:14s} {len(result.trace)} steps, weights {np.round(result.weights, 3)}  "
+              f"held-out loss by time "
               f"{trace}  (hypergradient {sum(r['backward_seconds'] for r in result.trace):.1f}"
               f" s of {result.trace[-1]['seconds']:.0f} s)", flush=True)
     if "implicit" in traces:
@@ -246,6 +254,8 @@ def main():
     parser.add_argument("--size", type=int, default=256, help="crop of the brain (pixels)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--train-minutes", type=float, default=0)
+    parser.add_argument("--train-lr", type=float, default=1e-3,
+                        help="Adam's learning rate in part 3 (the shipped DEQ: 1e-4)")
     parser.add_argument("--tuning", type=int, default=0, metavar="STEPS",
                         help="run part 4 with this many outer steps")
     parser.add_argument("--tuning-delta", type=float, default=None,
@@ -255,6 +265,8 @@ def main():
     parser.add_argument("--tuning-size", type=int, default=128,
                         help="image side of the simulated tuning acquisitions")
     parser.add_argument("--tuning-examples", type=int, default=4)
+    parser.add_argument("--tuning-equal-time", action="store_true",
+                        help="the methods after implicit tune for implicit's time, not its steps")
     parser.add_argument("--tuning-methods", nargs="+", default=None,
                         help="a subset of: implicit, shine, 'shine, OPA', jacobian-free")
     parser.add_argument("--skip-solvers", action="store_true")
@@ -282,10 +294,10 @@ def main():
     if not args.skip_backward:
         backwards(example, args.device)
     if args.train_minutes:
-        training(args.train_minutes, args.device, min(args.size, 128))
+        training(args.train_minutes, args.device, min(args.size, 128), args.train_lr)
     if args.tuning:
         tuning(args.tuning, args.tuning_delta, args.tuning_lr, args.tuning_size,
-               args.tuning_examples, args.tuning_methods)
+               args.tuning_examples, args.tuning_methods, args.tuning_equal_time)
 
 
 if __name__ == "__main__":

@@ -362,6 +362,15 @@ def test_tuned_weights_plug_into_reconstruct_sense_as_the_tuned_problem(tuning_c
         TunedWaveletPrior([1, 1, 1])
 
 
+def test_tuning_stops_at_its_time_budget(tuning_case):
+    from pysap_mri_dl.recon.tuning import tune_wavelet_weights
+    result = tune_wavelet_weights([tuning_case], steps=5, method="jacobian-free",
+                                  max_seconds=1e-9)
+    assert len(result.trace) == 1  # the first step already exceeds the budget
+    with pytest.raises(ValueError, match="max_seconds must be positive"):
+        tune_wavelet_weights([tuning_case], max_seconds=0)
+
+
 def test_tune_command_writes_weights_that_recon_uses(tmp_path, tiny_volume, capsys):
     out = tmp_path / "tuned"
     assert main(["tune", str(tiny_volume), "--out", str(out), "--steps", "2", "--examples",
@@ -383,14 +392,3 @@ def test_tune_command_writes_weights_that_recon_uses(tmp_path, tiny_volume, caps
     assert main(["tune", str(tiny_volume), "--out", str(tmp_path / "t2"), "--opa",
                  "--hypergradient", "implicit"]) == 2
     assert not (tmp_path / "bad").exists() and not (tmp_path / "t2").exists()
-
-
-def test_recon_deq_without_weights_says_none_ship(tmp_path, capsys):
-    from pysap_mri_dl.data import load_sample
-    sample = tmp_path / "brain.npz"
-    brain = load_sample("brain_4coil")
-    np.savez(sample, kspace=brain.kspace, reference=brain.reference)
-    assert main(["recon", str(sample), "--out", str(tmp_path / "r"), "--acceleration", "4",
-                 "--model", "deq", "--no-progress"]) == 2
-    assert "no DEQ weights ship yet" in capsys.readouterr().err
-    assert not (tmp_path / "r").exists()

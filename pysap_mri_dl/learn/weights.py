@@ -114,15 +114,12 @@ def pretrained_path(name):
     return Path(str(path))
 
 
-NETWORKS = ("pdnet", "xpdnet", "ncpdnet", "unet", "kiki", "cascade", "learnlet-unrolled")
+NETWORKS = ("pdnet", "xpdnet", "ncpdnet", "unet", "kiki", "cascade", "learnlet-unrolled", "deq")
 """Reconstruction networks whose weights ship with the package (``pretrained/networks``)."""
 
 
 def network_path(name):
     """Path of the shipped weights of the reconstruction network ``name``."""
-    if name == "deq":
-        raise ValueError("no DEQ weights ship yet (docs/deq.rst says why): train them with "
-                         "pysap-mri-dl train --model deq and pass --weights")
     if name not in NETWORKS:
         raise ValueError(f"no shipped network named {name!r}; expected one of {sorted(NETWORKS)}")
     path = resources.files("pysap_mri_dl.learn") / "pretrained" / "networks" / f"{name}.pt"

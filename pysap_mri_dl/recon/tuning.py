@@ -229,14 +229,18 @@ def _hypergradient(problem, x, theta, history, method, cg_tol):
 
 def tune_wavelet_weights(examples, *, method="shine", opa=False, steps=20, lr=0.1,
                          held_out=(), inner_tol=1e-5, inner_max_iter=300, cg_tol=1e-6,
-                         theta0=None, delta=DEFAULT_DELTA):
+                         theta0=None, delta=DEFAULT_DELTA, max_seconds=None):
     """Tune the per-level weights on ``examples`` (``(kspace, mask, reference)`` triples) by
     ``steps`` of Adam (learning rate ``lr`` on the log-weights) with the hypergradient of
-    ``method``; ``held_out`` examples are evaluated after each step (not timed)."""
+    ``method``; ``held_out`` examples are evaluated after each step (not timed).
+    ``max_seconds``: stop after the step that exceeds this tuning time (a time budget
+    instead of a step count, for comparing hypergradients at equal time)."""
     if method not in HYPERGRADIENTS:
         raise ValueError(f"method must be one of {HYPERGRADIENTS}, received {method!r}")
     if opa and method != "shine":
         raise ValueError("opa is an option of the SHINE hypergradient")
+    if max_seconds is not None and not max_seconds > 0:
+        raise ValueError(f"max_seconds must be positive, received {max_seconds}")
     problems = [SmoothWaveletProblem(*e, delta=delta) for e in examples]
     checks = [SmoothWaveletProblem(*e, delta=delta) for e in held_out]
     if not problems:
@@ -277,6 +281,8 @@ def tune_wavelet_weights(examples, *, method="shine", opa=False, steps=20, lr=0.
                 values.append(problem.outer(x)[0])
             row["held_out"] = float(np.mean(values))
         result.trace.append(row)
+        if max_seconds is not None and elapsed >= max_seconds:
+            break
     result.theta = theta
     return result
 
