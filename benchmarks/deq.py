@@ -213,12 +213,12 @@ def tuning(steps, delta, lr, size=128, examples=4, methods=None, equal_time=Fals
                            "jacobian-free": dict(method="jacobian-free")}.items():
         if methods and label not in methods:
             continue
-        budget = {}
+        limit = dict(steps=steps)
         if equal_time and label != "implicit" and "implicit" in traces:
             # the cheaper hypergradients get implicit tuning's time rather than its steps
-            budget = dict(steps=100 * steps, max_seconds=traces["implicit"][-1]["seconds"])
-        result = tune_wavelet_weights(train, held_out=held_out, delta=delta, lr=lr,
-                                      **{"steps": steps, **budget}, **options)
+            limit = dict(steps=100 * steps, max_seconds=traces["implicit"][-1]["seconds"])
+        result = tune_wavelet_weights(train, held_out=held_out, delta=delta, lr=lr, **limit,
+                                      **options)
         tuned[label] = result.weights
         traces[label] = result.trace
         trace = "  ".join(f"{r['seconds']:.0f}s:{r['held_out']:.5f}"

@@ -35,6 +35,23 @@ def test_networks_readme_matches_what_the_files_record():
     assert total < 5_000_000  # docs: 4.3 MB in all (the issue allows 20 MB)
 
 
+def test_shipped_deq_is_a_fine_tuning_of_the_plug_and_play_learnlet():
+    """docs/deq.rst: training moved the analysis filters by about 2.5% (measured 2.45%), the
+    step to 0.94 of 1 / L and the noise level from 0.00050 to 0.00053."""
+    import torch
+
+    from pysap_mri_dl.learn.weights import load_denoiser, pretrained_path
+    deq, _ = load_network("deq")
+    start, _ = load_denoiser(pretrained_path("learnlet"), expected="learnlet")
+    trained = deq.denoiser.state_dict()
+    keys = [k for k in start.state_dict() if k.startswith("analysis")]
+    moved = torch.stack([(trained[k] - start.state_dict()[k]).norm() for k in keys]).norm()
+    size = torch.stack([start.state_dict()[k].norm() for k in keys]).norm()
+    assert 0.0235 < float(moved / size) < 0.0255
+    assert round(float(deq.step_length), 2) == 0.94
+    assert round(float(deq.sigma), 5) == 0.00053
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(T2_BRAIN_4X))
 def test_shipped_network_reaches_its_figure_on_the_real_t2_brain(name, brain, brain_mask):
