@@ -26,13 +26,16 @@ def number(out, label):
 
 def _cardiac(out):
     misfit = {name: number(out.split(name, 1)[1], "data misfit")
-              for name in ("gridding", "CG-SENSE", "wavelet FISTA")}
+              for name in ("gridding", "CG-SENSE", "wavelet FISTA", "NC-PDNet")}
     corner = {name: number(out.split(name, 1)[1], "corner/mean signal") for name in misfit}
     # the iterative reconstructions explain the data better and hold less streaking in the
-    # corners than gridding (measured 0.40 / 0.29 / 0.30 and 0.58 / 0.35 / 0.24)
+    # corners than gridding (measured 0.40 / 0.29 / 0.30 and 0.58 / 0.35 / 0.24); the shipped
+    # NC-PDNet, far out of its training distribution, sits between (0.345, corners 0.23)
     return (misfit["CG-SENSE"] < misfit["gridding"] - 0.05
             and misfit["wavelet FISTA"] < misfit["gridding"] - 0.05
-            and corner["wavelet FISTA"] < corner["CG-SENSE"] < corner["gridding"])
+            and corner["wavelet FISTA"] < corner["CG-SENSE"] < corner["gridding"]
+            and misfit["NC-PDNet"] < misfit["gridding"] - 0.04
+            and corner["NC-PDNet"] < corner["CG-SENSE"])
 
 
 # figures measured at 15 iterations; each claim sits about 0.3-0.5 dB below them
