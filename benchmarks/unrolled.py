@@ -13,7 +13,10 @@ of PDNet and XPDNet against the number of iterations (5, 10, 20); ``--radial`` N
 against wavelet FISTA on 80 golden-angle spokes of the brain slice.
 
     python benchmarks/unrolled.py [--weights-dir DIR] [--skip-pnp] [--timing] [--radial]
-        [--acceleration 4 8] [--skip-table]
+        [--acceleration 4 8] [--skip-table] [--networks pdnet xpdnet]
+
+``--networks`` restricts the table to some networks (every other row is deterministic, so
+a retrained network's rows can be re-measured alone).
 """
 from __future__ import annotations
 
@@ -77,10 +80,10 @@ def _cs(kspace, mask, **options):
     return solve(kspace, mask, n_iter=100, **options)
 
 
-def load_networks(weights_dir):
+def load_networks(weights_dir, names=NETWORKS):
     from pysap_mri_dl.learn import load_network
     networks = {}
-    for name in NETWORKS:
+    for name in names:
         try:
             path = (Path(weights_dir) / name / "model.pt") if weights_dir else None
             networks[name] = load_network(name, weights=path)
@@ -211,9 +214,11 @@ def main():
     parser.add_argument("--radial", action="store_true")
     parser.add_argument("--skip-table", action="store_true")
     parser.add_argument("--acceleration", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--networks", nargs="+", choices=NETWORKS, default=list(NETWORKS),
+                        help="the networks of the table")
     args = parser.parse_args()
     if not args.skip_table:
-        table(args, load_networks(args.weights_dir))
+        table(args, load_networks(args.weights_dir, args.networks))
     if args.radial:
         radial_case(args)
     if args.timing:

@@ -10,11 +10,11 @@ from pysap_mri_dl.learn.weights import network_path  # noqa: E402
 from pysap_mri_dl.metrics import psnr  # noqa: E402
 
 # PSNR on the real 4-coil T2 brain at 4x (docs/unrolled.rst, benchmarks/unrolled.py)
-T2_BRAIN_4X = {"unet": 26.59, "kiki": 26.90, "cascade": 32.28, "pdnet": 26.57,
-               "xpdnet": 29.20, "learnlet-unrolled": 34.87, "deq": 35.34}
+T2_BRAIN_4X = {"unet": 26.59, "kiki": 26.90, "cascade": 32.28, "pdnet": 26.94,
+               "xpdnet": 30.40, "learnlet-unrolled": 34.87, "deq": 35.34}
 # PSNR on the bundled single-coil pysap T2* slice (512^2) at 4x: the models trained with 1-12
 # coils (docs/unrolled.rst, benchmarks/unrolled.py's "pysap T2*, 1 coil" column)
-SINGLE_COIL_4X = {"pdnet": None, "xpdnet": None}
+SINGLE_COIL_4X = {"pdnet": 30.33, "xpdnet": 33.35}
 # NC-PDNet on 80 golden-angle spokes of the bundled brain slice at 256^2 (same sources)
 RADIAL_80 = 36.70
 
@@ -66,15 +66,18 @@ def test_shipped_network_reaches_its_figure_on_the_real_t2_brain(name, brain, br
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SINGLE_COIL_4X))
 def test_shipped_network_reconstructs_single_coil_data(name):
-    """PDNet and XPDNet saw 1 to 12 coils in training: on real single-coil k-space they
-    reach their figure and stay well above the zero-filled image (31.57 dB)."""
+    """PDNet and XPDNet saw 1 to 12 coils in training: on real single-coil k-space (never
+    seen) each reaches its documented figure, XPDNet above the zero-filled image (31.57 dB),
+    PDNet still below it (docs/unrolled.rst)."""
     from pysap_mri_dl.data import load_sample
     from pysap_mri_dl.sampling import random_column_mask
     sample = load_sample("brain_slice_2d")
     mask = random_column_mask((512, 512), acceleration=4, center_fraction=0.08, seed=0)
     result = reconstruct_network(sample.kspace * mask, mask, model=name)
     assert abs(psnr(sample.reference, result.zero_filled) - 31.57) < 0.05
-    assert abs(psnr(sample.reference, np.abs(result.image)) - SINGLE_COIL_4X[name]) < 0.3
+    figure = psnr(sample.reference, np.abs(result.image))
+    assert abs(figure - SINGLE_COIL_4X[name]) < 0.3
+    assert (figure > 31.57 + 1.5) == (name == "xpdnet")
 
 
 @pytest.mark.slow
