@@ -97,7 +97,13 @@ def test_batch_gives_recon_s_image(folder, tmp_path):
     theirs = json.loads((tmp_path / "rb" / "metrics.json").read_text())
     for key in ("seconds", "seconds_per_iter"):
         ours.pop(key), theirs.pop(key)
-    assert ours == theirs
+    # the same figures; a norm may differ in its last bits (a worker runs one BLAS thread)
+    assert ours.keys() == theirs.keys()
+    for key, value in theirs.items():
+        if isinstance(value, float):
+            assert ours[key] == pytest.approx(value, rel=1e-12, abs=0), key
+        else:
+            assert ours[key] == value, key
 
 
 def test_killed_run_is_completed_by_the_same_command(tmp_path):
