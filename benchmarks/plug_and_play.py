@@ -1,9 +1,12 @@
 """Plug-and-play: the shipped denoisers as the prox of FISTA on the real 4-coil T2 brain
 (4x random columns, 8% centre, self-calibrated maps) against wavelet FISTA, and the
-relative change per iteration over 200 iterations (stability). One process.
+relative change per iteration over 200 iterations (stability); then the cost of one
+iteration against wavelet FISTA's, with glibc's default allocator settings and after
+``pysap_mri_dl.runtime.retain_freed_memory()`` (what the command line runs with). One
+process.
 
     python benchmarks/plug_and_play.py [--n-iter 200] [--sigmas 0.0005 0.001 0.005]
-        [--models learnlet dncnn] [--ensembles 1 2]
+        [--models learnlet dncnn] [--ensembles 1 2] [--timing-iter 40]
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from pysap_mri_dl.data import load_sample
 from pysap_mri_dl.learn import PRETRAINED, learned_prior
 from pysap_mri_dl.metrics import psnr, ssim
 from pysap_mri_dl.recon import reconstruct_sense
+from pysap_mri_dl.runtime import retain_freed_memory
 from pysap_mri_dl.sampling import random_column_mask
 
 
@@ -44,6 +48,8 @@ def main():
     parser.add_argument("--ensembles", type=int, nargs="+", default=[1],
                         help="self-ensemble sizes tried for each model (1, 2, 4, 8)")
     parser.add_argument("--weights-dir", type=Path, default=None)
+    parser.add_argument("--timing-iter", type=int, default=40,
+                        help="iterations timed per prior in the cost section (0: skip it)")
     args = parser.parse_args()
     sample = load_sample("brain_4coil")
     mask = random_column_mask((256, 256), acceleration=4, center_fraction=0.08, seed=0)
@@ -64,7 +70,27 @@ def main():
                 print(f"{label:28s} {psnr(ref, image):7.2f} {ssim(ref, image):6.3f} "
                       f"{1e3 * result.seconds_per_iter:7.1f}   relative change it. "
                       f"10/100/last: {_change(changes, 10)} {_change(changes, 100)} "
-                      f"{changes[-1]:.1e}")
+                      f"{changes[-1] if changes else float('nan'):.1e}")
+    if args.timing_iter:
+        cost(kspace, mask, args.models[0], args.sigmas[0], args.timing_iter)
+
+
+def cost(kspace, mask, name, sigma, n_iter, repeats=3):
+    """Milliseconds per iteration (best of ``repeats`` runs of ``n_iter``) of wavelet FISTA
+    and of plug-and-play with ``name``, under the default allocator, then retained memory."""
+    prior = learned_prior(name, sigma=sigma)
+
+    def best(which):
+        return 1e3 * min(reconstruct_sense(kspace, mask, prior=which, n_iter=n_iter)
+                         .seconds_per_iter for _ in range(repeats))
+    print(f"\ncost of one iteration (ms, best of {repeats} runs of {n_iter} iterations)")
+    print(f"{'allocator':34s} {'wavelet':>8s} {name:>9s} {'ratio':>6s}")
+    for label in ("glibc defaults", "retain_freed_memory()"):
+        if label != "glibc defaults" and not retain_freed_memory():
+            print(f"{label:34s} not applied (not glibc, or MALLOC_* set in the environment)")
+            break
+        wavelet, learned = best("wavelet"), best(prior)
+        print(f"{label:34s} {wavelet:8.1f} {learned:9.1f} {learned / wavelet:6.1f}")
 
 
 if __name__ == "__main__":

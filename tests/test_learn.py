@@ -16,6 +16,63 @@ def test_starlet_is_exactly_invertible():
     torch.testing.assert_close(Starlet.inverse(details, coarse), x)
 
 
+def test_starlet_smoothing_is_the_dilated_b3_spline_convolution():
+    """The shifted-copies smoothing equals ``conv2d`` with the dilated separable B3 filter on
+    the reflect-padded image, at every dilation the transform uses."""
+    import torch.nn.functional as F
+    starlet = Starlet(4).double()
+    x = torch.randn(2, 1, 40, 48, dtype=torch.float64)
+    b3 = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0], dtype=torch.float64) / 16
+    for dilation in (1, 2, 4, 8):
+        pad = 2 * dilation
+        expected = F.conv2d(F.pad(x, (pad, pad, 0, 0), mode="reflect"), b3.view(1, 1, 1, 5),
+                            dilation=(1, dilation))
+        expected = F.conv2d(F.pad(expected, (0, 0, pad, pad), mode="reflect"),
+                            b3.view(1, 1, 5, 1), dilation=(dilation, 1))
+        torch.testing.assert_close(starlet._smooth(x, dilation), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("tied, exact", [(True, True), (False, True), (False, False)])
+def test_learnlet_cpu_path_equals_convolutions_and_clamp(tied, exact):
+    """On the CPU the Learnlet's convolutions and clipping have their own forward/backward
+    (matrix products, shifted sums): output and every gradient (input, filters, thresholds,
+    gains) equal those of the same model on ``conv2d``, ``conv_transpose2d`` and ``clamp``."""
+    from pysap_mri_dl.learn.denoisers.learnlet import plain_operations
+    torch.manual_seed(0)
+    model = Learnlet(n_scales=3, n_filters=6, kernel_size=5, tied=tied, exact=exact).double()
+    with torch.no_grad():
+        model.alpha.uniform_(-0.5, 3.0)  # some thresholds at zero (relu), most positive
+    x = torch.randn(3, 1, 24, 20, dtype=torch.float64, requires_grad=True)
+    sigma = torch.tensor([0.05, 0.2, 0.5], dtype=torch.float64)
+
+    def run():
+        out = model(x, sigma)
+        grads = torch.autograd.grad((out * torch.cos(out)).sum(), [x, *model.parameters()],
+                                    allow_unused=True)
+        return out, grads
+    fast = run()
+    with plain_operations():
+        plain = run()
+    torch.testing.assert_close(fast[0], plain[0], rtol=1e-10, atol=1e-12)
+    for a, b in zip(fast[1], plain[1]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-11)
+
+
+def test_clip_analysis_and_synthesis_pass_gradcheck():
+    from pysap_mri_dl.learn.denoisers.learnlet import _Analysis, _Clip, _Synthesis
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 3, 6, 7, dtype=torch.float64, generator=g, requires_grad=True)
+    for shape in ((2, 3, 1, 1), (1, 3, 1, 1)):
+        t = (torch.rand(shape, dtype=torch.float64, generator=g) + 0.2).requires_grad_(True)
+        assert torch.autograd.gradcheck(_Clip.apply, (x, t))
+    w = torch.randn(3, 1, 5, 5, dtype=torch.float64, generator=g, requires_grad=True)
+    assert torch.autograd.gradcheck(_Synthesis.apply, (x, w))
+    band = torch.randn(2, 1, 6, 7, dtype=torch.float64, generator=g, requires_grad=True)
+    assert torch.autograd.gradcheck(_Analysis.apply, (band, w))
+
+
 def test_exact_learnlet_is_the_identity_at_zero_noise():
     model = Learnlet(n_scales=3, n_filters=8)
     x = torch.randn(3, 1, 32, 32)

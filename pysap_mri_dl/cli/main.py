@@ -550,6 +550,9 @@ def main(argv=None) -> int:
     from ..data import DataError
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is None:  # run as a program (not called from Python): the process is ours
+        from ..runtime import retain_freed_memory
+        retain_freed_memory()
     try:
         if args.command in ("train-denoiser", "train"):
             if args.command == "train":

@@ -11,8 +11,10 @@ is kept. The exact-reconstruction variant computes each band as
 ``tied=True`` (default) ties the synthesis to the analysis, ``S = gamma W^T / ||W||^2``
 with ``gamma`` in (0, 1) learned per band and ``||W||^2`` the largest eigenvalue of
 ``W^T W`` (computed from the filters' spectra at every call). The analysis is a
-zero-padded convolution and ``W^T`` its exact adjoint, a transposed convolution (both
-computed as matrix products on image patches, the fastest form on the CPU). Since
+zero-padded convolution and ``W^T`` its exact adjoint, a transposed convolution (on the
+CPU :class:`_Analysis` and :class:`_Synthesis`, with the clipping's backward written out,
+:class:`_Clip`: the same values as ``conv2d``, ``conv_transpose2d`` and ``clamp``, faster,
+as ``benchmarks/learnlet.py`` measures). Since
 ``W d - ST(W d)`` is the clipping of ``W d`` to ``[-t, t]``, the band map is then
 ``d - gamma / ||W||^2 * grad H(d)`` for the convex Huber penalty ``H(d) = sum huber_t(W d)``:
 a gradient step of length below ``1 / Lip(grad H)``, hence non-expansive. This is what
@@ -21,36 +23,143 @@ which accumulates in the unsampled part of k-space until the iterations diverge)
 """
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 
 from .starlet import Starlet
 
-__all__ = ["Learnlet"]
+__all__ = ["Learnlet", "plain_operations"]
+
+_PLAIN = [False]
+
+
+@contextlib.contextmanager
+def plain_operations():
+    """Within it, Learnlets run on torch's ``conv2d``, ``conv_transpose2d`` and ``clamp`` on
+    every device: the operations the CPU path replaces, kept as the reference its tests and
+    ``benchmarks/learnlet.py`` compare with."""
+    _PLAIN[0] = True
+    try:
+        yield
+    finally:
+        _PLAIN[0] = False
 
 
 def _analysis(band, weights):
     """``conv2d(band, weights)`` with zero padding (same size) for ``band`` ``(B, 1, H, W)``
-    and ``weights`` ``(F, 1, k, k)``, returned as ``(B, H*W, F)`` (filters last). On the CPU
-    it is one matrix product on the ``k x k`` patches, 3-5x faster than ``conv2d`` with a
-    single input channel; on a GPU, ``conv2d``."""
-    n_filters, _, k, _ = weights.shape
-    if band.is_cuda:
-        return F.conv2d(band, weights, padding=k // 2).flatten(2).transpose(1, 2)
-    patches = F.unfold(band, k, padding=k // 2)  # (B, k*k, H*W)
-    return F.linear(patches.transpose(1, 2), weights.reshape(n_filters, k * k))
+    and ``weights`` ``(F, 1, k, k)``: the filter responses ``(B, F, H, W)``. On the CPU,
+    :class:`_Analysis` (the same forward, a faster backward)."""
+    if band.is_cuda or _PLAIN[0]:
+        return F.conv2d(band, weights, padding=weights.shape[-1] // 2)
+    return _Analysis.apply(band, weights)
 
 
-def _synthesis(responses, weights, shape):
+def _synthesis(responses, weights):
     """The adjoint of :func:`_analysis` (``conv_transpose2d``) for ``responses``
-    ``(B, H*W, F)``: the transposed filters as one matrix product, then the ``k x k``
-    contributions summed into images ``(B, 1, *shape)`` (``fold``)."""
-    n_filters, _, k, _ = weights.shape
-    if responses.is_cuda:
-        maps = responses.transpose(1, 2).reshape(responses.shape[0], n_filters, *shape)
-        return F.conv_transpose2d(maps, weights, padding=k // 2)
-    columns = torch.matmul(weights.reshape(n_filters, k * k).t(), responses.transpose(1, 2))
-    return F.fold(columns, shape, k, padding=k // 2)
+    ``(B, F, H, W)``: images ``(B, 1, H, W)``. On the CPU, :class:`_Synthesis`."""
+    if responses.is_cuda or _PLAIN[0]:
+        return F.conv_transpose2d(responses, weights, padding=weights.shape[-1] // 2)
+    return _Synthesis.apply(responses, weights)
+
+
+# On the CPU a convolution with one input channel (the analysis) is fast and one with one
+# output channel (``conv_transpose2d``, the synthesis) runs far below the machine's speed,
+# in either direction of autograd. The two functions below compute every product in its
+# fast form: the synthesis as a matrix product giving each pixel's ``k x k`` contributions,
+# added at their shifts (:func:`_adjoint_convolution`), the analysis as ``conv2d``, each
+# used as the other's backward; the filters' gradient is a matrix product with ``F.unfold``
+# patches. Autograd's own backward of the matrix product also hands its gradient over
+# transposed, which slows every element-wise operation before it.
+
+def _convolution(images, weights):
+    return F.conv2d(images, weights, padding=weights.shape[-1] // 2)
+
+
+def _adjoint_convolution(responses, weights):
+    """``conv_transpose2d(responses, weights)`` as a matrix product and ``k^2`` shifted
+    additions (``F.fold``'s sums in a quarter of its time)."""
+    batch, n_filters, height, width = responses.shape
+    k = weights.shape[-1]
+    pad = k // 2
+    # contiguous: matmul takes a 3x slower path for a transposed matrix that requires
+    # grad, even with gradients off
+    matrix = weights.reshape(n_filters, k * k).t().contiguous()
+    columns = torch.matmul(matrix, responses.reshape(batch, n_filters, height * width))
+    columns = columns.reshape(batch, k, k, height, width)
+    out = responses.new_zeros(batch, height + 2 * pad, width + 2 * pad)
+    for dy in range(k):
+        for dx in range(k):
+            out[:, dy:dy + height, dx:dx + width] += columns[:, dy, dx]
+    return out[:, None, pad:pad + height, pad:pad + width]
+
+
+def _filter_gradient(responses, images, k):
+    """The gradient of ``<responses, conv2d(images, w)>`` in the filters ``w``."""
+    batch, n_filters = responses.shape[:2]
+    patches = F.unfold(images, k, padding=k // 2)  # (B, k*k, H*W)
+    grad = torch.matmul(responses.reshape(batch, n_filters, -1), patches.transpose(1, 2))
+    return grad.sum(0).reshape(n_filters, 1, k, k)
+
+
+class _Analysis(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, band, weights):
+        ctx.save_for_backward(band, weights)
+        return _convolution(band, weights)
+
+    @staticmethod
+    def backward(ctx, grad):
+        band, weights = ctx.saved_tensors
+        grad = grad.contiguous()
+        return (_adjoint_convolution(grad, weights) if ctx.needs_input_grad[0] else None,
+                _filter_gradient(grad, band, weights.shape[-1])
+                if ctx.needs_input_grad[1] else None)
+
+
+class _Synthesis(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, responses, weights):
+        ctx.save_for_backward(responses, weights)
+        return _adjoint_convolution(responses, weights)
+
+    @staticmethod
+    def backward(ctx, grad):
+        responses, weights = ctx.saved_tensors
+        grad = grad.contiguous()
+        return (_convolution(grad, weights) if ctx.needs_input_grad[0] else None,
+                _filter_gradient(responses, grad, weights.shape[-1])
+                if ctx.needs_input_grad[1] else None)
+
+
+class _Clip(torch.autograd.Function):
+    """``clamp(x, -t, t)`` for responses ``x`` ``(B, F, H, W)`` and positive thresholds
+    ``t`` broadcast over the pixels (``(B or 1, F, 1, 1)``), with a backward written for
+    this case (``clamp``'s own with tensor bounds builds three masked copies and took 40% of
+    a Learnlet's training step): ``dx = g`` where ``x`` passed unclipped, and, per channel,
+    ``dt = sum(g sign(x))`` over the clipped pixels ``= (<g, y> - <dx, x>) / t``."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        y = torch.clamp(x, -t, t)
+        ctx.save_for_backward(x, y, t)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, t = ctx.saved_tensors
+        grad = grad.contiguous()
+        grad_x = grad * (x == y)
+        grad_t = None
+        if ctx.needs_input_grad[1]:
+            flat = (*x.shape[:2], -1)
+            dot = (torch.linalg.vecdot(grad.reshape(flat), y.reshape(flat)) -
+                   torch.linalg.vecdot(grad_x.reshape(flat), x.reshape(flat)))
+            per_channel = t.expand(*x.shape[:2], 1, 1)[..., 0, 0]
+            grad_t = torch.where(per_channel > 0, dot / per_channel.clamp_min(1e-30), 0.0)
+            grad_t = grad_t[..., None, None].sum_to_size(t.shape)
+        return grad_x if ctx.needs_input_grad[0] else None, grad_t
 
 
 _CHUNK_PIXELS = 2 * 256 * 256
@@ -125,21 +234,21 @@ class Learnlet(torch.nn.Module):
         return self._denoise(x, sigma)
 
     def _denoise(self, x, sigma):
-        sigma = sigma.reshape(-1, 1, 1)
-        shape = tuple(x.shape[2:])
+        sigma = sigma.reshape(-1, 1, 1, 1)
         details, coarse = self.starlet(x)
         out = []
         for j, band in enumerate(details):
             weights = self._normalised(self.analysis[j])
-            responses = _analysis(band, weights)  # (B, H*W, n_filters)
-            threshold = F.relu(self.alpha[j]).view(1, 1, -1) * sigma * self.band_noise[j]
+            responses = _analysis(band, weights)  # (B, n_filters, H, W)
+            threshold = F.relu(self.alpha[j]).view(1, -1, 1, 1) * sigma * self.band_noise[j]
             # the part soft thresholding removes: responses - ST(responses) = clip to [-t, t]
-            removed = torch.clamp(responses, -threshold, threshold)
+            removed = (torch.clamp(responses, -threshold, threshold) if _PLAIN[0] else
+                       _Clip.apply(responses, threshold))
             if self.tied:
                 gain = torch.sigmoid(self.gamma_logit[j]) / self._frame_bound(weights)
-                out.append(band - gain * _synthesis(removed, weights, shape))
+                out.append(band - gain * _synthesis(removed, weights))
             elif self.exact:
-                out.append(band - _synthesis(removed, self.synthesis[j], shape))
+                out.append(band - _synthesis(removed, self.synthesis[j]))
             else:
-                out.append(_synthesis(responses - removed, self.synthesis[j], shape))
+                out.append(_synthesis(responses - removed, self.synthesis[j]))
         return Starlet.inverse(out, coarse)

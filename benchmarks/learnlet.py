@@ -1,0 +1,88 @@
+"""The Learnlet's CPU path against the same model on torch's own operations, one process:
+the shipped tied Learnlet (plug-and-play) and untied Learnlet on a 256^2 complex image
+(its real and imaginary parts, a batch of 2), inference and one training step (forward and
+backward), best of several runs, with glibc's default allocator settings and after
+``retain_freed_memory()`` (what the command line runs with).
+
+"CPU path" is what ``Learnlet`` runs on the CPU: the synthesis as a matrix product and
+shifted sums (``_PatchSynthesis``), the clipping with its own backward (``_Clip``), the
+starlet as shifted copies; "torch operations" is ``conv_transpose2d`` and ``clamp``
+(``plain_operations()``; the starlet is shared).
+
+    python benchmarks/learnlet.py [--repeats 7] [--size 256]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from pysap_mri_dl.data import load_sample
+from pysap_mri_dl.learn import load_denoiser, pretrained_path
+from pysap_mri_dl.learn.denoisers.learnlet import plain_operations
+from pysap_mri_dl.runtime import retain_freed_memory
+
+
+def _best_ms(function, repeats, inner=3):
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(inner):
+            function()
+        times.append((time.perf_counter() - start) / inner)
+    return 1e3 * min(times)
+
+
+def _image(size):
+    """The T2 brain's magnitude (normalised) as real and imaginary parts with a smooth phase."""
+    reference = np.abs(load_sample("brain_4coil").reference)[:size, :size]
+    reference = reference / reference.max()
+    y, x = np.mgrid[:reference.shape[0], :reference.shape[1]] / reference.shape[0]
+    image = reference * np.exp(1j * np.pi * (x - 0.5) * (y - 0.3))
+    return torch.from_numpy(np.stack([image.real, image.imag])[:, None].astype(np.float32))
+
+
+def measure(model, image, sigma, repeats):
+    """(inference ms, training step ms) for ``model`` on ``image``."""
+    noise = torch.full((image.shape[0],), sigma)
+    leaf = image.clone().requires_grad_(True)
+
+    def infer():
+        with torch.no_grad():
+            model(image, noise)
+
+    def train_step():
+        model.zero_grad()
+        leaf.grad = None
+        model(leaf, noise).square().sum().backward()
+    return _best_ms(infer, repeats), _best_ms(train_step, max(2, repeats // 2))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--size", type=int, default=256)
+    args = parser.parse_args()
+    image = _image(args.size)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"image 2 x {args.size}^2 (real, imaginary)")
+    print(f"{'model':18s} {'allocator':22s} {'':11s} {'torch ops':>10s} {'CPU path':>9s} "
+          f"{'speed-up':>9s}")
+    for label in ("glibc defaults", "retain_freed_memory()"):
+        if label != "glibc defaults" and not retain_freed_memory():
+            print(f"{label}: not applied (not glibc, or MALLOC_* set in the environment)")
+            break
+        for name, sigma in (("learnlet", 0.0005), ("learnlet-untied", 0.05)):
+            model = load_denoiser(pretrained_path(name))[0].train()
+            with plain_operations():
+                plain = measure(model, image, sigma, args.repeats)
+            fast = measure(model, image, sigma, args.repeats)
+            for what, a, b in (("inference", plain[0], fast[0]), ("train step", plain[1], fast[1])):
+                print(f"{name:18s} {label:22s} {what:11s} {a:8.1f}ms {b:7.1f}ms {a / b:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
