@@ -5,9 +5,10 @@ backward), best of several runs, with glibc's default allocator settings and aft
 ``retain_freed_memory()`` (what the command line runs with).
 
 "CPU path" is what ``Learnlet`` runs on the CPU: the synthesis as a matrix product and
-shifted sums (``_PatchSynthesis``), the clipping with its own backward (``_Clip``), the
-starlet as shifted copies; "torch operations" is ``conv_transpose2d`` and ``clamp``
-(``plain_operations()``; the starlet is shared).
+shifted sums, analysis and synthesis each the other's backward (``_Convolution``), the
+clipping with its own backward (``_Clip``); "torch operations" is ``conv2d``,
+``conv_transpose2d`` and ``clamp`` with autograd's backwards (``plain_operations()``; the
+starlet, shifted copies, is shared).
 
     python benchmarks/learnlet.py [--repeats 7] [--size 256]
 """

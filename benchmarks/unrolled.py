@@ -10,10 +10,14 @@ Learnlet). Prints PSNR / SSIM per case, a summary table per acceleration (method
 cases), then parameters, training time (recorded in each weights file) and inference time
 on the 256^2 4-coil T2 slice. ``--timing`` adds the training-step time and peak memory
 of PDNet and XPDNet against the number of iterations (5, 10, 20); ``--radial`` NC-PDNet
-against wavelet FISTA on 80 golden-angle spokes of the brain slice.
+against wavelet FISTA on 80 golden-angle spokes of the brain slice; ``--learnlet-depths N
+...`` the unrolled Learnlet before training (the shipped plug-and-play Learnlet cut at N
+iterations after 100 of wavelet FISTA) on the real T2 brain at 4x, and any trained
+``--learnlet-weights FILE ...`` beside it.
 
     python benchmarks/unrolled.py [--weights-dir DIR] [--skip-pnp] [--timing] [--radial]
         [--acceleration 4 8] [--skip-table] [--networks pdnet xpdnet]
+        [--learnlet-depths 8 20 40] [--learnlet-weights FILE ...]
 
 ``--networks`` restricts the table to some networks (every other row is deterministic, so
 a retrained network's rows can be re-measured alone).
@@ -205,6 +209,33 @@ def radial_case(args):
               f"SSIM {ssim(reference, np.abs(out)):.3f}")
 
 
+def learnlet_depths(depths, weights):
+    """The unrolled Learnlet on the real T2 brain at 4x: untrained at each depth (the
+    shipped plug-and-play Learnlet, unit steps, started from 100 iterations of wavelet
+    FISTA), then the shipped weights and each of ``weights``."""
+    from pysap_mri_dl.learn import load_network
+    from pysap_mri_dl.learn.training.reconstruction import (_real_brain, _start_from_shipped,
+                                                            evaluate)
+    from pysap_mri_dl.learn.weights import build_model
+    brain = _real_brain(4)
+    print("\nunrolled Learnlet on the real T2 brain, 4x (PSNR / SSIM, inference seconds):")
+    rows = []
+    for n_iter in depths:
+        net = build_model("learnlet-unrolled", kind="reconstruction", n_iter=n_iter,
+                          start="wavelet", start_iterations=100)
+        _start_from_shipped(net, "learnlet-unrolled")
+        rows.append((f"untrained, {n_iter} iterations", net))
+    for path in [None, *weights]:
+        net, meta = load_network("learnlet-unrolled", weights=path)
+        rows.append((f"{'shipped' if path is None else path}, {net.config['n_iter']} "
+                     f"iterations, {meta.get('steps', '?')} steps", net))
+    for label, net in rows:
+        start = time.perf_counter()
+        figures = evaluate(net.eval(), [brain])
+        print(f"  {label:60s} {figures['psnr']:6.2f} / {figures['ssim']:.3f}  "
+              f"{time.perf_counter() - start:5.1f} s", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights-dir", type=Path, default=None,
@@ -216,6 +247,8 @@ def main():
     parser.add_argument("--acceleration", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--networks", nargs="+", choices=NETWORKS, default=list(NETWORKS),
                         help="the networks of the table")
+    parser.add_argument("--learnlet-depths", type=int, nargs="*", default=[])
+    parser.add_argument("--learnlet-weights", type=Path, nargs="*", default=[])
     args = parser.parse_args()
     if not args.skip_table:
         table(args, load_networks(args.weights_dir, args.networks))
@@ -223,6 +256,8 @@ def main():
         radial_case(args)
     if args.timing:
         timing(args)
+    if args.learnlet_depths or args.learnlet_weights:
+        learnlet_depths(args.learnlet_depths, args.learnlet_weights)
 
 
 if __name__ == "__main__":

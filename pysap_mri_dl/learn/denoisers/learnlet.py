@@ -12,7 +12,7 @@ is kept. The exact-reconstruction variant computes each band as
 with ``gamma`` in (0, 1) learned per band and ``||W||^2`` the largest eigenvalue of
 ``W^T W`` (computed from the filters' spectra at every call). The analysis is a
 zero-padded convolution and ``W^T`` its exact adjoint, a transposed convolution (on the
-CPU :class:`_Analysis` and :class:`_Synthesis`, with the clipping's backward written out,
+CPU :class:`_Convolution` both ways, with the clipping's backward written out,
 :class:`_Clip`: the same values as ``conv2d``, ``conv_transpose2d`` and ``clamp``, faster,
 as ``benchmarks/learnlet.py`` measures). Since
 ``W d - ST(W d)`` is the clipping of ``W d`` to ``[-t, t]``, the band map is then
@@ -50,18 +50,18 @@ def plain_operations():
 def _analysis(band, weights):
     """``conv2d(band, weights)`` with zero padding (same size) for ``band`` ``(B, 1, H, W)``
     and ``weights`` ``(F, 1, k, k)``: the filter responses ``(B, F, H, W)``. On the CPU,
-    :class:`_Analysis` (the same forward, a faster backward)."""
+    :class:`_Convolution` (the same forward, a faster backward)."""
     if band.is_cuda or _PLAIN[0]:
         return F.conv2d(band, weights, padding=weights.shape[-1] // 2)
-    return _Analysis.apply(band, weights)
+    return _Convolution.apply(band, weights, False)
 
 
 def _synthesis(responses, weights):
     """The adjoint of :func:`_analysis` (``conv_transpose2d``) for ``responses``
-    ``(B, F, H, W)``: images ``(B, 1, H, W)``. On the CPU, :class:`_Synthesis`."""
+    ``(B, F, H, W)``: images ``(B, 1, H, W)``. On the CPU, :class:`_Convolution`."""
     if responses.is_cuda or _PLAIN[0]:
         return F.conv_transpose2d(responses, weights, padding=weights.shape[-1] // 2)
-    return _Synthesis.apply(responses, weights)
+    return _Convolution.apply(responses, weights, True)
 
 
 # On the CPU a convolution with one input channel (the analysis) is fast and one with one
@@ -103,34 +103,28 @@ def _filter_gradient(responses, images, k):
     return grad.sum(0).reshape(n_filters, 1, k, k)
 
 
-class _Analysis(torch.autograd.Function):
+class _Convolution(torch.autograd.Function):
+    """``conv2d(x, w)`` (``adjoint=False``: images to responses) or its adjoint
+    ``conv_transpose2d(x, w)`` (``adjoint=True``), each the other's backward."""
+
     @staticmethod
-    def forward(ctx, band, weights):
-        ctx.save_for_backward(band, weights)
-        return _convolution(band, weights)
+    def forward(ctx, x, weights, adjoint):
+        ctx.save_for_backward(x, weights)
+        ctx.adjoint = adjoint
+        return (_adjoint_convolution if adjoint else _convolution)(x, weights)
 
     @staticmethod
     def backward(ctx, grad):
-        band, weights = ctx.saved_tensors
+        x, weights = ctx.saved_tensors
         grad = grad.contiguous()
-        return (_adjoint_convolution(grad, weights) if ctx.needs_input_grad[0] else None,
-                _filter_gradient(grad, band, weights.shape[-1])
-                if ctx.needs_input_grad[1] else None)
-
-
-class _Synthesis(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, responses, weights):
-        ctx.save_for_backward(responses, weights)
-        return _adjoint_convolution(responses, weights)
-
-    @staticmethod
-    def backward(ctx, grad):
-        responses, weights = ctx.saved_tensors
-        grad = grad.contiguous()
-        return (_convolution(grad, weights) if ctx.needs_input_grad[0] else None,
-                _filter_gradient(responses, grad, weights.shape[-1])
-                if ctx.needs_input_grad[1] else None)
+        k = weights.shape[-1]
+        grad_x = grad_weights = None
+        if ctx.needs_input_grad[0]:
+            grad_x = (_convolution if ctx.adjoint else _adjoint_convolution)(grad, weights)
+        if ctx.needs_input_grad[1]:  # (responses, images) for the filters' gradient
+            grad_weights = (_filter_gradient(x, grad, k) if ctx.adjoint else
+                            _filter_gradient(grad, x, k))
+        return grad_x, grad_weights, None
 
 
 class _Clip(torch.autograd.Function):
