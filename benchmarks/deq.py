@@ -38,6 +38,7 @@ from pysap_mri_dl.learn.training.reconstruction import (_example_loss, _real_bra
 from pysap_mri_dl.learn.weights import build_model, load_model
 
 BACKWARD_OPTIONS = {"implicit": dict(backward="implicit"), "shine": dict(backward="shine"),
+                    "shine, no fallback": dict(backward="shine", fallback_bound=None),
                     "shine, refine 5": dict(backward="shine", refine=5),
                     "shine, Broyden": dict(backward="shine", solver="broyden"),
                     "shine, Broyden+OPA": dict(backward="shine", solver="broyden", opa=True),

@@ -4,7 +4,7 @@ correlation between the std map and the error, mean std, time per sample and per
 and the PSNR of the mean of the magnitudes (``mean|x|``, what the mean of the complex
 samples replaced);
 then the same figures against the number of Langevin steps, and the time of 8 samples of a
-256^2 single-coil image. One process.
+256^2 single-coil image. One process, with ``retain_freed_memory()`` as the command line.
 
     python benchmarks/posterior.py [--samples 8] [--steps 5 10 20 40] [--weights FILE]
         [--cases T2 dipy pysap] [--cases-only]
@@ -27,6 +27,7 @@ from pysap_mri_dl.learn.score import LangevinSchedule, sample_posterior  # noqa:
 from pysap_mri_dl.metrics import (foreground, interval_coverage, psnr,  # noqa: E402
                                   uncertainty_correlation)
 from pysap_mri_dl.recon import reconstruct_sense, reconstruct_single_coil  # noqa: E402
+from pysap_mri_dl.runtime import retain_freed_memory  # noqa: E402
 from pysap_mri_dl.sampling import random_column_mask  # noqa: E402
 
 
@@ -74,6 +75,7 @@ def main():
     parser.add_argument("--cases-only", action="store_true",
                         help="skip the sweep over steps and the single-coil timing")
     args = parser.parse_args()
+    retain_freed_memory()
     K = args.samples
     print(f"{K} samples, default schedule {LangevinSchedule().as_dict()}")
     print(HEADER)

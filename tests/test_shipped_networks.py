@@ -11,7 +11,7 @@ from pysap_mri_dl.metrics import psnr  # noqa: E402
 
 # PSNR on the real 4-coil T2 brain at 4x (docs/unrolled.rst, benchmarks/unrolled.py)
 T2_BRAIN_4X = {"unet": 26.59, "kiki": 26.90, "cascade": 32.28, "pdnet": 26.94,
-               "xpdnet": 30.40, "learnlet-unrolled": 34.87, "deq": 35.34}
+               "xpdnet": 30.40, "learnlet-unrolled": 35.10, "deq": 35.34}
 # PSNR on the bundled single-coil pysap T2* slice (512^2) at 4x: the models trained with 1-12
 # coils (docs/unrolled.rst, benchmarks/unrolled.py's "pysap T2*, 1 coil" column)
 SINGLE_COIL_4X = {"pdnet": 30.33, "xpdnet": 33.35}
