@@ -66,7 +66,7 @@ def _synthesis(responses, weights):
 
 # On the CPU a convolution with one input channel (the analysis) is fast and one with one
 # output channel (``conv_transpose2d``, the synthesis) runs far below the machine's speed,
-# in either direction of autograd. The two functions below compute every product in its
+# in either direction of autograd. The functions below compute every product in its
 # fast form: the synthesis as a matrix product giving each pixel's ``k x k`` contributions,
 # added at their shifts (:func:`_adjoint_convolution`), the analysis as ``conv2d``, each
 # used as the other's backward; the filters' gradient is a matrix product with ``F.unfold``
@@ -79,11 +79,11 @@ def _convolution(images, weights):
 
 def _adjoint_convolution(responses, weights):
     """``conv_transpose2d(responses, weights)`` as a matrix product and ``k^2`` shifted
-    additions (``F.fold``'s sums in a quarter of its time)."""
+    additions (``F.fold``'s sums, faster than ``F.fold``)."""
     batch, n_filters, height, width = responses.shape
     k = weights.shape[-1]
     pad = k // 2
-    # contiguous: matmul takes a 3x slower path for a transposed matrix that requires
+    # contiguous: matmul takes a much slower path for a transposed matrix that requires
     # grad, even with gradients off
     matrix = weights.reshape(n_filters, k * k).t().contiguous()
     columns = torch.matmul(matrix, responses.reshape(batch, n_filters, height * width))
@@ -130,8 +130,8 @@ class _Convolution(torch.autograd.Function):
 class _Clip(torch.autograd.Function):
     """``clamp(x, -t, t)`` for responses ``x`` ``(B, F, H, W)`` and positive thresholds
     ``t`` broadcast over the pixels (``(B or 1, F, 1, 1)``), with a backward written for
-    this case (``clamp``'s own with tensor bounds builds three masked copies and took 40% of
-    a Learnlet's training step): ``dx = g`` where ``x`` passed unclipped, and, per channel,
+    this case (``clamp``'s own with tensor bounds builds three masked copies, a large part
+    of a Learnlet's training step): ``dx = g`` where ``x`` passed unclipped, and, per channel,
     ``dt = sum(g sign(x))`` over the clipped pixels ``= (<g, y> - <dx, x>) / t``."""
 
     @staticmethod
