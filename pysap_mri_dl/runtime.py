@@ -7,7 +7,7 @@ exceeds the (adaptive) trim threshold, and arrays above the (adaptive) ``mmap`` 
 are mapped afresh every time, so each iteration pays page faults to get its memory back.
 :func:`retain_freed_memory` keeps freed memory in the process up to a bound, so the next
 iteration reuses it: a plug-and-play iteration with the tied Learnlet on the 4-coil T2
-brain runs 1.2-1.6x faster in our runs (``benchmarks/plug_and_play.py`` prints both figures).
+brain runs faster (``benchmarks/plug_and_play.py`` prints both figures; docs/learned_priors.rst).
 
 The command line (``pysap-mri-dl``) calls it at start; a script calls it once before its
 work. It is a no-op off glibc, and when the environment already sets glibc's own
