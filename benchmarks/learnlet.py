@@ -15,34 +15,27 @@ starlet, shifted copies, is shared).
 from __future__ import annotations
 
 import argparse
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from pysap_mri_dl.data import load_sample
-from pysap_mri_dl.learn import load_denoiser, pretrained_path
-from pysap_mri_dl.learn.denoisers.learnlet import plain_operations
-from pysap_mri_dl.runtime import retain_freed_memory
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _peers import best_time  # noqa: E402
 
-
-def _best_ms(function, repeats, inner=3):
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(inner):
-            function()
-        times.append((time.perf_counter() - start) / inner)
-    return 1e3 * min(times)
+from pysap_mri_dl.data import load_sample  # noqa: E402
+from pysap_mri_dl.data.simulation import smooth_phase  # noqa: E402
+from pysap_mri_dl.learn import load_denoiser, pretrained_path  # noqa: E402
+from pysap_mri_dl.learn.denoisers.learnlet import plain_operations  # noqa: E402
+from pysap_mri_dl.runtime import retain_freed_memory  # noqa: E402
 
 
 def _image(size):
-    """The T2 brain's magnitude (normalised) as real and imaginary parts with a smooth phase."""
+    """The T2 brain's magnitude (normalised) with a smooth phase, as its real and imaginary
+    parts (the batch a Learnlet prox denoises)."""
     reference = np.abs(load_sample("brain_4coil").reference)[:size, :size]
-    reference = reference / reference.max()
-    y, x = np.mgrid[:reference.shape[0], :reference.shape[1]] / reference.shape[0]
-    image = reference * np.exp(1j * np.pi * (x - 0.5) * (y - 0.3))
+    image = reference / reference.max() * smooth_phase(reference.shape, seed=0)
     return torch.from_numpy(np.stack([image.real, image.imag])[:, None].astype(np.float32))
 
 
@@ -59,7 +52,8 @@ def measure(model, image, sigma, repeats):
         model.zero_grad()
         leaf.grad = None
         model(leaf, noise).square().sum().backward()
-    return _best_ms(infer, repeats), _best_ms(train_step, max(2, repeats // 2))
+    return (1e3 * best_time(infer, repeats, inner=3),
+            1e3 * best_time(train_step, max(2, repeats // 2), inner=3))
 
 
 def main():

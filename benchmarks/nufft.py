@@ -14,26 +14,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
+import sys
 from importlib.util import find_spec
+from pathlib import Path
 
 import numpy as np
 
-from pysap_mri_dl.operators import NUFFT
-from pysap_mri_dl.sampling import kooshball, radial
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _peers import best_time  # noqa: E402
+
+from pysap_mri_dl.operators import NUFFT  # noqa: E402
+from pysap_mri_dl.sampling import kooshball, radial  # noqa: E402
 
 THREADS = os.cpu_count() or 1
 EPS = 1e-6
-
-
-def best_time(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def raw_ducc0(trajectory, shape, x, y):
