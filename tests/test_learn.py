@@ -60,7 +60,7 @@ def test_learnlet_cpu_path_equals_convolutions_and_clamp(tied, exact):
             torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-11)
 
 
-def test_clip_analysis_and_synthesis_pass_gradcheck():
+def test_clip_and_convolutions_pass_gradcheck_and_the_adjoint_test():
     from pysap_mri_dl.learn.denoisers.learnlet import _Clip, _Convolution
     g = torch.Generator().manual_seed(1)
     x = torch.randn(2, 3, 6, 7, dtype=torch.float64, generator=g, requires_grad=True)
@@ -71,6 +71,11 @@ def test_clip_analysis_and_synthesis_pass_gradcheck():
     assert torch.autograd.gradcheck(lambda r, f: _Convolution.apply(r, f, True), (x, w))
     band = torch.randn(2, 1, 6, 7, dtype=torch.float64, generator=g, requires_grad=True)
     assert torch.autograd.gradcheck(lambda b, f: _Convolution.apply(b, f, False), (band, w))
+    # the two directions are adjoint: <W b, r> = <b, W^T r>
+    band, responses, w = band.detach(), x.detach(), w.detach()
+    forward, adjoint = _Convolution.apply(band, w, False), _Convolution.apply(responses, w, True)
+    lhs, rhs = (forward * responses).sum(), (band * adjoint).sum()
+    assert abs(float(lhs - rhs)) <= 1e-12 * float(forward.norm() * responses.norm())
 
 
 def test_exact_learnlet_is_the_identity_at_zero_noise():
