@@ -157,6 +157,39 @@ def test_training_resumes_bit_identically(tmp_path, tiny_volume):
                              progress=False)
 
 
+def test_training_starts_from_weights_a_file_or_the_shipped_network(tmp_path, tiny_volume):
+    """``init``: a weights file of the same model (its configuration adopted when none is
+    given) or 'shipped' (the network's own shipped weights): the run starts where they end
+    (zero steps of training change nothing), and a file of another model or configuration
+    is a named error."""
+    from pysap_mri_dl.learn.training.reconstruction import initial_network, train_reconstruction
+    from pysap_mri_dl.learn.weights import network_path
+    train_reconstruction([tiny_volume], tmp_path / "first", _config(), progress=False)
+    first, _ = load_model(tmp_path / "first" / "model.pt", kind="reconstruction")
+    started = initial_network(_config(model_config={}, init=str(tmp_path / "first" / "model.pt")))
+    assert started.config == first.config
+    for a, b in zip(first.state_dict().values(), started.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    meta = train_reconstruction([tiny_volume], tmp_path / "tuned",
+                                _config(init=str(tmp_path / "first" / "model.pt")),
+                                progress=False)
+    assert meta["steps"] == 4
+    tuned, _ = load_model(tmp_path / "tuned" / "model.pt", kind="reconstruction")
+    assert any(not torch.equal(a, b) for a, b in zip(first.state_dict().values(),
+                                                     tuned.state_dict().values()))
+    shipped, _ = load_model(network_path("xpdnet"), kind="reconstruction")
+    net = initial_network(_config(model="xpdnet", model_config={}, init="shipped"))
+    assert net.config == shipped.config
+    for a, b in zip(shipped.state_dict().values(), net.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="differs from the model's"):
+        initial_network(_config(model_config=dict(TINY["cascade"], features=8),
+                                init=str(tmp_path / "first" / "model.pt")))
+    with pytest.raises(ValueError, match="expected 'pdnet'"):
+        initial_network(_config(model="pdnet", model_config={},
+                                init=str(tmp_path / "first" / "model.pt")))
+
+
 _DDP_SCRIPT = """
 import sys, torch
 torch.set_num_threads(1)
@@ -263,6 +296,7 @@ def test_train_and_recon_from_the_command_line(tmp_path, tiny_volume, capsys):
                      *argv]) == 2
         assert message in capsys.readouterr().err and not bad.exists()
     for argv, message in [(["--trajectory", "radial"], "trains ncpdnet"),
+                          (["--init", str(tmp_path / "absent.pt")], "--init must be 'shipped'"),
                           (["--coils", "3", "2"], "--coils must satisfy"),
                           ([], "give NIfTI volumes or --fastmri")]:
         bad = tmp_path / "bad"

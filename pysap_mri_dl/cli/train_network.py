@@ -76,9 +76,12 @@ def add_train_network_parser(sub):
     parser.add_argument("--val-slices", type=int, nargs=2, default=None,
                         help="default 155 170 (score: 120 140)")
     parser.add_argument("--validate-every", type=int, default=NETWORK_ONLY["validate_every"])
-    parser.add_argument("--init", choices=["shipped"], default=None,
-                        help="learnlet-unrolled: start from the shipped tied Learnlet; score: "
-                             "from the shipped untied Learnlet")
+    parser.add_argument("--init", default=None, metavar="shipped|FILE",
+                        help="start from weights: 'shipped' (learnlet-unrolled and deq: the "
+                             "shipped tied Learnlet; score: the shipped untied Learnlet; "
+                             "every other network: its own shipped weights, fine-tuned) or a "
+                             "weights file of the same model (its configuration is taken "
+                             "unless --model-config is given)")
     group = parser.add_argument_group("score model (--model score)")
     group.add_argument("--sigma-range", type=float, nargs=2, default=SCORE_ONLY["sigma_range"],
                        help="noise levels (relative to the image maximum), drawn log-uniformly")
@@ -165,6 +168,9 @@ def _check(args):
         raise ValueError("--shape must be >= 32 and --invert-prob in [0, 1]")
     if args.axis not in ("0", "1", "2", "all"):
         raise ValueError(f"--axis must be 0, 1, 2 or all, received {args.axis!r}")
+    if args.init not in (None, "shipped") and not Path(args.init).is_file():
+        raise ValueError(f"--init must be 'shipped' or a weights file, received {args.init!r} "
+                         f"(no such file)")
     if args.trajectory == "radial" and args.model != "ncpdnet":
         raise ValueError("--trajectory radial trains ncpdnet (the non-Cartesian model)")
     check_device(args.device)

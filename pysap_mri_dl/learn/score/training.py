@@ -43,7 +43,7 @@ def score_training_config(args, model_config):
         min_signal=0.0,  # background patches too: the prior must know that it is empty
         invert_prob=args.invert_prob, train_slices=tuple(args.train_slices),
         val_slices=tuple(args.val_slices), axis=int(args.axis), device=args.device,
-        init="learnlet-untied" if args.init == "shipped" else None)
+        init="learnlet-untied" if args.init == "shipped" else args.init)
 
 
 def train_score_model(args, model_config, *, command=""):

@@ -53,7 +53,7 @@ class ReconstructionConfig:
     minutes: float | None = None
     stop_at: int | None = None
     device: str = "cpu"
-    init: str | None = None            # 'shipped': start from the shipped weights (Learnlet)
+    init: str | None = None            # 'shipped' or a weights file: see initial_network
     grad_clip: float | None = 1.0
 
 
@@ -136,6 +136,18 @@ def _signature(config):
     return fields
 
 
+def validation_examples(volumes, config, *, pool=None):
+    """The ``config.n_val`` simulated validation acquisitions of the held-out slices
+    (``config.val_slices``) that :func:`train_reconstruction` validates on (seeded by
+    ``config.seed``: the same for every run of the same configuration)."""
+    acq = config.acquisition
+    if pool is None and acq.trajectory == "radial":
+        pool = TrajectoryPool(acq.shape, acq.spokes)
+    held_out = load_slices(volumes, config.axis, *config.val_slices, stack=False)
+    return [simulate_example(held_out, acq, np.random.default_rng([config.seed, 10 ** 6, i]),
+                             pool=pool) for i in range(config.n_val)]
+
+
 def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, progress=True,
                          command=""):
     """Train ``config.model`` and write ``out/model.pt`` (with ``checkpoint.pt`` and
@@ -147,9 +159,7 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
     if not 0 < config.lr < float("inf") or config.batch_size < 1 or config.steps < 1:
         raise ValueError("--lr must be positive, --batch-size and --steps >= 1")
     torch.manual_seed(config.seed)
-    net = build_model(config.model, kind="reconstruction", **config.model_config)
-    if config.init == "shipped":
-        _start_from_shipped(net, config.model)
+    net = initial_network(config)
     acq = config.acquisition
     pool = TrajectoryPool(acq.shape, acq.spokes) if acq.trajectory == "radial" else None
     if fastmri is not None:
@@ -159,10 +169,8 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
                for i in range(min(config.n_val, len(source)))]
     else:
         train = load_slices(volumes, config.axis, *config.train_slices, stack=False)
-        held_out = load_slices(volumes, config.axis, *config.val_slices, stack=False)
         draw = lambda rng, index: simulate_example(train, acq, rng, pool=pool)  # noqa: E731
-        val = [simulate_example(held_out, acq, np.random.default_rng([config.seed, 10 ** 6, i]),
-                                pool=pool) for i in range(config.n_val)]
+        val = validation_examples(volumes, config, pool=pool)
     real = [_real_brain()] if acq.trajectory is None and acq.coils[1] > 1 else []
     device = torch.device(config.device)
 
@@ -197,6 +205,32 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
         save_model(Path(out) / "model.pt", result.model.cpu(), name=config.model,
                    kind="reconstruction", meta=meta)
     return meta
+
+
+def initial_network(config):
+    """The network ``train_reconstruction`` starts from: built from ``config.model_config``
+    and, with ``config.init``, loaded with weights. ``init='shipped'``: for
+    ``learnlet-unrolled`` and ``deq``, the shipped plug-and-play Learnlet (their untrained
+    start); for every other network, its own shipped weights (fine-tuning them). Any other
+    ``init`` is a weights file of the same model (fine-tuning a file of one's own).
+    Started from weights and given no ``model_config``, the network takes their
+    configuration; given one, it must be theirs."""
+    from ..weights import load_model, network_path
+    name = config.model
+    if config.init is None or (config.init == "shipped" and name in ("learnlet-unrolled",
+                                                                      "deq")):
+        net = build_model(name, kind="reconstruction", **config.model_config)
+        if config.init is not None:
+            _start_from_shipped(net, name)
+        return net
+    path = network_path(name) if config.init == "shipped" else Path(config.init)
+    start, _ = load_model(path, expected=name, kind="reconstruction")
+    net = build_model(name, kind="reconstruction", **(config.model_config or start.config))
+    if net.config != start.config:
+        raise ValueError(f"--init {config.init}: its configuration {start.config} differs from "
+                         f"the model's {net.config} (give its --model-config, or none)")
+    net.load_state_dict(start.state_dict())
+    return net
 
 
 def _start_from_shipped(net, name):
