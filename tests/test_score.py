@@ -201,6 +201,19 @@ def test_sample_posterior_rejects_bad_sample_counts(untied, small_brain, value):
         sample_posterior(*small_brain, n_samples=value, weights=untied)
 
 
+def test_the_command_line_samples_with_the_schedule_the_calibration_was_fitted_for():
+    """recon's posterior defaults are ``LangevinSchedule()``'s, and the shipped score model's
+    calibration was fitted with that schedule (it holds for it only)."""
+    from pysap_mri_dl.cli.main import POSTERIOR_DEFAULTS
+    from pysap_mri_dl.learn.score import load_score_model
+    default = LangevinSchedule()
+    assert (POSTERIOR_DEFAULTS["langevin_levels"], POSTERIOR_DEFAULTS["langevin_steps"],
+            tuple(POSTERIOR_DEFAULTS["langevin_sigmas"])) == (
+        default.n_levels, default.steps_per_level, (default.sigma_max, default.sigma_min))
+    fitted = load_score_model().meta["calibration"]
+    assert fitted["schedule"] == default.as_dict() and fitted["n_samples"] == 8
+
+
 def test_bad_schedules_are_named():
     with pytest.raises(ValueError, match="sigma_min <= sigma_max"):
         LangevinSchedule(sigma_max=0.01, sigma_min=0.1)

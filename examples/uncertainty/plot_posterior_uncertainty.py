@@ -22,9 +22,9 @@ from pysap_mri_dl.metrics import foreground, interval_coverage, psnr, uncertaint
 from pysap_mri_dl.recon import reconstruct_sense
 from pysap_mri_dl.sampling import random_column_mask
 
-# the gallery runs the documented schedule (8 levels x 20 steps); the tests a short one
+# the gallery runs the documented schedule (4 levels x 40 steps); the tests a short one
 N_ITER = int(os.environ.get("PYSAP_MRI_DL_EXAMPLE_ITERS", 100))
-schedule = LangevinSchedule(steps_per_level=20 if N_ITER >= 100 else 4)
+schedule = LangevinSchedule(steps_per_level=40 if N_ITER >= 100 else 4)
 
 sample = load_sample("brain_4coil")
 reference = sample.reference

@@ -49,8 +49,8 @@ def _count(text):
     return value
 
 
-POSTERIOR_DEFAULTS = {"langevin_levels": 8, "langevin_steps": 20,
-                      "langevin_sigmas": (0.05, 0.002), "noise_level": None,
+POSTERIOR_DEFAULTS = {"langevin_levels": 4, "langevin_steps": 40,
+                      "langevin_sigmas": (0.01, 0.003), "noise_level": None,
                       "posterior_seed": 0, "no_calibration": False}
 """Options of posterior sampling (they apply with ``--posterior-samples`` only)."""
 

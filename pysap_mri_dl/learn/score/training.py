@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..training.denoising import TrainingConfig, train_denoiser
 
-__all__ = ["score_training_config", "train_score_model", "SCORE_MODEL"]
+__all__ = ["score_training_config", "train_score_model", "recalibrate", "SCORE_MODEL"]
 
 SCORE_MODEL = ("learnlet", {"tied": False, "n_scales": 6})
 """The score model's denoiser and its configuration (``--model-config`` adds to it). Six
@@ -51,10 +51,6 @@ def train_score_model(args, model_config, *, command=""):
     calibration of its uncertainty maps on ``args.calibration_examples`` simulated
     acquisitions of the training slices (:mod:`.calibration`); writes ``args.out/model.pt``
     (a denoiser file whose metadata marks it as a score model and holds the calibration)."""
-    from ..data.slices import load_slices
-    from ..weights import load_denoiser, save_denoiser
-    from .calibration import calibration_examples, fit_calibration
-    from .model import load_score_model
     if args.calibration_examples < 0:
         raise ValueError(f"--calibration-examples must be >= 0, received "
                          f"{args.calibration_examples}")
@@ -63,10 +59,30 @@ def train_score_model(args, model_config, *, command=""):
                           progress=not args.no_progress, command=command,
                           extra_meta={"purpose": "score"})
     if args.calibration_examples:
-        slices = load_slices(args.volumes, config.axis, *config.train_slices, stack=False)
-        examples = calibration_examples(slices, args.calibration_examples, seed=config.seed)
-        path = args.out / "model.pt"
-        meta["calibration"] = fit_calibration(load_score_model(path), examples,
-                                              seed=config.seed, progress=not args.no_progress)
-        save_denoiser(path, load_denoiser(path)[0], name=config.model, meta=meta)
+        meta = recalibrate(args.out / "model.pt", args.volumes, args.calibration_examples,
+                           axis=config.axis, progress=not args.no_progress)
+    return meta
+
+
+def recalibrate(path, volumes, count=8, *, axis=2, schedule=None, progress=False):
+    """Fit the calibration of the score model file ``path`` on ``count`` simulated
+    acquisitions of its own training slices of ``volumes`` (the slice range and seed its
+    metadata records; ``axis``, the one it was trained along, ``train --model score``'s
+    default 2 unless recorded) with the sampler ``schedule`` (default: ``LangevinSchedule()``),
+    and store it in the file's metadata, every other record unchanged (atomically).
+    ``train --model score`` calls it after training; call it again when the sampler's
+    defaults change. Returns the new metadata."""
+    from ..data.slices import load_slices
+    from ..weights import load_denoiser, save_denoiser
+    from .calibration import calibration_examples, fit_calibration
+    from .model import load_score_model
+    denoiser, meta = load_denoiser(path)
+    slices = load_slices(volumes, int(meta.get("axis", axis)), *meta["train_slices"],
+                         stack=False)
+    seed = int(meta.get("seed", 0))
+    examples = calibration_examples(slices, count, seed=seed)
+    meta = dict(meta, calibration=fit_calibration(load_score_model(path), examples,
+                                                  schedule=schedule, seed=seed,
+                                                  progress=progress))
+    save_denoiser(path, denoiser, name=SCORE_MODEL[0], meta=meta)
     return meta
