@@ -212,9 +212,6 @@ def test_the_command_line_samples_with_the_schedule_the_calibration_was_fitted_f
         default.n_levels, default.steps_per_level, (default.sigma_max, default.sigma_min))
     fitted = load_score_model().meta["calibration"]
     assert fitted["schedule"] == default.as_dict() and fitted["n_samples"] == 8
-    # the factors pretrained/README.md and docs/uncertainty.rst quote
-    assert [round(f, 2) for _, f in fitted["per_acceleration"]] == [3.11, 8.97]
-    assert round(fitted["scale"], 2) == 6.44
 
 
 def test_bad_schedules_are_named():
