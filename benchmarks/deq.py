@@ -179,8 +179,9 @@ def training(minutes, device, size, lr=1e-3, n_val=8):
     val = validation_examples([volume], config_for({}))
     untrained = _model("deq", device).eval()
     print(f"\n3. PSNR after {minutes} min of training per backward (from the shipped Learnlet, "
-          f"simulated {size}^2 Colin27 crops at 4x, constant Adam rate {lr}): validation = the trainer's {n_val} "
-          f"simulated acquisitions of held-out Colin27 slices (in distribution); T2 brain = "
+          f"simulated {size}^2 Colin27 crops at 4x, constant Adam rate {lr}): validation = "
+          f"the trainer's {n_val} simulated acquisitions of held-out Colin27 slices (in "
+          f"distribution); T2 brain = "
           f"the real 4-coil brain (out of distribution). Untrained: validation "
           f"{evaluate(untrained, val, device)['psnr']:.2f} dB, T2 brain "
           f"{evaluate(untrained, [brain], device)['psnr']:.2f} dB")

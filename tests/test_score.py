@@ -214,6 +214,29 @@ def test_the_command_line_samples_with_the_schedule_the_calibration_was_fitted_f
     assert fitted["schedule"] == default.as_dict() and fitted["n_samples"] == 8
 
 
+def test_recalibrate_refits_a_score_file_and_keeps_its_other_records(tmp_path, untied,
+                                                                    tiny_volume):
+    """``recalibrate`` (what ``train --model score`` runs after training) fits the factors
+    on acquisitions of the file's own training slices with the given schedule and rewrites
+    only the calibration record; weights and training records stay."""
+    from pysap_mri_dl.learn.score.training import recalibrate
+    from pysap_mri_dl.learn.weights import load_denoiser, save_denoiser
+    denoiser, meta = load_denoiser(untied)
+    path = tmp_path / "score.pt"
+    save_denoiser(path, denoiser, name="learnlet", meta=dict(meta, train_slices=[0, 8]))
+    schedule = LangevinSchedule(n_levels=2, steps_per_level=3)
+    new = recalibrate(path, [tiny_volume], 2, schedule=schedule)
+    refitted, stored = load_denoiser(path)
+    assert stored == new and stored["calibration"]["schedule"] == schedule.as_dict()
+    assert stored["calibration"]["examples"] == 2
+    assert [a for a, _ in stored["calibration"]["per_acceleration"]] == [4.0, 8.0]
+    assert all(f > 0 for _, f in stored["calibration"]["per_acceleration"])
+    others = {k: v for k, v in stored.items() if k != "calibration"}
+    assert others == dict(meta, train_slices=[0, 8])
+    for a, b in zip(denoiser.state_dict().values(), refitted.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
 def test_bad_schedules_are_named():
     with pytest.raises(ValueError, match="sigma_min <= sigma_max"):
         LangevinSchedule(sigma_max=0.01, sigma_min=0.1)
