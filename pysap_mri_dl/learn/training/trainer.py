@@ -80,17 +80,37 @@ def peak_memory_mb(device):
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
+_FITTED = [False]
+"""Set when :func:`fit` returns: the processes exit together only after a complete fit (an
+error elsewhere exits at once, and torchrun stops the other processes)."""
+
+
 def distributed_context():
-    """``(rank, world_size)``; starts the process group when launched by ``torchrun``."""
+    """``(rank, world_size)``; starts the process group when launched by ``torchrun``, and
+    ends it when the process exits, after a complete fit once every process has reached
+    its exit (a process that left first, while rank 0 still wrote the weights, was aborted
+    in the interpreter's teardown about one run in six: ``terminate called without an
+    active exception``, exit code -6, and torchrun then killed rank 0)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return 0, 1
+    import atexit
+
     import torch.distributed as dist
     if not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() and os.environ.get(
             "PYSAP_MRI_DL_DDP_BACKEND", "") != "gloo" else "gloo"
         dist.init_process_group(backend)
+        atexit.register(_end_process_group)
     return dist.get_rank(), dist.get_world_size()
+
+
+def _end_process_group():
+    import torch.distributed as dist
+    if dist.is_initialized():
+        if _FITTED[0]:
+            dist.barrier()
+        dist.destroy_process_group()
 
 
 class _Log:
@@ -239,4 +259,5 @@ def fit(model, batch_fn, loss_fn, out, schedule, *, signature, validate=None, de
     bar.close()
     save_checkpoint()
     validation = run_validation() or validation
+    _FITTED[0] = True
     return FitResult(model, step, time.perf_counter() - start, validation)
