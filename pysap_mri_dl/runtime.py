@@ -27,6 +27,7 @@ _M_MMAP_THRESHOLD = -3
 _GLIBC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
                     "MALLOC_MMAP_MAX_")
 MiB = 2 ** 20
+_C_INT_MAX = 2 ** 31 - 1
 
 
 def retain_freed_memory(*, mmap_threshold=32 * MiB, trim_threshold=512 * MiB):
@@ -38,6 +39,9 @@ def retain_freed_memory(*, mmap_threshold=32 * MiB, trim_threshold=512 * MiB):
     for name, value in (("mmap_threshold", mmap_threshold), ("trim_threshold", trim_threshold)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ValueError(f"{name} must be a positive number of bytes, received {value!r}")
+        if value > _C_INT_MAX:
+            raise ValueError(f"{name} must be at most {_C_INT_MAX} bytes (mallopt takes a C "
+                             f"int), received {value}")
     if mmap_threshold > 32 * MiB:
         raise ValueError(f"mmap_threshold must be at most {32 * MiB} bytes (glibc's largest), "
                          f"received {mmap_threshold}")

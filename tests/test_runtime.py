@@ -21,6 +21,7 @@ def test_retain_freed_memory_leaves_the_users_settings(monkeypatch):
     (dict(mmap_threshold=0), "mmap_threshold must be a positive number of bytes"),
     (dict(trim_threshold=1.5), "trim_threshold must be a positive number of bytes"),
     (dict(mmap_threshold=2 ** 30), "mmap_threshold must be at most"),
+    (dict(trim_threshold=2 ** 31), "trim_threshold must be at most 2147483647 bytes"),
 ])
 def test_retain_freed_memory_names_a_bad_argument(options, message):
     with pytest.raises(ValueError, match=message):

@@ -235,6 +235,10 @@ def test_recalibrate_refits_a_score_file_and_keeps_its_other_records(tmp_path, u
     assert others == dict(meta, train_slices=[0, 8])
     for a, b in zip(denoiser.state_dict().values(), refitted.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+    bare = tmp_path / "bare.pt"
+    save_denoiser(bare, denoiser, name="learnlet", meta={})
+    with pytest.raises(ValueError, match="records no train_slices"):
+        recalibrate(bare, [tiny_volume], 2, schedule=schedule)
 
 
 def test_bad_schedules_are_named():

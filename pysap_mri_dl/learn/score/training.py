@@ -77,6 +77,9 @@ def recalibrate(path, volumes, count=8, *, axis=2, schedule=None, progress=False
     from .calibration import calibration_examples, fit_calibration
     from .model import load_score_model
     denoiser, meta = load_denoiser(path)
+    if "train_slices" not in meta:
+        raise ValueError(f"recalibrate: weights file {path} records no train_slices (not "
+                         f"trained by this package's command); its calibration needs them")
     slices = load_slices(volumes, int(meta.get("axis", axis)), *meta["train_slices"],
                          stack=False)
     seed = int(meta.get("seed", 0))
