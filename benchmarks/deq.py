@@ -35,9 +35,9 @@ import numpy as np
 import torch
 
 from pysap_mri_dl.learn.deq.memory import saved_for_backward
-from pysap_mri_dl.learn.training.reconstruction import (_example_loss, _real_brain,
-                                                        _start_from_shipped, evaluate)
-from pysap_mri_dl.learn.weights import build_model, load_model
+from pysap_mri_dl.learn.training.reconstruction import (ReconstructionConfig, _example_loss,
+                                                        _real_brain, evaluate, initial_network)
+from pysap_mri_dl.learn.weights import load_model
 
 BACKWARD_OPTIONS = {"implicit": dict(backward="implicit"), "shine": dict(backward="shine"),
                     "shine, no fallback": dict(backward="shine", fallback_bound=None),
@@ -50,8 +50,9 @@ Broyden is named (OPA updates Broyden's estimate)."""
 
 
 def _model(name, device, **config):
-    net = build_model(name, kind="reconstruction", **config)
-    _start_from_shipped(net, name)
+    """``name`` with ``config``, started from the shipped Learnlet as ``train --init shipped``
+    starts it."""
+    net = initial_network(ReconstructionConfig(model=name, model_config=config, init="shipped"))
     return net.to(device).train()
 
 
@@ -158,8 +159,7 @@ def training(minutes, device, size, lr=1e-3, n_val=8):
     from pathlib import Path
 
     from pysap_mri_dl.learn.data.acquisitions import AcquisitionConfig
-    from pysap_mri_dl.learn.training.reconstruction import (ReconstructionConfig,
-                                                            train_reconstruction,
+    from pysap_mri_dl.learn.training.reconstruction import (train_reconstruction,
                                                             validation_examples)
     volume = Path(__file__).resolve().parents[2] / "shared/data/images/mricron_colin27_ch2.nii.gz"
     if not volume.exists():
@@ -189,13 +189,11 @@ def training(minutes, device, size, lr=1e-3, n_val=8):
         with tempfile.TemporaryDirectory() as out:
             train_reconstruction([volume], out, config_for(BACKWARD_OPTIONS[label]),
                                  progress=False)
-            net, _ = load_model(Path(out) / "model.pt", kind="reconstruction")
-            net.eval()
-            log = open(Path(out) / "log.csv").read().splitlines()
-            steps = sum(1 for line in log if line.startswith("step"))
-            print(f"{label:18s} validation {evaluate(net, val, device)['psnr']:7.2f} dB, "
-                  f"T2 brain {evaluate(net, [brain], device)['psnr']:7.2f} dB after {steps} "
-                  f"steps", flush=True)
+            # the trainer's last validation: the same examples and the real T2 brain
+            _, meta = load_model(Path(out) / "model.pt", kind="reconstruction")
+            figures = meta["validation"]
+            print(f"{label:18s} validation {figures['val_psnr']:7.2f} dB, T2 brain "
+                  f"{figures['t2_brain_psnr']:7.2f} dB after {meta['steps']} steps", flush=True)
 
 
 def tuning(steps, delta, lr, size=128, examples=4, methods=None, equal_time=False):

@@ -214,16 +214,15 @@ def learnlet_depths(depths, weights):
     shipped plug-and-play Learnlet, unit steps, started from 100 iterations of wavelet
     FISTA), then the shipped weights and each of ``weights``."""
     from pysap_mri_dl.learn import load_network
-    from pysap_mri_dl.learn.training.reconstruction import (_real_brain, _start_from_shipped,
-                                                            evaluate)
-    from pysap_mri_dl.learn.weights import build_model
+    from pysap_mri_dl.learn.training.reconstruction import (ReconstructionConfig, _real_brain,
+                                                            evaluate, initial_network)
     brain = _real_brain(4)
     print("\nunrolled Learnlet on the real T2 brain, 4x (PSNR / SSIM, inference seconds):")
     rows = []
     for n_iter in depths:
-        net = build_model("learnlet-unrolled", kind="reconstruction", n_iter=n_iter,
-                          start="wavelet", start_iterations=100)
-        _start_from_shipped(net, "learnlet-unrolled")
+        config = dict(n_iter=n_iter, start="wavelet", start_iterations=100)
+        net = initial_network(ReconstructionConfig(model="learnlet-unrolled",
+                                                   model_config=config, init="shipped"))
         rows.append((f"untrained, {n_iter} iterations", net))
     for path in [None, *weights]:
         net, meta = load_network("learnlet-unrolled", weights=path)
