@@ -1,8 +1,8 @@
 """Posterior sampling on real slices never seen in training: PSNR of the posterior mean
 against wavelet FISTA and Learnlet plug-and-play, coverage of the 90% intervals, rank
-correlation between the std map and the error, mean std, time per sample and per image,
-and the PSNR of the mean of the magnitudes (``mean|x|``, what the mean of the complex
-samples replaced);
+correlation between the std map and the error (``rho``; ``rho/px``: with the per-pixel std,
+before pooling), mean std, time per sample and per image, and the PSNR of the mean of the
+magnitudes (``mean|x|``, what the mean of the complex samples replaced);
 then, on the T2 brain at 4x and the dipy slice, the schedule's noise range (the default
 against a wide one, the previous default, and a single level), the same figures against
 the number of Langevin steps per level on the T2 brain, and the time of 8 samples of a
@@ -28,6 +28,7 @@ from pysap_mri_dl.data import load_sample  # noqa: E402
 from pysap_mri_dl.data.simulation import simulate_acquisition  # noqa: E402
 from pysap_mri_dl.learn import learned_prior  # noqa: E402
 from pysap_mri_dl.learn.score import LangevinSchedule, sample_posterior  # noqa: E402
+from pysap_mri_dl.learn.score.posterior import pooled_std  # noqa: E402
 from pysap_mri_dl.metrics import (foreground, interval_coverage, psnr,  # noqa: E402
                                   uncertainty_correlation)
 from pysap_mri_dl.recon import reconstruct_sense, reconstruct_single_coil  # noqa: E402
@@ -57,15 +58,17 @@ def classical(kspace, mask, prior):
 
 def row(label, reference, posterior, n_samples):
     inside = foreground(reference)
+    per_pixel = pooled_std(np.abs(posterior.samples), 0)
     return (f"{label:34s} {psnr(reference, posterior.mean):6.2f} "
             f"{interval_coverage(reference, posterior.mean, posterior.std):6.3f} "
             f"{uncertainty_correlation(reference, posterior.mean, posterior.std):6.3f} "
+            f"{uncertainty_correlation(reference, posterior.mean, per_pixel):6.3f} "
             f"{posterior.std[inside].mean() / reference.max():8.4f} "
             f"{posterior.seconds / n_samples:7.1f} {posterior.seconds:7.1f} "
             f"{psnr(reference, np.abs(posterior.samples).mean(0)):9.2f}")
 
 
-HEADER = (f"{'':34s} {'PSNR':>6s} {'cov90':>6s} {'rho':>6s} {'std/max':>8s} "
+HEADER = (f"{'':34s} {'PSNR':>6s} {'cov90':>6s} {'rho':>6s} {'rho/px':>6s} {'std/max':>8s} "
           f"{'s/samp':>7s} {'s/img':>7s} {'mean|x|':>9s}")
 
 

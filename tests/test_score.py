@@ -202,16 +202,41 @@ def test_sample_posterior_rejects_bad_sample_counts(untied, small_brain, value):
 
 
 def test_the_command_line_samples_with_the_schedule_the_calibration_was_fitted_for():
-    """recon's posterior defaults are ``LangevinSchedule()``'s, and the shipped score model's
-    calibration was fitted with that schedule (it holds for it only)."""
+    """recon's posterior defaults are ``LangevinSchedule()``'s and ``STD_SMOOTHING``, and the
+    shipped score model's calibration was fitted with them (it holds for them only)."""
     from pysap_mri_dl.cli.main import POSTERIOR_DEFAULTS
     from pysap_mri_dl.learn.score import load_score_model
+    from pysap_mri_dl.learn.score.posterior import STD_SMOOTHING
     default = LangevinSchedule()
     assert (POSTERIOR_DEFAULTS["langevin_levels"], POSTERIOR_DEFAULTS["langevin_steps"],
             tuple(POSTERIOR_DEFAULTS["langevin_sigmas"])) == (
         default.n_levels, default.steps_per_level, (default.sigma_max, default.sigma_min))
+    assert POSTERIOR_DEFAULTS["std_smoothing"] == STD_SMOOTHING
     fitted = load_score_model().meta["calibration"]
     assert fitted["schedule"] == default.as_dict() and fitted["n_samples"] == 8
+    assert fitted["std_smoothing"] == STD_SMOOTHING
+
+
+def test_pooled_std_averages_the_variance_over_neighbours():
+    """0 pixels: the per-pixel standard deviation; otherwise the variance is averaged over a
+    Gaussian window (a constant variance map stays, an isolated peak spreads and lowers);
+    a negative or infinite width is a named error."""
+    from pysap_mri_dl.learn.score.posterior import pooled_std
+    rng = np.random.default_rng(0)
+    samples = rng.normal(size=(8, 32, 32))
+    np.testing.assert_allclose(pooled_std(samples, 0), samples.std(0, ddof=1))
+    flat = np.stack([np.full((16, 16), v) for v in (1.0, 3.0)])
+    np.testing.assert_allclose(pooled_std(flat, 2.0), np.full((16, 16), np.sqrt(2.0)))
+    peak = np.zeros((2, 15, 15))
+    peak[1, 7, 7] = 2.0
+    pooled = pooled_std(peak, 1.0)
+    assert 0 < pooled[7, 7] < pooled_std(peak, 0)[7, 7] and pooled[7, 8] > 0
+    assert pooled[0, 0] == 0
+    # pooling removes part of the estimator's noise: a closer match to the true std of 1
+    assert np.std(pooled_std(samples, 1.0)) < 0.5 * np.std(pooled_std(samples, 0))
+    for bad in (-1.0, float("inf")):
+        with pytest.raises(ValueError, match="std_smoothing"):
+            pooled_std(samples, bad)
 
 
 def test_recalibrate_refits_a_score_file_and_keeps_its_other_records(tmp_path, untied,
@@ -275,12 +300,16 @@ def test_recon_posterior_samples_writes_mean_std_samples_and_coverage(tmp_path, 
     samples = np.asarray(nib.load(out / "samples.nii.gz").dataobj)
     assert mean.shape == std.shape == (96, 96) and samples.shape == (3, 96, 96)
     # samples.nii.gz holds magnitudes: the mean of the complex samples is no larger than
-    # the mean of their magnitudes; std is their spread (an uncalibrated denoiser file)
+    # the mean of their magnitudes; std is their spread, pooled over one pixel (an
+    # uncalibrated denoiser file)
+    from pysap_mri_dl.learn.score.posterior import pooled_std
     assert np.all(mean <= samples.mean(0) * (1 + 1e-5) + 1e-6 * mean.max())
-    np.testing.assert_allclose(samples.std(0, ddof=1), std, rtol=1e-4, atol=1e-6 * mean.max())
+    np.testing.assert_allclose(pooled_std(samples, 1.0), std, rtol=1e-4,
+                               atol=1e-6 * mean.max())
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0 < metrics["coverage_90"] < 1 and -1 <= metrics["std_error_correlation"] <= 1
     assert metrics["posterior_samples"] == 3 and metrics["n_iter"] == 6
+    assert metrics["std_smoothing"] == 1.0
     assert metrics["psnr"] > metrics["zero_filled_psnr"]
 
 
@@ -289,6 +318,7 @@ def test_recon_posterior_samples_writes_mean_std_samples_and_coverage(tmp_path, 
     (["--posterior-samples", "0"], "--posterior-samples: expected an integer >= 2"),
     (["--posterior-samples", "many"], "--posterior-samples: expected an integer >= 2"),
     (["--posterior-samples", "2.5"], "--posterior-samples: expected an integer >= 2"),
+    (["--posterior-samples", "4", "--std-smoothing", "-1"], "--std-smoothing: expected"),
 ])
 def test_bad_posterior_sample_counts_exit_2(tmp_path, brain_file, capsys, argv, message):
     from pysap_mri_dl.cli import main
@@ -306,6 +336,7 @@ def test_bad_posterior_sample_counts_exit_2(tmp_path, brain_file, capsys, argv, 
     (["--posterior-samples", "4", "--prior", "learnlet"], "exclusive with --model and --prior"),
     (["--langevin-steps", "5"], "--langevin-steps applies to --posterior-samples only"),
     (["--noise-level", "0.1"], "--noise-level applies to --posterior-samples only"),
+    (["--std-smoothing", "2"], "--std-smoothing applies to --posterior-samples only"),
     (["--posterior-samples", "4", "--langevin-sigmas", "0.001", "0.01"], "MAX must be >= MIN"),
 ])
 def test_posterior_usage_errors_exit_2_and_write_nothing(tmp_path, brain_file, capsys, argv,

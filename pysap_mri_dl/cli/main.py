@@ -51,7 +51,7 @@ def _count(text):
 
 POSTERIOR_DEFAULTS = {"langevin_levels": 4, "langevin_steps": 40,
                       "langevin_sigmas": (0.01, 0.003), "noise_level": None,
-                      "posterior_seed": 0, "no_calibration": False}
+                      "posterior_seed": 0, "no_calibration": False, "std_smoothing": 1.0}
 """Options of posterior sampling (they apply with ``--posterior-samples`` only)."""
 
 
@@ -76,6 +76,10 @@ def _add_posterior_options(parser):
                             "k-space)")
     group.add_argument("--posterior-seed", type=int, default=POSTERIOR_DEFAULTS["posterior_seed"],
                        help="seed of the chains")
+    group.add_argument("--std-smoothing", type=_non_negative_float, metavar="PIXELS",
+                       default=POSTERIOR_DEFAULTS["std_smoothing"],
+                       help="width of the Gaussian window over which the samples' variance is "
+                            "pooled (0: per pixel; the calibration was fitted for the default)")
     group.add_argument("--no-calibration", action="store_true",
                        help="report the raw standard deviation of the samples, without the "
                             "score model's fitted calibration factor")
@@ -372,7 +376,8 @@ def _posterior(args, prepared):
     smaps = "auto" if smaps is None or isinstance(smaps, str) else smaps
     options = dict(n_samples=args.posterior_samples, weights=args.weights, smaps=smaps,
                    noise_level=args.noise_level, schedule=schedule, seed=args.posterior_seed,
-                   calibrate=not args.no_calibration, progress=not args.no_progress)
+                   calibrate=not args.no_calibration, std_smoothing=args.std_smoothing,
+                   progress=not args.no_progress)
     if "trajectory" in prepared:
         if len(prepared["shape"]) != 2:
             raise UsageError("--posterior-samples needs 2D images (the score model is 2D)")
@@ -392,7 +397,8 @@ def _posterior(args, prepared):
                "algorithm": "annealed Langevin", "prior": "score model", "lam": None,
                "baseline": baseline, "posterior_samples": args.posterior_samples,
                "noise_level": result.noise_level, "calibration": result.calibration,
-               "schedule": result.schedule, **sampling}
+               "schedule": result.schedule, "std_smoothing": result.std_smoothing,
+               **sampling}
     if prepared["smaps_source"] is not None:
         metrics["smaps"] = prepared["smaps_source"]
     reference = prepared["reference"]

@@ -23,7 +23,7 @@ import numpy as np
 from ...metrics import Z_90, foreground
 from ...sampling import acceleration_of
 from ..data.acquisitions import AcquisitionConfig, simulate_example
-from .posterior import sample_posterior
+from .posterior import STD_SMOOTHING, sample_posterior
 
 __all__ = ["fit_calibration", "calibration_examples"]
 
@@ -41,18 +41,20 @@ def calibration_examples(slices, count, *, seed=0, shape=(224, 224)):
             for i in range(count)]
 
 
-def fit_calibration(model, examples, *, n_samples=8, schedule=None, seed=0, progress=False):
+def fit_calibration(model, examples, *, n_samples=8, schedule=None, seed=0,
+                    std_smoothing=STD_SMOOTHING, progress=False):
     """Fit the factor on ``examples`` (:class:`~..data.acquisitions.Example`); returns
     ``{"scale", "per_acceleration", "coverage_raw", "examples", "n_samples", "schedule"}``
     (``per_acceleration``: ``[acceleration, scale]`` pairs, the examples grouped by their
     rounded effective acceleration; ``coverage_raw``: the coverage of the uncalibrated
-    intervals)."""
+    intervals; ``std_smoothing``: the pooling of the std maps it was fitted on)."""
     ratios, raw, groups = [], [], {}
     used = None
     for i, example in enumerate(examples):
         posterior = sample_posterior(example.kspace, example.mask, n_samples=n_samples,
                                      weights=model, schedule=schedule, calibrate=False,
-                                     seed=seed + i, progress=progress)
+                                     seed=seed + i, std_smoothing=std_smoothing,
+                                     progress=progress)
         used = posterior.schedule
         inside = foreground(example.reference)
         error = np.abs(posterior.mean - example.reference)[inside]
@@ -67,4 +69,4 @@ def fit_calibration(model, examples, *, n_samples=8, schedule=None, seed=0, prog
                         for a, r in sorted(groups.items())]
     return {"scale": scale, "per_acceleration": per_acceleration,
             "coverage_raw": float(np.mean(raw)), "examples": len(ratios),
-            "n_samples": n_samples, "schedule": used}
+            "n_samples": n_samples, "schedule": used, "std_smoothing": float(std_smoothing)}
