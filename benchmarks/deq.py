@@ -23,6 +23,7 @@ process.
    slices of ``benchmarks/_cases.py`` (never seen in tuning).
 
     python benchmarks/deq.py [--size 256] [--device cpu] [--train-minutes 0] [--train-lr 1e-3]
+        [--train-backwards implicit shine jacobian-free]
         [--tuning STEPS] [--tuning-delta D] [--tuning-lr LR] [--tuning-equal-time]
         [--skip-solvers] [--skip-depth] [--skip-backward]
 """
@@ -154,7 +155,7 @@ def backwards(example, device):
 TRAINED_BACKWARDS = ("implicit", "shine", "jacobian-free")
 
 
-def training(minutes, device, size, lr=1e-3, n_val=8):
+def training(minutes, device, size, lr=1e-3, n_val=8, backwards=TRAINED_BACKWARDS):
     import tempfile
     from pathlib import Path
 
@@ -185,15 +186,27 @@ def training(minutes, device, size, lr=1e-3, n_val=8):
           f"the real 4-coil brain (out of distribution). Untrained: validation "
           f"{evaluate(untrained, val, device)['psnr']:.2f} dB, T2 brain "
           f"{evaluate(untrained, [brain], device)['psnr']:.2f} dB")
-    for label in TRAINED_BACKWARDS:
+    for label in backwards:
         with tempfile.TemporaryDirectory() as out:
             train_reconstruction([volume], out, config_for(BACKWARD_OPTIONS[label]),
                                  progress=False)
             # the trainer's last validation: the same examples and the real T2 brain
             _, meta = load_model(Path(out) / "model.pt", kind="reconstruction")
             figures = meta["validation"]
+            steps = _step_rows(Path(out) / "log.csv")
+            fallback = [float(r["fallback"]) for r in steps
+                        if r.get("fallback") and label.startswith("shine")]
             print(f"{label:18s} validation {figures['val_psnr']:7.2f} dB, T2 brain "
-                  f"{figures['t2_brain_psnr']:7.2f} dB after {meta['steps']} steps", flush=True)
+                  f"{figures['t2_brain_psnr']:7.2f} dB after {meta['steps']} steps (forward "
+                  f"iterations {np.mean([float(r['forward_iterations']) for r in steps]):.0f} "
+                  f"on average" + (f", fell back in {np.mean(fallback):.0%} of the steps"
+                                   if fallback else "") + ")", flush=True)
+
+
+def _step_rows(path):
+    import csv
+    with open(path, newline="") as handle:
+        return [row for row in csv.DictReader(handle) if row["kind"] == "step"]
 
 
 def tuning(steps, delta, lr, size=128, examples=4, methods=None, equal_time=False):
@@ -271,6 +284,8 @@ def main():
     parser.add_argument("--train-minutes", type=float, default=0)
     parser.add_argument("--train-lr", type=float, default=1e-3,
                         help="Adam's learning rate in part 3 (the shipped DEQ: 1e-4)")
+    parser.add_argument("--train-backwards", nargs="+", default=list(TRAINED_BACKWARDS),
+                        choices=list(BACKWARD_OPTIONS), help="the backwards part 3 trains")
     parser.add_argument("--tuning", type=int, default=0, metavar="STEPS",
                         help="run part 4 with this many outer steps")
     parser.add_argument("--tuning-delta", type=float, default=None,
@@ -309,7 +324,8 @@ def main():
     if not args.skip_backward:
         backwards(example, args.device)
     if args.train_minutes:
-        training(args.train_minutes, args.device, min(args.size, 128), args.train_lr)
+        training(args.train_minutes, args.device, min(args.size, 128), args.train_lr,
+                 backwards=args.train_backwards)
     if args.tuning:
         tuning(args.tuning, args.tuning_delta, args.tuning_lr, args.tuning_size,
                args.tuning_examples, args.tuning_methods, args.tuning_equal_time)

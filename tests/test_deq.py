@@ -246,6 +246,7 @@ def test_train_and_recon_deq_commands(tmp_path, tiny_volume):
     rows = (out / "log.csv").read_text().splitlines()
     step = dict(zip(rows[0].split(","), rows[1].split(",")))
     assert int(step["forward_iterations"]) >= 1 and float(step["backward_seconds"]) > 0
+    assert int(step["fallback"]) in (0, 1)  # SHINE: batch elements that fell back
     assert json.loads((out / "training.json").read_text())["steps"] == 2
     from pysap_mri_dl.learn import load_model
     net, _ = load_model(out / "model.pt", expected="deq", kind="reconstruction")

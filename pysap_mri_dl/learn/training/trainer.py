@@ -117,7 +117,7 @@ class _Log:
     """``log.csv`` in the output folder, one flushed line per row (rank 0 only)."""
 
     FIELDS = ["kind", "step", "loss", "lr", "seconds", "peak_memory_mb", "metrics",
-              "backward_seconds", "forward_iterations", "skipped"]
+              "backward_seconds", "forward_iterations", "fallback", "skipped"]
 
     def __init__(self, path, enabled, resume_step):
         self.path, self.enabled = Path(path), enabled
@@ -251,6 +251,7 @@ def fit(model, batch_fn, loss_fn, out, schedule, *, signature, validate=None, de
                   peak_memory_mb=f"{peak_memory_mb(device):.1f}",
                   backward_seconds=f"{backward_seconds:.4f}",
                   forward_iterations=getattr(model, "info", {}).get("forward_iterations", ""),
+                  fallback=getattr(model, "info", {}).get("fallback", ""),
                   skipped="" if finite else 1)
         if step % schedule.checkpoint_every == 0:
             save_checkpoint()
