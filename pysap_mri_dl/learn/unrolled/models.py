@@ -47,6 +47,25 @@ def _nets(count, make):
     return nn.ModuleList([make() for _ in range(count)])
 
 
+START_IMAGES = ("zero-filled", "wavelet")
+
+
+def _check_start(start):
+    if start not in START_IMAGES:
+        raise ValueError(f"start must be one of {START_IMAGES}, received {start!r}")
+
+
+def start_image(m, config):
+    """Where a model's iterations start: the zero-filled image (``A^H y``, density-weighted
+    for trajectories), or (``config['start'] == 'wavelet'``) ``config['start_iterations']``
+    of the default wavelet FISTA, run without gradients: with its zero-initialised output
+    layers an untrained network then returns that CS image, and training learns to improve
+    on the algorithm that works."""
+    if config.get("start", "zero-filled") == "zero-filled":
+        return m.zero_filled()
+    return m.wavelet_reconstruction(config["start_iterations"])
+
+
 def _batched(images):
     """A stack of complex images ``(n, *spatial)`` as real channels ``(1, 2n, *spatial)``."""
     parts = to_channels(images)
@@ -74,17 +93,23 @@ class PrimalDual(nn.Module):
         Spatial dimensions.
     refine_smaps : bool
         Refine the coil maps with a small U-Net before the iterations (XPDNet).
+    start : 'zero-filled' or 'wavelet'
+        The image buffer's start (:func:`start_image`): the zero-filled image (the
+        networks of the seed), or ``start_iterations`` of wavelet FISTA (2D).
     """
 
     def __init__(self, *, n_iter=10, n_primal=5, n_dual=5, primal_only=False, shared=False,
                  image_net="conv", features=32, depth=3, levels=2, ndim=2,
-                 refine_smaps=False, smaps_features=4, smaps_levels=2):
+                 refine_smaps=False, smaps_features=4, smaps_levels=2, start="zero-filled",
+                 start_iterations=30):
         super().__init__()
+        _check_start(start)
         self.config = dict(n_iter=n_iter, n_primal=n_primal, n_dual=n_dual,
                            primal_only=primal_only, shared=shared, image_net=image_net,
                            features=features, depth=depth, levels=levels, ndim=ndim,
                            refine_smaps=refine_smaps, smaps_features=smaps_features,
-                           smaps_levels=smaps_levels)
+                           smaps_levels=smaps_levels, start=start,
+                           start_iterations=start_iterations)
         count = 1 if shared else n_iter
         inputs = 2 * (n_primal + 1)
         if image_net == "conv":
@@ -124,7 +149,7 @@ class PrimalDual(nn.Module):
                              "trajectories use a primal-only model (ncpdnet)")
         m = self.refine(m)
         n_primal, n_dual = self.config["n_primal"], self.config["n_dual"]
-        start = m.zero_filled()
+        start = start_image(m, self.config)
         x = start.unsqueeze(0).repeat((n_primal,) + (1,) * start.ndim)  # (n_primal, *shape)
         h = None
         if self.kspace_nets is not None:
@@ -261,8 +286,7 @@ class UnrolledLearnlet(nn.Module):
     def __init__(self, n_iter=10, sigma=0.0005, learnlet=None, start="zero-filled",
                  start_iterations=30):
         super().__init__()
-        if start not in ("zero-filled", "wavelet"):
-            raise ValueError(f"start must be 'zero-filled' or 'wavelet', received {start!r}")
+        _check_start(start)
         learnlet = dict(learnlet or {})
         self.config = dict(n_iter=n_iter, sigma=sigma, learnlet=learnlet, start=start,
                            start_iterations=start_iterations)
@@ -270,18 +294,10 @@ class UnrolledLearnlet(nn.Module):
         self.log_steps = nn.Parameter(torch.zeros(n_iter))
         self.log_sigmas = nn.Parameter(torch.zeros(n_iter))
 
-    def start_image(self, m):
-        """Where the unrolled iterations start: the zero-filled image, or (``start =
-        'wavelet'``) ``start_iterations`` of the default wavelet FISTA, run without
-        gradients: the network then learns to improve on the algorithm that works."""
-        if self.config["start"] == "zero-filled":
-            return m.zero_filled()
-        return m.wavelet_reconstruction(self.config["start_iterations"])
-
     def forward(self, m):
         data = m.data
         lipschitz = data.lipschitz()
-        x = z = self.start_image(m)
+        x = z = start_image(m, self.config)
         t = 1.0
         for log_step, log_sigma in zip(self.log_steps, self.log_sigmas):
             sigma = self.config["sigma"] * (SCHEDULE_GAIN * log_sigma).exp()
