@@ -155,7 +155,7 @@ def backwards(example, device):
 TRAINED_BACKWARDS = ("implicit", "shine", "jacobian-free")
 
 
-def training(minutes, device, size, lr=1e-3, n_val=8, backwards=TRAINED_BACKWARDS):
+def training(minutes, device, size, lr=1e-3, n_val=8, labels=TRAINED_BACKWARDS):
     import tempfile
     from pathlib import Path
 
@@ -186,7 +186,7 @@ def training(minutes, device, size, lr=1e-3, n_val=8, backwards=TRAINED_BACKWARD
           f"the real 4-coil brain (out of distribution). Untrained: validation "
           f"{evaluate(untrained, val, device)['psnr']:.2f} dB, T2 brain "
           f"{evaluate(untrained, [brain], device)['psnr']:.2f} dB")
-    for label in backwards:
+    for label in labels:
         with tempfile.TemporaryDirectory() as out:
             train_reconstruction([volume], out, config_for(BACKWARD_OPTIONS[label]),
                                  progress=False)
@@ -325,7 +325,7 @@ def main():
         backwards(example, args.device)
     if args.train_minutes:
         training(args.train_minutes, args.device, min(args.size, 128), args.train_lr,
-                 backwards=args.train_backwards)
+                 labels=args.train_backwards)
     if args.tuning:
         tuning(args.tuning, args.tuning_delta, args.tuning_lr, args.tuning_size,
                args.tuning_examples, args.tuning_methods, args.tuning_equal_time)

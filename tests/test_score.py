@@ -250,9 +250,10 @@ def test_recalibrate_refits_a_score_file_and_keeps_its_other_records(tmp_path, u
     path = tmp_path / "score.pt"
     save_denoiser(path, denoiser, name="learnlet", meta=dict(meta, train_slices=[0, 8]))
     schedule = LangevinSchedule(n_levels=2, steps_per_level=3)
-    new = recalibrate(path, [tiny_volume], 2, schedule=schedule)
+    new = recalibrate(path, [tiny_volume], 2, schedule=schedule, std_smoothing=0.0)
     refitted, stored = load_denoiser(path)
     assert stored == new and stored["calibration"]["schedule"] == schedule.as_dict()
+    assert stored["calibration"]["std_smoothing"] == 0.0
     assert stored["calibration"]["examples"] == 2
     assert [a for a, _ in stored["calibration"]["per_acceleration"]] == [4.0, 8.0]
     assert all(f > 0 for _, f in stored["calibration"]["per_acceleration"])
@@ -283,15 +284,17 @@ def brain_file(tmp_path_factory, small_k):
     return path
 
 
+@pytest.mark.parametrize("smoothing", [1.0, 0.0])
 def test_recon_posterior_samples_writes_mean_std_samples_and_coverage(tmp_path, brain_file,
-                                                                      untied):
+                                                                      untied, smoothing):
     import nibabel as nib
 
     from pysap_mri_dl.cli import main
     out = tmp_path / "out"
+    option = [] if smoothing == 1.0 else ["--std-smoothing", str(smoothing)]  # the default
     assert main(["recon", str(brain_file), "--out", str(out), "--acceleration", "4",
                  "--posterior-samples", "3", "--weights", str(untied), "--no-progress",
-                 *TINY]) == 0
+                 *TINY, *option]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "recon.nii.gz",
                                                      "recon.png", "samples.nii.gz",
                                                      "std.nii.gz"]
@@ -300,16 +303,16 @@ def test_recon_posterior_samples_writes_mean_std_samples_and_coverage(tmp_path, 
     samples = np.asarray(nib.load(out / "samples.nii.gz").dataobj)
     assert mean.shape == std.shape == (96, 96) and samples.shape == (3, 96, 96)
     # samples.nii.gz holds magnitudes: the mean of the complex samples is no larger than
-    # the mean of their magnitudes; std is their spread, pooled over one pixel (an
-    # uncalibrated denoiser file)
+    # the mean of their magnitudes; std is their spread, pooled over one pixel by default,
+    # per pixel with --std-smoothing 0 (an uncalibrated denoiser file)
     from pysap_mri_dl.learn.score.posterior import pooled_std
     assert np.all(mean <= samples.mean(0) * (1 + 1e-5) + 1e-6 * mean.max())
-    np.testing.assert_allclose(pooled_std(samples, 1.0), std, rtol=1e-4,
-                               atol=1e-6 * mean.max())
+    expected = pooled_std(samples, 1.0) if smoothing else samples.std(0, ddof=1)
+    np.testing.assert_allclose(expected, std, rtol=1e-4, atol=1e-6 * mean.max())
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0 < metrics["coverage_90"] < 1 and -1 <= metrics["std_error_correlation"] <= 1
     assert metrics["posterior_samples"] == 3 and metrics["n_iter"] == 6
-    assert metrics["std_smoothing"] == 1.0
+    assert metrics["std_smoothing"] == smoothing
     assert metrics["psnr"] > metrics["zero_filled_psnr"]
 
 

@@ -325,10 +325,20 @@ def test_unrolled_learnlet_can_start_from_wavelet_fista(small_case):
         build_model("learnlet-unrolled", kind="reconstruction", start="gridding")
 
 
+def _returns_its_start_untrained_and_trains(net, m):
+    out = net(m)
+    # (FISTA itself differs by float rounding between two runs: 2e-6 of a maximum of 1)
+    torch.testing.assert_close(out, m.wavelet_reconstruction(10), rtol=0, atol=1e-5)
+    assert not torch.allclose(out, m.zero_filled(), atol=1e-3)
+    out.abs().sum().backward()
+    last = [block.net[-1] if hasattr(block, "net") else block.out for block in net.image_nets]
+    assert all(layer.weight.grad.abs().sum() > 0 for layer in last)
+
+
 def test_ncpdnet_can_start_from_wavelet_fista_on_a_trajectory(small_case):
     """``start='wavelet'`` for the skeleton: untrained (zero output layers), NC-PDNet returns
-    the wavelet FISTA image of its density-compensated data; training reaches every
-    image network through it."""
+    the wavelet FISTA image of its density-compensated data, and the loss reaches the
+    output layer of every iteration's network."""
     from pysap_mri_dl.operators import NUFFT, ifftn_centered
     from pysap_mri_dl.sampling import radial
     kspace, mask, _ = small_case
@@ -338,14 +348,23 @@ def test_ncpdnet_can_start_from_wavelet_fista_on_a_trajectory(small_case):
     m = noncartesian_measurement(samples, trajectory, (64, 64))
     net = build_model("ncpdnet", kind="reconstruction", n_iter=2, n_primal=2, features=4,
                       depth=2, start="wavelet", start_iterations=10)
-    out = net(m)
-    # (FISTA itself differs by float rounding between two runs: 2e-6 of a maximum of 1)
-    torch.testing.assert_close(out, m.wavelet_reconstruction(10), rtol=0, atol=1e-5)
-    assert not torch.allclose(out, m.zero_filled())
-    out.abs().sum().backward()
-    assert all(p.grad is not None for p in net.image_nets.parameters())
-    with pytest.raises(ValueError, match="start must be"):
-        build_model("ncpdnet", kind="reconstruction", start="gridding")
+    _returns_its_start_untrained_and_trains(net, m)
+    for bad, message in [(dict(start="gridding"), "start must be"),
+                         (dict(start="wavelet", start_iterations=0), "start_iterations must"),
+                         (dict(start_iterations=2.5), "start_iterations must")]:
+        with pytest.raises(ValueError, match=message):
+            build_model("ncpdnet", kind="reconstruction", **bad)
+
+
+@pytest.mark.parametrize("name", ["pdnet", "xpdnet"])
+def test_cartesian_skeleton_networks_can_start_from_wavelet_fista(name, small_case):
+    """PDNet (its dual buffer starts at zero and its k-space networks add nothing untrained)
+    and XPDNet (its map refiner adds nothing untrained) return the wavelet image too."""
+    kspace, mask, _ = small_case
+    m = cartesian_measurement(kspace, mask)
+    net = build_model(name, kind="reconstruction", **TINY[name], start="wavelet",
+                      start_iterations=10)
+    _returns_its_start_untrained_and_trains(net, m)
 
 
 def test_ncpdnet_in_3d_on_a_kooshball():

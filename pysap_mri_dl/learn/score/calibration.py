@@ -7,8 +7,8 @@ Langevin chains are short (they start near the wavelet reconstruction and have n
 mixed), and the posterior misses errors its model does not know of (the score model's prior
 is not the truth). The factor is fitted once, stored in the weights' metadata
 (``calibration``) and applied at inference (``sample_posterior(calibrate=True)``); it holds
-for the sampler settings it was fitted with (``LangevinSchedule()`` and 8 samples by
-default), and the docs report the coverage it gives on real slices never seen in training.
+for the sampler settings it was fitted with (``LangevinSchedule()``, 8 samples and std maps
+pooled over ``STD_SMOOTHING`` pixels by default), and the docs report the coverage it gives on real slices never seen in training.
 
 One factor does not fit every acceleration: the chains' spread grows more slowly than the
 error when data are removed (the shipped model's single factor covered 93% at 4x and 76%
@@ -44,7 +44,8 @@ def calibration_examples(slices, count, *, seed=0, shape=(224, 224)):
 def fit_calibration(model, examples, *, n_samples=8, schedule=None, seed=0,
                     std_smoothing=STD_SMOOTHING, progress=False):
     """Fit the factor on ``examples`` (:class:`~..data.acquisitions.Example`); returns
-    ``{"scale", "per_acceleration", "coverage_raw", "examples", "n_samples", "schedule"}``
+    ``{"scale", "per_acceleration", "coverage_raw", "examples", "n_samples", "schedule",
+    "std_smoothing"}``
     (``per_acceleration``: ``[acceleration, scale]`` pairs, the examples grouped by their
     rounded effective acceleration; ``coverage_raw``: the coverage of the uncalibrated
     intervals; ``std_smoothing``: the pooling of the std maps it was fitted on)."""

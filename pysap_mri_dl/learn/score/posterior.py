@@ -1,6 +1,6 @@
 """Posterior sampling in one call, beside ``reconstruct_sense`` and ``reconstruct_network``:
-samples of ``p(x | y)`` for any of the package's forward models, their mean and a per-pixel
-standard deviation (the uncertainty map)."""
+samples of ``p(x | y)`` for any of the package's forward models, their mean and a standard
+deviation map (the uncertainty map, pooled over one pixel by default)."""
 from __future__ import annotations
 
 import time
@@ -58,9 +58,9 @@ def _check_samples(n_samples):
                          f"deviation needs two samples), received {n_samples!r}")
 
 
-def pooled_std(magnitudes, smoothing=STD_SMOOTHING):
+def pooled_std(magnitudes, std_smoothing=STD_SMOOTHING):
     """The standard deviation over the first axis of ``magnitudes`` ``(K, *shape)``, its
-    variance averaged over a Gaussian window of ``smoothing`` pixels (0: per pixel).
+    variance averaged over a Gaussian window of ``std_smoothing`` pixels (0: per pixel).
 
     With K = 8 chains a per-pixel variance has 7 degrees of freedom (a relative error of
     about 27% on the std), which scatters the map's ranks; pooling each pixel's variance
@@ -68,12 +68,12 @@ def pooled_std(magnitudes, smoothing=STD_SMOOTHING):
     One pixel raised the rank correlation between std and error by 0.04-0.05 on every real
     case of ``benchmarks/posterior.py`` (``docs/uncertainty.rst``)."""
     from scipy.ndimage import gaussian_filter
-    if not 0 <= smoothing < float("inf"):
+    if not 0 <= std_smoothing < float("inf"):
         raise ValueError(f"std_smoothing must be a finite number >= 0 (pixels), received "
-                         f"{smoothing}")
+                         f"{std_smoothing}")
     variance = np.var(magnitudes, axis=0, ddof=1)
-    if smoothing:
-        variance = gaussian_filter(variance, float(smoothing), mode="nearest")
+    if std_smoothing:
+        variance = gaussian_filter(variance, float(std_smoothing), mode="nearest")
     return np.sqrt(np.maximum(variance, 0))
 
 

@@ -64,18 +64,22 @@ def train_score_model(args, model_config, *, command=""):
     return meta
 
 
-def recalibrate(path, volumes, count=8, *, axis=2, schedule=None, progress=False):
+def recalibrate(path, volumes, count=8, *, axis=2, schedule=None, std_smoothing=None,
+                progress=False):
     """Fit the calibration of the score model file ``path`` on ``count`` simulated
     acquisitions of its own training slices of ``volumes`` (the slice range and seed its
     metadata records; ``axis``, the one it was trained along, ``train --model score``'s
-    default 2 unless recorded) with the sampler ``schedule`` (default: ``LangevinSchedule()``),
-    and store it in the file's metadata, every other record unchanged (atomically).
-    ``train --model score`` calls it after training; call it again when the sampler's
-    defaults change. Returns the new metadata."""
+    default 2 unless recorded) with the sampler ``schedule`` (default: ``LangevinSchedule()``)
+    and the pooling ``std_smoothing`` of the std maps (default: ``STD_SMOOTHING``), and store
+    it in the file's metadata, every other record unchanged (atomically). ``train --model
+    score`` calls it after training; call it again when the sampler's defaults change.
+    Returns the new metadata."""
     from ..data.slices import load_slices
     from ..weights import load_denoiser, save_denoiser
     from .calibration import calibration_examples, fit_calibration
     from .model import load_score_model
+    from .posterior import STD_SMOOTHING
+    std_smoothing = STD_SMOOTHING if std_smoothing is None else std_smoothing
     denoiser, meta = load_denoiser(path)
     if "train_slices" not in meta:
         raise ValueError(f"recalibrate: weights file {path} records no train_slices (not "
@@ -86,6 +90,7 @@ def recalibrate(path, volumes, count=8, *, axis=2, schedule=None, progress=False
     examples = calibration_examples(slices, count, seed=seed)
     meta = dict(meta, calibration=fit_calibration(load_score_model(path), examples,
                                                   schedule=schedule, seed=seed,
+                                                  std_smoothing=std_smoothing,
                                                   progress=progress))
     save_denoiser(path, denoiser, name=SCORE_MODEL[0], meta=meta)
     return meta

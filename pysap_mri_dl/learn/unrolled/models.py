@@ -50,9 +50,13 @@ def _nets(count, make):
 START_IMAGES = ("zero-filled", "wavelet")
 
 
-def _check_start(start):
+def _check_start(start, start_iterations):
     if start not in START_IMAGES:
         raise ValueError(f"start must be one of {START_IMAGES}, received {start!r}")
+    if isinstance(start_iterations, bool) or not isinstance(start_iterations, int) \
+            or start_iterations < 1:
+        raise ValueError(f"start_iterations must be an integer >= 1, received "
+                         f"{start_iterations!r}")
 
 
 def start_image(m, config):
@@ -95,7 +99,7 @@ class PrimalDual(nn.Module):
         Refine the coil maps with a small U-Net before the iterations (XPDNet).
     start : 'zero-filled' or 'wavelet'
         The image buffer's start (:func:`start_image`): the zero-filled image (the
-        networks of the seed), or ``start_iterations`` of wavelet FISTA (2D).
+        networks of the seed), or ``start_iterations`` of wavelet FISTA.
     """
 
     def __init__(self, *, n_iter=10, n_primal=5, n_dual=5, primal_only=False, shared=False,
@@ -103,7 +107,7 @@ class PrimalDual(nn.Module):
                  refine_smaps=False, smaps_features=4, smaps_levels=2, start="zero-filled",
                  start_iterations=30):
         super().__init__()
-        _check_start(start)
+        _check_start(start, start_iterations)
         self.config = dict(n_iter=n_iter, n_primal=n_primal, n_dual=n_dual,
                            primal_only=primal_only, shared=shared, image_net=image_net,
                            features=features, depth=depth, levels=levels, ndim=ndim,
@@ -286,7 +290,7 @@ class UnrolledLearnlet(nn.Module):
     def __init__(self, n_iter=10, sigma=0.0005, learnlet=None, start="zero-filled",
                  start_iterations=30):
         super().__init__()
-        _check_start(start)
+        _check_start(start, start_iterations)
         learnlet = dict(learnlet or {})
         self.config = dict(n_iter=n_iter, sigma=sigma, learnlet=learnlet, start=start,
                            start_iterations=start_iterations)
