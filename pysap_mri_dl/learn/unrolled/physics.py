@@ -83,14 +83,22 @@ class Measurement:
     def wavelet_reconstruction(self, n_iter=100):
         """``n_iter`` iterations of the default wavelet FISTA (the lambda rule, Haar with
         random shifts) on this measurement, without gradients: where learned models that
-        refine the algorithm that works start from."""
+        refine the algorithm that works start from. On trajectories it solves the problem
+        of :func:`~pysap_mri_dl.recon.reconstruct_noncartesian`: the data term weighted by
+        the square root of the density (its default ``density_weighting``), the lambda rule
+        applied to that term's adjoint."""
         from ...optim import fista
         from ...recon.priors import wavelet_prior
         from ...recon.regularisation import default_lambda
         with torch.no_grad():
-            lam = default_lambda(self.adjoint(self.kspace))
-            prior = wavelet_prior(tuple(self.shape), lam).as_prox()
-            return fista(self.data, prior, n_iter=n_iter).x
+            if self.density is None:
+                data, adjoint = self.data, self.adjoint(self.kspace)
+            else:
+                root = Diagonal(self._per_sample(self.density ** 0.25))  # median 1
+                weighted, kspace = root @ self.operator, root.op(self.kspace)
+                data, adjoint = LeastSquares(weighted, kspace), weighted.adj_op(kspace)
+            prior = wavelet_prior(tuple(self.shape), default_lambda(adjoint)).as_prox()
+            return fista(data, prior, n_iter=n_iter).x
 
     def with_smaps(self, smaps):
         """The same measurement with other (e.g. refined, differentiable) maps."""
