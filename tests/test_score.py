@@ -234,7 +234,7 @@ def test_pooled_std_averages_the_variance_over_neighbours():
     assert pooled[0, 0] == 0
     # pooling removes part of the estimator's noise: a closer match to the true std of 1
     assert np.std(pooled_std(samples, 1.0)) < 0.5 * np.std(pooled_std(samples, 0))
-    for bad in (-1.0, float("inf")):
+    for bad in (-1.0, float("inf"), "1", True, None):
         with pytest.raises(ValueError, match="std_smoothing"):
             pooled_std(samples, bad)
 

@@ -138,7 +138,12 @@ def cg_sense(kspace, trajectory, shape, *, smaps="auto", density="auto", n_iter=
                           else "none", result, time.perf_counter() - start, smaps=maps)
 
 
-def _weighted_model(op, kspace, density, power):
+DEFAULT_DENSITY_WEIGHTING = 0.5
+"""Exponent of the density weighting of the non-Cartesian data term (see
+:func:`reconstruct_noncartesian`)."""
+
+
+def weighted_model(op, kspace, density, power=DEFAULT_DENSITY_WEIGHTING):
     """``diag(w^1/2) A`` and ``w^1/2 y`` with ``w = d^power`` normalised to median 1."""
     from ..operators import Diagonal
     if power == 0:
@@ -153,7 +158,7 @@ def _weighted_model(op, kspace, density, power):
 
 
 def reconstruct_noncartesian(kspace, trajectory, shape, *, smaps="auto", density="auto",
-                             density_weighting=0.5, prior="wavelet", lam=None, lam_factor=DEFAULT_LAMBDA_FACTOR,
+                             density_weighting=DEFAULT_DENSITY_WEIGHTING, prior="wavelet", lam=None, lam_factor=DEFAULT_LAMBDA_FACTOR,
                              wavelet=DEFAULT_WAVELET, levels=4, undecimated=False, cycle_spin=True,
                              formulation="analysis", algorithm="fista", n_iter=100, tol=None,
                              callback=None, track_cost=False, progress=False, seed=0,
@@ -201,7 +206,7 @@ def reconstruct_noncartesian(kspace, trajectory, shape, *, smaps="auto", density
     if not 0 <= density_weighting <= 1:
         raise ValueError(f"density_weighting must be in [0, 1], received {density_weighting}")
     op = NUFFT(trajectory, shape, smaps=maps, backend=backend, eps=eps)
-    model, data = _weighted_model(op, kspace, weights, density_weighting)
+    model, data = weighted_model(op, kspace, weights, density_weighting)
     image, lam, algo, prior_name, result = solve(
         model, data, shape, prior=prior, lam=lam, lam_factor=lam_factor, wavelet=wavelet,
         levels=levels, undecimated=undecimated, cycle_spin=cycle_spin, formulation=formulation,

@@ -8,7 +8,8 @@ mixed), and the posterior misses errors its model does not know of (the score mo
 is not the truth). The factor is fitted once, stored in the weights' metadata
 (``calibration``) and applied at inference (``sample_posterior(calibrate=True)``); it holds
 for the sampler settings it was fitted with (``LangevinSchedule()``, 8 samples and std maps
-pooled over ``STD_SMOOTHING`` pixels by default), and the docs report the coverage it gives on real slices never seen in training.
+pooled over ``STD_SMOOTHING`` pixels by default), and the docs report the coverage it gives
+on real slices never seen in training.
 
 One factor does not fit every acceleration: the chains' spread grows more slowly than the
 error when data are removed (the shipped model's single factor covered 93% at 4x and 76%

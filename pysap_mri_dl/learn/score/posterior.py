@@ -4,6 +4,7 @@ deviation map (the uncertainty map, pooled over one pixel by default)."""
 from __future__ import annotations
 
 import time
+from numbers import Real
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,13 +12,12 @@ import torch
 
 from ..._backend import to_numpy
 from ...recon.cartesian import zero_filled as cartesian_zero_filled
+from ..unrolled.models import START_IMAGES, start_image
 from ..unrolled.physics import cartesian_measurement, noncartesian_measurement
 from .langevin import LangevinSchedule, annealed_langevin
 from .model import ScoreModel, load_score_model
 
 __all__ = ["Posterior", "sample_posterior", "pooled_std", "START_IMAGES", "STD_SMOOTHING"]
-
-START_IMAGES = ("wavelet", "zero-filled")
 
 STD_SMOOTHING = 1.0
 """Width (pixels) of the Gaussian window over which the samples' variance is pooled."""
@@ -58,6 +58,13 @@ def _check_samples(n_samples):
                          f"deviation needs two samples), received {n_samples!r}")
 
 
+def _check_smoothing(std_smoothing):
+    if isinstance(std_smoothing, bool) or not isinstance(std_smoothing, Real) \
+            or not 0 <= std_smoothing < float("inf"):
+        raise ValueError(f"std_smoothing must be a finite number >= 0 (pixels), received "
+                         f"{std_smoothing!r}")
+
+
 def pooled_std(magnitudes, std_smoothing=STD_SMOOTHING):
     """The standard deviation over the first axis of ``magnitudes`` ``(K, *shape)``, its
     variance averaged over a Gaussian window of ``std_smoothing`` pixels (0: per pixel).
@@ -68,9 +75,7 @@ def pooled_std(magnitudes, std_smoothing=STD_SMOOTHING):
     One pixel raised the rank correlation between std and error by 0.04-0.05 on every real
     case of ``benchmarks/posterior.py`` (``docs/uncertainty.rst``)."""
     from scipy.ndimage import gaussian_filter
-    if not 0 <= std_smoothing < float("inf"):
-        raise ValueError(f"std_smoothing must be a finite number >= 0 (pixels), received "
-                         f"{std_smoothing}")
+    _check_smoothing(std_smoothing)
     variance = np.var(magnitudes, axis=0, ddof=1)
     if std_smoothing:
         variance = gaussian_filter(variance, float(std_smoothing), mode="nearest")
@@ -119,7 +124,7 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     """
     began = time.perf_counter()
     _check_samples(n_samples)
-    pooled_std(np.zeros((2, 1)), std_smoothing)  # a named error before any work
+    _check_smoothing(std_smoothing)
     if start not in START_IMAGES:
         raise ValueError(f"start must be one of {START_IMAGES}, received {start!r}")
     schedule = LangevinSchedule() if schedule is None else schedule
@@ -134,7 +139,7 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     elif not 0 <= noise_level < float("inf"):
         raise ValueError(f"noise_level must be a finite number >= 0, received {noise_level}")
     generator = torch.Generator().manual_seed(int(seed))
-    first = m.zero_filled() if start == "zero-filled" else m.wavelet_reconstruction()
+    first = start_image(m, {"start": start, "start_iterations": 100})
     samples = annealed_langevin(model, m.gradient, first, n_samples=n_samples,
                                 noise_level=float(noise_level) / m.scale, schedule=schedule,
                                 generator=generator, progress=progress)

@@ -85,17 +85,18 @@ class Measurement:
         random shifts) on this measurement, without gradients: where learned models that
         refine the algorithm that works start from. On trajectories it solves the problem
         of :func:`~pysap_mri_dl.recon.reconstruct_noncartesian`: the data term weighted by
-        the square root of the density (its default ``density_weighting``), the lambda rule
+        the square root of the density (its default ``density_weighting``, the same
+        helper), the lambda rule
         applied to that term's adjoint."""
         from ...optim import fista
+        from ...recon.noncartesian import weighted_model
         from ...recon.priors import wavelet_prior
         from ...recon.regularisation import default_lambda
         with torch.no_grad():
             if self.density is None:
                 data, adjoint = self.data, self.adjoint(self.kspace)
             else:
-                root = Diagonal(self._per_sample(self.density ** 0.25))  # median 1
-                weighted, kspace = root @ self.operator, root.op(self.kspace)
+                weighted, kspace = weighted_model(self.operator, self.kspace, self.density)
                 data, adjoint = LeastSquares(weighted, kspace), weighted.adj_op(kspace)
             prior = wavelet_prior(tuple(self.shape), default_lambda(adjoint)).as_prox()
             return fista(data, prior, n_iter=n_iter).x
