@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _cases import SHARED  # noqa: E402
 
 from pysap_mri_dl.data import load_sample  # noqa: E402
-from pysap_mri_dl.data.simulation import simulate_acquisition  # noqa: E402
+from pysap_mri_dl.data.simulation import radial_brain_slice, simulate_acquisition  # noqa: E402
 from pysap_mri_dl.metrics import psnr, ssim  # noqa: E402
 from pysap_mri_dl.recon import reconstruct_sense, reconstruct_single_coil  # noqa: E402
 from pysap_mri_dl.sampling import random_column_mask  # noqa: E402
@@ -186,16 +186,9 @@ def timing(args):
 
 def radial_case(args):
     """NC-PDNet on 80 golden-angle spokes of the brain slice (256^2, noise-free)."""
-    from skimage.transform import resize
-
     from pysap_mri_dl.learn import load_network, reconstruct_network
-    from pysap_mri_dl.operators import NUFFT
     from pysap_mri_dl.recon import gridding, reconstruct_noncartesian
-    from pysap_mri_dl.sampling import radial
-    image = resize(load_sample("brain_slice_2d").reference, (256, 256), anti_aliasing=True)
-    reference = (image / image.max()).astype(np.float32)
-    trajectory = radial(80, 256, golden=True)
-    kspace = NUFFT(trajectory, (256, 256)).op(reference.astype(np.complex64))
+    kspace, trajectory, reference = radial_brain_slice(80, 256)
     path = (Path(args.weights_dir) / "ncpdnet" / "model.pt") if args.weights_dir else None
     network, _ = load_network("ncpdnet", weights=path)
     rows = {"gridding": gridding(kspace, trajectory, (256, 256)).image,

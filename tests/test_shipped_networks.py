@@ -82,15 +82,8 @@ def test_shipped_network_reconstructs_single_coil_data(name):
 
 @pytest.mark.slow
 def test_shipped_ncpdnet_reaches_its_figure_on_radial_spokes():
-    from skimage.transform import resize
-
-    from pysap_mri_dl.data import load_sample
-    from pysap_mri_dl.operators import NUFFT
-    from pysap_mri_dl.sampling import radial
-    image = resize(load_sample("brain_slice_2d").reference, (256, 256), anti_aliasing=True)
-    reference = (image / image.max()).astype(np.float32)
-    trajectory = radial(80, 256, golden=True)
-    kspace = NUFFT(trajectory, (256, 256)).op(reference.astype(np.complex64))
+    from pysap_mri_dl.data.simulation import radial_brain_slice
+    kspace, trajectory, reference = radial_brain_slice(80, 256)
     result = reconstruct_network(kspace, model="ncpdnet", trajectory=trajectory,
                                  shape=(256, 256))
     assert abs(psnr(reference, np.abs(result.image)) - RADIAL_80) < 0.3

@@ -14,14 +14,13 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-from skimage.transform import resize
 
 from pysap_mri_dl.data import load_sample
+from pysap_mri_dl.data.simulation import radial_brain_slice
 from pysap_mri_dl.learn import reconstruct_network
 from pysap_mri_dl.metrics import psnr
-from pysap_mri_dl.operators import NUFFT
 from pysap_mri_dl.recon import gridding, reconstruct_sense
-from pysap_mri_dl.sampling import radial, random_column_mask
+from pysap_mri_dl.sampling import random_column_mask
 
 N_ITER = int(os.environ.get("PYSAP_MRI_DL_EXAMPLE_ITERS", 100))
 
@@ -51,10 +50,7 @@ fig.tight_layout()
 
 # %%
 # Non-Cartesian: NC-PDNet (single coil, density-compensated adjoint in each iteration).
-slice_image = resize(load_sample("brain_slice_2d").reference, (256, 256), anti_aliasing=True)
-slice_image = (slice_image / slice_image.max()).astype(np.float32)
-trajectory = radial(80, 256, golden=True)
-samples = NUFFT(trajectory, (256, 256)).op(slice_image.astype(np.complex64))
+samples, trajectory, slice_image = radial_brain_slice(80, 256)
 network = reconstruct_network(samples, model="ncpdnet", trajectory=trajectory,
                               shape=(256, 256))
 gridded = gridding(samples, trajectory, (256, 256))

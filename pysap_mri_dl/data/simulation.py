@@ -13,7 +13,8 @@ import numpy as np
 
 from .._fourier import fftn_centered
 
-__all__ = ["simulated_smaps", "smooth_phase", "SimulatedAcquisition", "simulate_acquisition"]
+__all__ = ["simulated_smaps", "smooth_phase", "SimulatedAcquisition", "simulate_acquisition",
+           "radial_brain_slice"]
 
 
 def _rng(seed):
@@ -108,3 +109,20 @@ def simulate_acquisition(image, *, n_coils=8, noise=0.002, phase=1.0, seed=0):
     kspace = kspace.astype(np.complex64)
     return SimulatedAcquisition(kspace[0] if n_coils == 1 else kspace, smaps, reference,
                                 float(noise))
+
+
+def radial_brain_slice(n_spokes=80, size=256):
+    """The radial case the non-Cartesian figures of the docs are measured on: the bundled
+    pysap brain slice resampled to ``size^2`` (anti-aliased, maximum 1), sampled noise-free
+    on ``n_spokes`` golden-angle spokes of ``size`` samples (single coil, real image).
+    Returns ``(kspace, trajectory, reference)``."""
+    from skimage.transform import resize
+
+    from ..operators import NUFFT
+    from ..sampling import radial
+    from .samples import load_sample
+    image = resize(load_sample("brain_slice_2d").reference, (size, size), anti_aliasing=True)
+    reference = (image / image.max()).astype(np.float32)
+    trajectory = radial(n_spokes, size, golden=True)
+    kspace = NUFFT(trajectory, (size, size)).op(reference.astype(np.complex64))
+    return np.asarray(kspace), trajectory, reference

@@ -10,9 +10,11 @@ the loss compares the magnitude with the RSS reference (same scale, centre crop 
 reference's shape). The loop is :func:`~pysap_mri_dl.learn.training.trainer.fit`'s.
 
 Validation (every ``validate_every`` steps and at the end): PSNR / SSIM on examples
-simulated from the held-out slices (fixed seeds), and, for multi-coil Cartesian models, on
-the bundled real 4-coil T2 brain at 4x, never seen in training (an out-of-distribution
-figure at every checkpoint).
+simulated from the held-out slices (fixed seeds), and an out-of-distribution figure at every
+checkpoint: for multi-coil Cartesian models, the bundled real 4-coil T2 brain at 4x
+(``t2_brain_*``); for 2D radial models, 80 golden-angle spokes of the bundled pysap brain
+slice at 256^2 (``radial_slice_*``, :func:`~pysap_mri_dl.data.simulation.radial_brain_slice`).
+Both are the cases the docs' figures are measured on, never seen in training.
 """
 from __future__ import annotations
 
@@ -128,6 +130,27 @@ def _real_brain(acceleration=4):
                    mask=mask)
 
 
+def _radial_slice():
+    """80 golden-angle spokes of the bundled brain slice at 256^2 (noise-free), with the
+    Voronoi density reconstruct_network computes for it."""
+    from ...calibration import voronoi_density
+    from ...data.simulation import radial_brain_slice
+    from ..data.acquisitions import Example
+    kspace, trajectory, reference = radial_brain_slice(80, 256)
+    return Example(kspace, reference, (256, 256), trajectory=trajectory,
+                   density=voronoi_density(trajectory, (256, 256)))
+
+
+def _out_of_distribution(acq):
+    """``{name: Example}``: the real case a model of acquisition ``acq`` is validated on
+    beside its held-out slices (none for single-coil Cartesian-only or 3D models)."""
+    if acq.trajectory is None:
+        return {"t2_brain": _real_brain()} if acq.coils[1] > 1 else {}
+    if acq.trajectory == "radial" and len(acq.shape) == 2:
+        return {"radial_slice": _radial_slice()}
+    return {}
+
+
 def _signature(config):
     fields = {k: v for k, v in vars(config).items()
               if k not in ("minutes", "stop_at", "device", "checkpoint_every",
@@ -171,7 +194,7 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
         train = load_slices(volumes, config.axis, *config.train_slices, stack=False)
         draw = lambda rng, index: simulate_example(train, acq, rng, pool=pool)  # noqa: E731
         val = validation_examples(volumes, config, pool=pool)
-    real = [_real_brain()] if acq.trajectory is None and acq.coils[1] > 1 else []
+    real = _out_of_distribution(acq)
     device = torch.device(config.device)
 
     def batch_fn(step, rank, world):
@@ -184,8 +207,9 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
 
     def validate(model):
         figures = {f"val_{k}": v for k, v in evaluate(model, val, device).items()}
-        if real:
-            figures.update({f"t2_brain_{k}": v for k, v in evaluate(model, real, device).items()})
+        for name, example in real.items():
+            figures.update({f"{name}_{k}": v for k, v in evaluate(model, [example],
+                                                                  device).items()})
         return figures
 
     schedule = Schedule(steps=config.steps, lr=config.lr, lr_final=config.lr_final,
