@@ -221,6 +221,25 @@ def test_data_parallel_matches_one_process(tmp_path, tiny_volume):
         torch.testing.assert_close(pa, pb, rtol=1e-4, atol=1e-6)
 
 
+def test_the_psnr_loss_is_minus_the_reported_figure(tmp_path, tiny_volume):
+    """--loss psnr: minus metrics.psnr (dB, reference maximum), so halving an example's error
+    gains 6.02 dB whether that error is large or small (with l1 the large one dominates)."""
+    from pysap_mri_dl.learn.training.reconstruction import LOSSES, train_reconstruction
+    from pysap_mri_dl.metrics import psnr
+    generator = torch.Generator().manual_seed(0)
+    y = torch.rand(32, 32, generator=generator)
+    noise = torch.randn(32, 32, generator=generator)
+    loss = LOSSES["psnr"]
+    assert float(loss(y + 0.01 * noise, y)) == pytest.approx(
+        -psnr(y.numpy(), (y + 0.01 * noise).numpy()), abs=0.01)  # float32
+    for size in (0.001, 0.1):
+        gain = float(loss(y + size * noise, y) - loss(y + size / 2 * noise, y))
+        assert gain == pytest.approx(6.02, abs=0.01)
+    meta = train_reconstruction([tiny_volume], tmp_path / "run",
+                                _config(loss="psnr", steps=1), progress=False)
+    assert meta["loss"] == "psnr" and np.isfinite(meta["validation"]["val_psnr"])
+
+
 def test_radial_training_validates_on_the_documented_radial_case(tmp_path, tiny_volume):
     """Radial models are validated, beside their held-out slices, on the case the docs'
     NC-PDNet figure is measured on (80 golden-angle spokes of the bundled brain slice): the

@@ -52,7 +52,10 @@ def add_train_network_parser(sub):
     parser.add_argument("--batch-size", type=int, default=None,
                         help="examples per step (default 1; score: 4 patches)")
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--loss", choices=["l1", "ssim", "l1+ssim"], default=NETWORK_ONLY["loss"])
+    parser.add_argument("--loss", choices=["l1", "ssim", "l1+ssim", "psnr"],
+                        default=NETWORK_ONLY["loss"],
+                        help="l1, ssim, l1+ssim, or psnr (minus the example's PSNR: every "
+                             "example counts by its gain in dB)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--acceleration", type=int, nargs="+",
                         default=NETWORK_ONLY["acceleration"],

@@ -87,7 +87,12 @@ LOSSES = {
     "l1": lambda x, y: (x - y).abs().mean() / y.abs().mean(),
     "ssim": _ssim_loss,
     "l1+ssim": lambda x, y: 0.16 * (x - y).abs().mean() / y.abs().mean() + 0.84 * _ssim_loss(x, y),
+    "psnr": lambda x, y: 10 * torch.log10((x - y).pow(2).mean() / y.max().pow(2)),
 }
+"""Per-example losses (output magnitude ``x``, reference ``y``). 'psnr' is minus the
+reported figure (dB, reference maximum): every example counts by its gain in dB, so a
+network refining a good start (``start='wavelet'``) is not pulled by the worst examples
+as with 'l1', whose per-example error is largest where the start is worst."""
 
 
 def _example_loss(net, example, loss, device):
