@@ -3,7 +3,8 @@ the trained weights against the same network untrained (which returns its start,
 image), per example, on simulated acquisitions of the training slices and of the held-out
 slices, drawn as the trainer draws them (the weights' recorded acquisition: coils, noise,
 accelerations or spokes), and on the case the docs measure out of distribution (the real
-T2 brain at 4x for Cartesian models, 80 radial spokes of the brain slice for radial ones).
+T2 brain at 4x for Cartesian models, 80 radial spokes of the brain slice for radial ones),
+and on the trainer's own validation examples (the figure its log records).
 
 A network that learns the training slices' anatomy gains there and loses on the held-out
 ones; a gain on both is what generalises. Weights: a ``model.pt`` or a trainer's
@@ -26,8 +27,8 @@ from _cases import SHARED  # noqa: E402
 from pysap_mri_dl.learn.data.acquisitions import (AcquisitionConfig,  # noqa: E402
                                                   TrajectoryPool, simulate_example)
 from pysap_mri_dl.learn.data.slices import load_slices  # noqa: E402
-from pysap_mri_dl.learn.training.reconstruction import (_out_of_distribution,  # noqa: E402
-                                                        evaluate)
+from pysap_mri_dl.learn.training.reconstruction import (  # noqa: E402
+    ReconstructionConfig, _out_of_distribution, evaluate, validation_examples)
 from pysap_mri_dl.learn.weights import build_model, load_model  # noqa: E402
 
 
@@ -79,6 +80,15 @@ def main():
                   f"trained {after:.2f} ({after - start:+.2f} dB)", flush=True)
         print(f"{label}: mean gain {np.mean(gains):+.2f} dB (min {min(gains):+.2f}, "
               f"max {max(gains):+.2f}) over {args.count} examples")
+    config = ReconstructionConfig(model=name, acquisition=acq,
+                                  axis=signature.get("axis", "all"),
+                                  val_slices=tuple(ranges["held-out slices"]),
+                                  seed=signature.get("seed", 0),
+                                  n_val=signature.get("n_val", 4))
+    val = validation_examples([args.volume], config, pool=pool)
+    start, after = (evaluate(net, val)["psnr"] for net in (untrained, trained))
+    print(f"the trainer's validation examples: start {start:.2f}, trained {after:.2f} "
+          f"({after - start:+.2f} dB)")
     for case, example in _out_of_distribution(acq).items():
         start, after = (evaluate(net, [example])["psnr"] for net in (untrained, trained))
         print(f"{case}: start {start:.2f}, trained {after:.2f} ({after - start:+.2f} dB)")

@@ -30,12 +30,13 @@ def _cardiac(out):
     corner = {name: number(out.split(name, 1)[1], "corner/mean signal") for name in misfit}
     # the iterative reconstructions explain the data better and hold less streaking in the
     # corners than gridding (measured 0.40 / 0.29 / 0.30 and 0.58 / 0.35 / 0.24); the shipped
-    # NC-PDNet, far out of its training distribution, sits between (0.345, corners 0.23)
+    # NC-PDNet, far out of its training distribution and started from wavelet FISTA with the
+    # default lambda, explains the data as well (0.292) with more streaks (corners 0.46)
     return (misfit["CG-SENSE"] < misfit["gridding"] - 0.05
             and misfit["wavelet FISTA"] < misfit["gridding"] - 0.05
             and corner["wavelet FISTA"] < corner["CG-SENSE"] < corner["gridding"]
-            and misfit["NC-PDNet"] < misfit["gridding"] - 0.04
-            and corner["NC-PDNet"] < corner["CG-SENSE"])
+            and misfit["NC-PDNet"] < misfit["gridding"] - 0.1
+            and corner["NC-PDNet"] < corner["gridding"] - 0.1)
 
 
 # figures measured at 15 iterations; each claim sits about 0.3-0.5 dB below them
@@ -70,13 +71,13 @@ CLAIMS = {
         and db(out, "group-lasso") > db(out, "zero-filled") and db(out, "owl") > 27.0),
     # GRAPPA 25.40, SENSE-CS 27.29, zero-filled 25.85 (noisy phantom, noisy reference)
     "plot_raw_gre": lambda out: db(out, "SENSE-CS") > db(out, "zero-filled") + 1.1,
-    # shipped weights: cascade 32.28, learnlet-unrolled 35.10, NC-PDNet 36.70 (gridding
+    # shipped weights: cascade 32.28, learnlet-unrolled 35.10, NC-PDNet 41.03 (gridding
     # 28.45); wavelet FISTA 30.76 at 15 iterations (34.81 at the gallery's 100)
     "plot_compare_networks": lambda out: (
         db(out, "cascade") > 32.0 and db(out, "learnlet-unrolled") > 34.8
         and db(out, "learnlet-unrolled") > db(out, "wavelet FISTA") + 4.0
         and db(out, "NC-PDNet") > db(out, "radial gridding") + 8.0
-        and db(out, "NC-PDNet") > 36.4),
+        and db(out, "NC-PDNet") > 40.7),
     # 15 evaluations from the 32.82 dB warm start: Broyden 33.54, Anderson 33.68,
     # fixed-point iteration 33.07
     "plot_deq_fixed_point": lambda out: (
