@@ -33,7 +33,8 @@ from pysap_mri_dl.learn.weights import build_model, load_model  # noqa: E402
 
 
 def load_pair(path):
-    """``(trained, untrained, name, acquisition, signature)`` from a model or checkpoint."""
+    """``(trained, untrained, name, acquisition, signature, step)`` from a model or a
+    checkpoint."""
     payload = torch.load(path, map_location="cpu", weights_only=True)
     if "optimiser" in payload:  # a trainer's checkpoint: the signature has the config
         signature = payload["config"]
@@ -70,16 +71,21 @@ def main():
     for label, (first, last) in ranges.items():
         slices = load_slices([args.volume], signature.get("axis", "all"), first, last,
                              stack=False)
-        gains = []
+        gains, by_acceleration = [], {}
         for i in range(args.count):
             example = simulate_example(slices, acq, np.random.default_rng([1, 2, 3, i]),
                                        pool=pool)
             start, after = (evaluate(net, [example])["psnr"] for net in (untrained, trained))
             gains.append(after - start)
+            if "acceleration" in example.meta:
+                by_acceleration.setdefault(example.meta["acceleration"], []).append(gains[-1])
             print(f"  {label} {first}-{last - 1}, {example.meta}: start {start:.2f}, "
                   f"trained {after:.2f} ({after - start:+.2f} dB)", flush=True)
         print(f"{label}: mean gain {np.mean(gains):+.2f} dB (min {min(gains):+.2f}, "
               f"max {max(gains):+.2f}) over {args.count} examples")
+        for acceleration, values in sorted(by_acceleration.items()):
+            print(f"  {label} at {acceleration}x: mean {np.mean(values):+.2f} dB (min "
+                  f"{min(values):+.2f}, max {max(values):+.2f}) over {len(values)}")
     config = ReconstructionConfig(model=name, acquisition=acq,
                                   axis=signature.get("axis", "all"),
                                   val_slices=tuple(ranges["held-out slices"]),

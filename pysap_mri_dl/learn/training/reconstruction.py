@@ -87,7 +87,8 @@ LOSSES = {
     "l1": lambda x, y: (x - y).abs().mean() / y.abs().mean(),
     "ssim": _ssim_loss,
     "l1+ssim": lambda x, y: 0.16 * (x - y).abs().mean() / y.abs().mean() + 0.84 * _ssim_loss(x, y),
-    "psnr": lambda x, y: 10 * torch.log10((x - y).pow(2).mean() / y.max().pow(2)),
+    "psnr": lambda x, y: 10 * torch.log10((x - y).pow(2).mean().clamp_min(1e-12)
+                                          / y.max().pow(2)),
 }
 """Per-example losses (output magnitude ``x``, reference ``y``). 'psnr' is minus the
 reported figure (dB, reference maximum): every example counts by its gain in dB, so a
@@ -148,9 +149,9 @@ def _radial_slice():
 
 def _out_of_distribution(acq):
     """``{name: Example}``: the real case a model of acquisition ``acq`` is validated on
-    beside its held-out slices (none for single-coil Cartesian-only or 3D models)."""
+    beside its held-out slices (none for single-coil Cartesian or 3D radial models)."""
     if acq.trajectory is None:
-        return {"t2_brain": _real_brain()} if acq.coils[1] > 1 else {}
+        return {"t2_brain": _real_brain()} if acq.coils[1] > 1 and len(acq.shape) == 2 else {}
     if acq.trajectory == "radial" and len(acq.shape) == 2:
         return {"radial_slice": _radial_slice()}
     return {}
