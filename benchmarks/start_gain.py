@@ -28,16 +28,22 @@ from pysap_mri_dl.learn.data.acquisitions import (AcquisitionConfig,  # noqa: E4
                                                   TrajectoryPool, simulate_example)
 from pysap_mri_dl.learn.data.slices import load_slices  # noqa: E402
 from pysap_mri_dl.learn.training.reconstruction import (  # noqa: E402
-    ReconstructionConfig, _out_of_distribution, evaluate, validation_examples)
-from pysap_mri_dl.learn.weights import build_model, load_model  # noqa: E402
+    ReconstructionConfig, evaluate, out_of_distribution, validation_examples)
+from pysap_mri_dl.learn.weights import WeightsError, build_model, load_model  # noqa: E402
 
 
 def load_pair(path):
     """``(trained, untrained, name, acquisition, signature, step)`` from a model or a
-    checkpoint."""
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if "optimiser" in payload:  # a trainer's checkpoint: the signature has the config
-        signature = payload["config"]
+    checkpoint; ``ValueError`` (or ``WeightsError``) naming the file when it is neither a
+    reconstruction network that starts from wavelet FISTA nor a checkpoint of one."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"WEIGHTS {path} cannot be read ({type(exc).__name__})") from None
+    if isinstance(payload, dict) and "optimiser" in payload:  # a trainer's checkpoint
+        signature = payload.get("config", {})
+        if "model_config" not in signature or "acquisition" not in signature:
+            raise ValueError(f"WEIGHTS {path} is a checkpoint of no reconstruction network")
         name, config = signature["model"], signature["model_config"]
         trained = build_model(name, kind="reconstruction", **config)
         trained.load_state_dict(payload["state_dict"])
@@ -47,8 +53,9 @@ def load_pair(path):
         name, config, signature = payload["model"], payload["config"], meta
         acquisition, step = meta["acquisition"], meta["steps"]
     if config.get("start") != "wavelet":
-        raise SystemExit(f"{path}: the network starts from {config.get('start')!r}, not "
-                         f"from wavelet FISTA (start='wavelet')")
+        raise ValueError(f"WEIGHTS {path}: the network starts from "
+                         f"{config.get('start', 'zero-filled')!r}, not from wavelet FISTA "
+                         f"(start='wavelet')")
     untrained = build_model(name, kind="reconstruction", **config)
     acq = AcquisitionConfig(**{k: tuple(v) if isinstance(v, list) else v
                                for k, v in acquisition.items()})
@@ -61,9 +68,16 @@ def main():
     parser.add_argument("--volume", type=Path, default=SHARED / "mricron_colin27_ch2.nii.gz")
     parser.add_argument("--count", type=int, default=10, help="examples per slice range")
     args = parser.parse_args()
-    if not args.volume.exists():
-        raise SystemExit(f"--volume {args.volume} does not exist")
-    trained, untrained, name, acq, signature, step = load_pair(args.weights)
+    if not args.volume.is_file():
+        parser.error(f"--volume {args.volume} does not exist")
+    if not args.weights.is_file():
+        parser.error(f"WEIGHTS {args.weights} does not exist")
+    if args.count < 1:
+        parser.error(f"--count must be >= 1, received {args.count}")
+    try:
+        trained, untrained, name, acq, signature, step = load_pair(args.weights)
+    except (ValueError, WeightsError) as exc:
+        parser.error(str(exc))
     pool = TrajectoryPool(acq.shape, acq.spokes) if acq.trajectory == "radial" else None
     print(f"{name} after {step} steps ({args.weights}); acquisition {dict(vars(acq))}")
     ranges = {"training slices": tuple(signature.get("train_slices", (30, 150))),
@@ -95,7 +109,7 @@ def main():
     start, after = (evaluate(net, val)["psnr"] for net in (untrained, trained))
     print(f"the trainer's validation examples: start {start:.2f}, trained {after:.2f} "
           f"({after - start:+.2f} dB)")
-    for case, example in _out_of_distribution(acq).items():
+    for case, example in out_of_distribution(acq).items():
         start, after = (evaluate(net, [example])["psnr"] for net in (untrained, trained))
         print(f"{case}: start {start:.2f}, trained {after:.2f} ({after - start:+.2f} dB)")
 

@@ -90,7 +90,9 @@ def test_shipped_ncpdnet_reaches_its_figure_on_radial_spokes():
     kspace, trajectory, reference = radial_brain_slice(80, 256)
     result = reconstruct_network(kspace, model="ncpdnet", trajectory=trajectory,
                                  shape=(256, 256))
-    assert abs(psnr(reference, np.abs(result.image)) - RADIAL_80) < 0.3
+    figure = psnr(reference, np.abs(result.image))
+    assert abs(figure - RADIAL_80) < 0.3
+    assert figure > 41.00  # above its start, the default wavelet FISTA there (docs)
 
 
 def test_a_shipped_network_is_named_in_its_errors(tmp_path):

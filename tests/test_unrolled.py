@@ -238,6 +238,14 @@ def test_the_psnr_loss_is_minus_the_reported_figure(tmp_path, tiny_volume):
     meta = train_reconstruction([tiny_volume], tmp_path / "run",
                                 _config(loss="psnr", steps=1), progress=False)
     assert meta["loss"] == "psnr" and np.isfinite(meta["validation"]["val_psnr"])
+    # the command line offers exactly these losses (its list avoids importing torch)
+    from pysap_mri_dl.cli.main import build_parser
+    train = ["train", str(tiny_volume), "--model", "pdnet", "--out", str(tmp_path / "x")]
+    for name in LOSSES:
+        assert build_parser().parse_args(train + ["--loss", name]).loss == name
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(train + ["--loss", "mse"])
+    assert exit_.value.code == 2
 
 
 def test_radial_training_validates_on_the_documented_radial_case(tmp_path, tiny_volume):
@@ -247,7 +255,7 @@ def test_radial_training_validates_on_the_documented_radial_case(tmp_path, tiny_
     have no out-of-distribution case, multi-coil ones the real T2 brain."""
     from pysap_mri_dl.data.simulation import radial_brain_slice
     from pysap_mri_dl.learn.data.acquisitions import AcquisitionConfig
-    from pysap_mri_dl.learn.training.reconstruction import (_out_of_distribution,
+    from pysap_mri_dl.learn.training.reconstruction import (out_of_distribution,
                                                             train_reconstruction)
     from pysap_mri_dl.metrics import psnr
     acquisition = AcquisitionConfig(shape=(48, 48), coils=(1, 1), trajectory="radial",
@@ -261,8 +269,8 @@ def test_radial_training_validates_on_the_documented_radial_case(tmp_path, tiny_
     assert meta["validation"]["radial_slice_psnr"] == pytest.approx(
         psnr(reference, np.abs(image.image)), abs=1e-3)
     assert "t2_brain_psnr" not in meta["validation"]
-    assert list(_out_of_distribution(AcquisitionConfig(coils=(4, 12)))) == ["t2_brain"]
-    assert _out_of_distribution(AcquisitionConfig(coils=(1, 1))) == {}
+    assert list(out_of_distribution(AcquisitionConfig(coils=(4, 12)))) == ["t2_brain"]
+    assert out_of_distribution(AcquisitionConfig(coils=(1, 1))) == {}
 
 
 def test_fastmri_files_feed_the_trainer(tmp_path, brain):

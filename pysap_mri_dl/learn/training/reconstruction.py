@@ -32,7 +32,7 @@ from ..weights import build_model, save_model
 from .trainer import Schedule, distributed_context, fit
 
 __all__ = ["ReconstructionConfig", "train_reconstruction", "measurement_of", "LOSSES",
-           "evaluate"]
+           "evaluate", "out_of_distribution"]
 
 
 @dataclass
@@ -147,7 +147,7 @@ def _radial_slice():
                    density=voronoi_density(trajectory, (256, 256)))
 
 
-def _out_of_distribution(acq):
+def out_of_distribution(acq):
     """``{name: Example}``: the real case a model of acquisition ``acq`` is validated on
     beside its held-out slices (none for single-coil Cartesian or 3D radial models)."""
     if acq.trajectory is None:
@@ -200,7 +200,7 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
         train = load_slices(volumes, config.axis, *config.train_slices, stack=False)
         draw = lambda rng, index: simulate_example(train, acq, rng, pool=pool)  # noqa: E731
         val = validation_examples(volumes, config, pool=pool)
-    real = _out_of_distribution(acq)
+    real = out_of_distribution(acq)
     device = torch.device(config.device)
 
     def batch_fn(step, rank, world):
