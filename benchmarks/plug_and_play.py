@@ -5,12 +5,20 @@ iteration against wavelet FISTA's, with glibc's default allocator settings and a
 ``pysap_mri_dl.runtime.retain_freed_memory()`` (what the command line runs with). One
 process.
 
+``--acceleration-sweep 4 8`` instead runs the tied Learnlet at each ``--sigmas`` on the
+cases of ``benchmarks/unrolled.py`` (held-out Colin27 slices, dipy, the real T2 brain and
+pysap T2* slice; random columns with fastMRI's centre fractions) at those accelerations,
+with the sigma that ``sigma='auto'`` picks there: the measurements behind
+``pysap_mri_dl.learn.denoisers.prox.PNP_SIGMAS``.
+
     python benchmarks/plug_and_play.py [--n-iter 200] [--sigmas 0.0005 0.001 0.005]
         [--models learnlet dncnn] [--ensembles 1 2] [--timing-iter 40]
+    python benchmarks/plug_and_play.py --acceleration-sweep 4 8 --sigmas 0.0005 0.001 0.002
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +58,12 @@ def main():
     parser.add_argument("--weights-dir", type=Path, default=None)
     parser.add_argument("--timing-iter", type=int, default=40,
                         help="iterations timed per prior in the cost section (0: skip it)")
+    parser.add_argument("--acceleration-sweep", type=int, nargs="+", default=None,
+                        metavar="R", help="sweep --sigmas on every case at these accelerations")
     args = parser.parse_args()
+    if args.acceleration_sweep:
+        retain_freed_memory()
+        return sweep(args.acceleration_sweep, args.sigmas, args.n_iter)
     sample = load_sample("brain_4coil")
     mask = random_column_mask((256, 256), acceleration=4, center_fraction=0.08, seed=0)
     kspace = sample.kspace * mask
@@ -73,6 +86,28 @@ def main():
                       f"{changes[-1] if changes else float('nan'):.1e}")
     if args.timing_iter:
         cost(kspace, mask, args.models[0], args.sigmas[0], args.timing_iter)
+
+
+def sweep(accelerations, sigmas, n_iter):
+    """PSNR of plug-and-play with the tied Learnlet at each sigma, per case and
+    acceleration, beside wavelet FISTA (100 iterations) and the sigma 'auto' picks."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from unrolled import cases
+    from pysap_mri_dl.learn.denoisers.prox import _acceleration_of_operator, pnp_sigma
+    from pysap_mri_dl.operators import FFT
+    from pysap_mri_dl.recon import reconstruct_single_coil
+    priors = {sigma: learned_prior("learnlet", sigma=sigma) for sigma in sigmas}
+    print(f"plug-and-play, tied Learnlet, {n_iter} iterations: PSNR (dB) against sigma")
+    print(f"{'case':34s} {'R':>2s} {'eff.':>5s} {'auto':>7s} {'wavelet':>8s} "
+          + " ".join(f"{sigma:>8g}" for sigma in sigmas))
+    for (name, acceleration), (kspace, mask, reference) in cases(accelerations).items():
+        solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
+        effective = _acceleration_of_operator(FFT(mask.shape, mask=mask))
+        figures = [psnr(reference, np.abs(solve(kspace, mask, prior=priors[sigma],
+                                                n_iter=n_iter).image)) for sigma in sigmas]
+        wavelet = psnr(reference, np.abs(solve(kspace, mask, n_iter=100).image))
+        print(f"{name:34s} {acceleration:2d} {effective:5.2f} {pnp_sigma(effective):7.5f} "
+              f"{wavelet:8.2f} " + " ".join(f"{f:8.2f}" for f in figures), flush=True)
 
 
 def cost(kspace, mask, name, sigma, n_iter, repeats=3):

@@ -377,6 +377,25 @@ def test_unrolled_learnlet_can_start_from_wavelet_fista(small_case):
         build_model("learnlet-unrolled", kind="reconstruction", start="gridding")
 
 
+def test_the_plug_and_play_start_is_the_reconstructors_plug_and_play(small_case):
+    """``start='pnp'`` (the posterior chains' default start): plug-and-play FISTA with the
+    shipped Learnlet at its default noise level, the image ``reconstruct_sense(...,
+    prior=learned_prior())`` gives; 2D only."""
+    from pysap_mri_dl.learn import learned_prior
+    from pysap_mri_dl.metrics import psnr
+    from pysap_mri_dl.recon import reconstruct_sense
+    kspace, mask, reference = small_case
+    m = cartesian_measurement(kspace, mask)
+    start = start_image(m, {"start": "pnp", "start_iterations": 30}).abs().numpy() * m.scale
+    ours = reconstruct_sense(kspace, mask, prior=learned_prior(), n_iter=30).image
+    assert psnr(reference, start) == pytest.approx(psnr(reference, ours), abs=0.02)
+    assert psnr(reference, start) > psnr(reference, m.zero_filled().abs().numpy() * m.scale) + 1
+    from pysap_mri_dl.learn.unrolled import Measurement
+    volume = Measurement(m.kspace, m.operator, (4, 64, 64), m.scale)
+    with pytest.raises(ValueError, match="plug-and-play start needs 2D images"):
+        volume.pnp_reconstruction(2)
+
+
 def _returns_its_start_untrained_and_trains(net, m):
     out = net(m)
     # (FISTA itself differs by float rounding between two runs: 2e-6 of a maximum of 1)

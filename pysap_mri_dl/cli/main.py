@@ -121,9 +121,10 @@ def _add_recon_options(parser, *, one_slice=True):
     group.add_argument("--weights", type=Path, default=None,
                        help="weights of the learned prior or network (default: the shipped "
                             "ones)")
-    group.add_argument("--sigma", type=_positive_float, default=0.0005,
+    group.add_argument("--sigma", type=_positive_float, default=None,
                        help="noise level the learned denoiser runs at at each step, relative "
-                            "to the image maximum (default 0.0005, see docs)")
+                            "to the image maximum (default: by the mask's acceleration, "
+                            "0.0005 at 4x to 0.002 at 8x; see docs)")
     group.add_argument("--level-weights", type=_non_negative_float, nargs=4, default=None,
                        metavar="W",
                        help="multiply the default lambda of each wavelet detail level (coarse "
@@ -441,7 +442,8 @@ def compute_recon(args) -> dict:
             from ..learn import learned_prior
         except ImportError as exc:
             raise UsageError(f"--prior {args.prior} needs torch ({exc})") from None
-        options["prior"] = learned_prior(args.prior, weights=args.weights, sigma=args.sigma)
+        options["prior"] = learned_prior(args.prior, weights=args.weights,
+                                         sigma="auto" if args.sigma is None else args.sigma)
     kspace = prepared["kspace"]
     if getattr(args, "posterior_samples", None) is not None:
         return _posterior(args, prepared)

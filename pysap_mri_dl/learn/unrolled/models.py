@@ -47,7 +47,7 @@ def _nets(count, make):
     return nn.ModuleList([make() for _ in range(count)])
 
 
-START_IMAGES = ("zero-filled", "wavelet")
+START_IMAGES = ("zero-filled", "wavelet", "pnp")
 
 
 def _check_start(start, start_iterations):
@@ -64,9 +64,13 @@ def start_image(m, config):
     for trajectories), or (``config['start'] == 'wavelet'``) ``config['start_iterations']``
     of the default wavelet FISTA, run without gradients: with its zero-initialised output
     layers an untrained network then returns that CS image, and training learns to improve
-    on the algorithm that works."""
-    if config.get("start", "zero-filled") == "zero-filled":
+    on the algorithm that works; ``'pnp'``: that many iterations of plug-and-play FISTA with
+    the shipped Learnlet (:meth:`~.physics.Measurement.pnp_reconstruction`)."""
+    start = config.get("start", "zero-filled")
+    if start == "zero-filled":
         return m.zero_filled()
+    if start == "pnp":
+        return m.pnp_reconstruction(config["start_iterations"])
     return m.wavelet_reconstruction(config["start_iterations"])
 
 
@@ -97,9 +101,10 @@ class PrimalDual(nn.Module):
         Spatial dimensions.
     refine_smaps : bool
         Refine the coil maps with a small U-Net before the iterations (XPDNet).
-    start : 'zero-filled' or 'wavelet'
+    start : 'zero-filled', 'wavelet' or 'pnp'
         The image buffer's start (:func:`start_image`): the zero-filled image (the
-        networks of the seed), or ``start_iterations`` of wavelet FISTA.
+        networks of the seed), or ``start_iterations`` of wavelet FISTA or of plug-and-play
+        FISTA with the shipped Learnlet (2D).
     """
 
     def __init__(self, *, n_iter=10, n_primal=5, n_dual=5, primal_only=False, shared=False,

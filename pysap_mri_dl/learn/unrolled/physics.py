@@ -101,6 +101,26 @@ class Measurement:
             prior = wavelet_prior(tuple(self.shape), default_lambda(adjoint)).as_prox()
             return fista(data, prior, n_iter=n_iter).x
 
+    def pnp_reconstruction(self, n_iter=200):
+        """``n_iter`` iterations of plug-and-play FISTA with the shipped tied Learnlet at its
+        default noise level (:func:`~pysap_mri_dl.learn.denoisers.prox.pnp_sigma` at this
+        mask's acceleration), without gradients: the data term of
+        :meth:`wavelet_reconstruction` (density-weighted on trajectories)."""
+        from ...optim import fista
+        from ...recon.noncartesian import weighted_model
+        from ..denoisers.prox import learned_prior
+        if len(self.shape) != 2:
+            raise ValueError(f"the plug-and-play start needs 2D images (the Learnlet is 2D), "
+                             f"received shape {tuple(self.shape)}")
+        with torch.no_grad():
+            if self.density is None:
+                operator, kspace, data = self.operator, self.kspace, self.data
+            else:
+                operator, kspace = weighted_model(self.operator, self.kspace, self.density)
+                data = LeastSquares(operator, kspace)
+            prox = learned_prior("learnlet").build(operator, kspace)
+            return fista(data, prox, n_iter=n_iter).x
+
     def with_smaps(self, smaps):
         """The same measurement with other (e.g. refined, differentiable) maps."""
         if self.trajectory is None:
