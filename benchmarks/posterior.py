@@ -10,8 +10,14 @@ the number of Langevin steps per level on the T2 brain, and the time of 8 sample
 The calibration is fitted for the default schedule: the coverage of the other schedules'
 rows is not calibrated (their PSNR and rank correlation do not depend on it).
 
+``--start wavelet`` starts the chains from wavelet FISTA (the default before the
+plug-and-play start; the shipped calibration is fitted for the default start, so the
+coverage of such runs is not calibrated). ``--sections`` picks what runs (``--cases-only``
+is ``--sections cases``).
+
     python benchmarks/posterior.py [--samples 8] [--steps 10 20 40 80] [--weights FILE]
-        [--cases T2 dipy pysap] [--cases-only]
+        [--cases T2 dipy pysap] [--cases-only] [--start pnp|wavelet]
+        [--sections cases schedules steps timing]
 """
 from __future__ import annotations
 
@@ -28,7 +34,8 @@ from pysap_mri_dl.data import load_sample  # noqa: E402
 from pysap_mri_dl.data.simulation import simulate_acquisition  # noqa: E402
 from pysap_mri_dl.learn import learned_prior  # noqa: E402
 from pysap_mri_dl.learn.score import LangevinSchedule, sample_posterior  # noqa: E402
-from pysap_mri_dl.learn.score.posterior import pooled_std  # noqa: E402
+from pysap_mri_dl.learn.score.posterior import (DEFAULT_START, START_IMAGES,  # noqa: E402
+                                                pooled_std)
 from pysap_mri_dl.metrics import (foreground, interval_coverage, psnr,  # noqa: E402
                                   uncertainty_correlation)
 from pysap_mri_dl.recon import reconstruct_sense, reconstruct_single_coil  # noqa: E402
@@ -52,8 +59,10 @@ def cases(names):
 
 
 def classical(kspace, mask, prior):
+    """Wavelet FISTA (100 iterations) or plug-and-play (200, what the chains start from)."""
     solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
-    return np.abs(solve(kspace, mask, prior=prior, n_iter=100).image)
+    n_iter = 100 if prior == "wavelet" else 200
+    return np.abs(solve(kspace, mask, prior=prior, n_iter=n_iter).image)
 
 
 def row(label, reference, posterior, n_samples):
@@ -89,45 +98,68 @@ def main():
     parser.add_argument("--weights", default=None, help="score model (default: shipped)")
     parser.add_argument("--cases", nargs="+", default=["T2", "dipy", "pysap"])
     parser.add_argument("--cases-only", action="store_true",
-                        help="skip the sweep over steps and the single-coil timing")
+                        help="skip the sweeps over schedules and steps and the timing")
+    parser.add_argument("--start", default=DEFAULT_START, choices=START_IMAGES,
+                        help="where the chains start")
+    parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
     args = parser.parse_args()
     retain_freed_memory()
-    K = args.samples
-    print(f"{K} samples, default schedule {LangevinSchedule().as_dict()}")
+    sections = ["cases"] if args.cases_only else args.sections
+    K, start = args.samples, args.start
+    print(f"{K} samples, default schedule {LangevinSchedule().as_dict()}, chains start: "
+          f"{start}")
+    if "cases" in sections:
+        run_cases(args, K, start)
+    if "schedules" in sections:
+        for name, (kspace, mask, reference) in cases(["T2 brain, 4 coils, 4x", "dipy"]).items():
+            print(f"{name} against the schedule's noise levels:")
+            for label, schedule in SCHEDULES.items():
+                posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights,
+                                             schedule=schedule, start=start)
+                print(row(f"  {label}", reference, posterior, K), flush=True)
+    if "steps" in sections:
+        kspace, mask, reference = cases(["T2 brain, 4 coils, 4x"])["T2 brain, 4 coils, 4x"]
+        levels = LangevinSchedule().n_levels
+        print(f"T2 brain 4x against the steps per level ({levels} levels):")
+        for steps in args.steps:
+            posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights,
+                                         schedule=LangevinSchedule(steps_per_level=steps),
+                                         start=start)
+            print(row(f"  {steps} steps/level ({levels * steps} steps)", reference, posterior,
+                      K), flush=True)
+    if "timing" in sections:
+        timing(args, start)
+
+
+SECTIONS = ("cases", "schedules", "steps", "timing")
+
+
+def run_cases(args, K, start):
+    """The table of real cases: PSNR against wavelet FISTA and plug-and-play, coverage,
+    rank correlations, mean std, time."""
     print(HEADER)
     stds = {}
     for name, (kspace, mask, reference) in cases(args.cases).items():
         print(f"{name}: wavelet FISTA {psnr(reference, classical(kspace, mask, 'wavelet')):.2f}"
               f", Learnlet PnP {psnr(reference, classical(kspace, mask, learned_prior())):.2f}")
-        posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights)
-        print(f"  calibration factor at this mask's acceleration: {posterior.calibration:.2f}")
+        posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights,
+                                     start=start)
+        print(f"  calibration factor for this acquisition: {posterior.calibration:.2f}")
         stds[name] = posterior.std[foreground(reference)].mean()
         print(row("  posterior mean", reference, posterior, K), flush=True)
     for four, eight in [(n, n.replace("4x", "8x")) for n in stds if n.endswith("4x")]:
         if eight in stds:
             print(f"{four[:-4]}: mean std 8x / 4x = {stds[eight] / stds[four]:.2f}")
-    if args.cases_only:
-        return
-    for name, (kspace, mask, reference) in cases(["T2 brain, 4 coils, 4x", "dipy"]).items():
-        print(f"{name} against the schedule's noise levels:")
-        for label, schedule in SCHEDULES.items():
-            posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights,
-                                         schedule=schedule)
-            print(row(f"  {label}", reference, posterior, K), flush=True)
-    kspace, mask, reference = cases(["T2 brain, 4 coils, 4x"])["T2 brain, 4 coils, 4x"]
-    levels = LangevinSchedule().n_levels
-    print(f"T2 brain 4x against the steps per level ({levels} levels):")
-    for steps in args.steps:
-        posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights,
-                                     schedule=LangevinSchedule(steps_per_level=steps))
-        print(row(f"  {steps} steps/level ({levels * steps} steps)", reference, posterior, K),
-              flush=True)
+
+
+def timing(args, start):
+    """Seconds for 8 samples of a 256^2 single-coil image."""
     from skimage.transform import resize
     image = resize(load_sample("brain_slice_2d").reference, (256, 256), anti_aliasing=True)
     acq = simulate_acquisition(image, n_coils=1, noise=0.002, seed=4)
     mask = random_column_mask((256, 256), acceleration=4, center_fraction=0.08, seed=0)
     posterior = sample_posterior((acq.kspace * mask).astype(np.complex64), mask, n_samples=8,
-                                 weights=args.weights)
+                                 weights=args.weights, start=start)
     print(f"8 samples of a 256^2 single-coil image (pysap slice resampled, 4x): "
           f"{posterior.seconds:.0f} s ({posterior.seconds / 60:.1f} min)")
 

@@ -237,8 +237,8 @@ def main():
     parser.add_argument("--radial", action="store_true")
     parser.add_argument("--skip-table", action="store_true")
     parser.add_argument("--acceleration", type=int, nargs="+", default=[4, 8])
-    parser.add_argument("--networks", nargs="+", choices=NETWORKS, default=list(NETWORKS),
-                        help="the networks of the table")
+    parser.add_argument("--networks", nargs="*", choices=NETWORKS, default=list(NETWORKS),
+                        help="the networks of the table (none: the CS and plug-and-play rows)")
     parser.add_argument("--learnlet-depths", type=int, nargs="*", default=[])
     parser.add_argument("--learnlet-weights", type=Path, nargs="*", default=[])
     args = parser.parse_args()

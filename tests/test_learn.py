@@ -317,3 +317,11 @@ def test_shipped_score_calibration_is_what_its_readme_says():
     assert (round(model.calibration_at(4), 2), round(model.calibration_at(8), 2),
             round(model.calibration, 2)) == (at4, at8, overall)
     assert model.calibration_at(4) < model.calibration_at(5.66) < model.calibration_at(8)
+    quoted = re.search(r"log f = (-?[\d.]+) \+ ([\d.]+) log R - ([\d.]+) log C \+ ([\d.]+) "
+                       r"log noise", readme.replace("\n", " ")).groups()
+    c0, c_r, c_c, c_n = model.regression["coefficients"]
+    assert tuple(map(float, quoted)) == (round(c0, 2), round(c_r, 2), round(-c_c, 2),
+                                         round(c_n, 2))
+    # with its coils and noise the factor grows with the acceleration and falls with coils
+    assert model.calibration_at(4, 4, 0.005) < model.calibration_at(8, 4, 0.005)
+    assert model.calibration_at(4, 8, 0.005) < model.calibration_at(4, 2, 0.005)

@@ -206,7 +206,7 @@ def test_the_command_line_samples_with_the_schedule_the_calibration_was_fitted_f
     shipped score model's calibration was fitted with them (it holds for them only)."""
     from pysap_mri_dl.cli.main import POSTERIOR_DEFAULTS
     from pysap_mri_dl.learn.score import load_score_model
-    from pysap_mri_dl.learn.score.posterior import STD_SMOOTHING
+    from pysap_mri_dl.learn.score.posterior import DEFAULT_START, STD_SMOOTHING
     default = LangevinSchedule()
     assert (POSTERIOR_DEFAULTS["langevin_levels"], POSTERIOR_DEFAULTS["langevin_steps"],
             tuple(POSTERIOR_DEFAULTS["langevin_sigmas"])) == (
@@ -215,6 +215,7 @@ def test_the_command_line_samples_with_the_schedule_the_calibration_was_fitted_f
     fitted = load_score_model().meta["calibration"]
     assert fitted["schedule"] == default.as_dict() and fitted["n_samples"] == 8
     assert fitted["std_smoothing"] == STD_SMOOTHING
+    assert fitted["start"] == DEFAULT_START and fitted["regression"] is not None
 
 
 def test_pooled_std_averages_the_variance_over_neighbours():
@@ -358,6 +359,41 @@ def test_the_calibration_is_interpolated_in_the_log_of_the_acceleration():
     assert model.calibration_at(np.sqrt(32)) == pytest.approx(3.0)  # halfway in log
     assert model.calibration_at(2) == pytest.approx(2.0) and model.calibration_at(16) == 4.0
     assert ScoreModel(torch.nn.Identity(), calibration=1.5).calibration_at(8) == 1.5
+
+
+def test_the_calibration_regression_recovers_a_known_law_and_clips_its_features():
+    """Examples whose error-to-spread ratios follow a power law of acceleration, coils and
+    noise: the regression finds its exponents, the pooled 90% quantile lands at 1.645, and
+    at inference the features are clipped to the fitted ranges."""
+    from pysap_mri_dl.learn.score.calibration import _regression
+    from pysap_mri_dl.learn.score.model import calibration_features
+    from pysap_mri_dl.metrics import Z_90
+    rng = np.random.default_rng(0)
+    rows = [(rng.uniform(3.8, 8.2), int(rng.integers(1, 13)), rng.uniform(1e-3, 5e-3))
+            for _ in range(12)]
+
+    def law(a, c, n):
+        return 2.0 * a ** 0.8 * c ** -0.3 * n ** 0.1
+    base = np.abs(rng.standard_normal(20000))
+    ratios = [base * law(*row) for row in rows]
+    needed = [np.quantile(r, 0.9) / Z_90 for r in ratios]
+    fit = _regression([calibration_features(*row) for row in rows], needed, ratios)
+    q = np.quantile(base, 0.9) / Z_90
+    np.testing.assert_allclose(fit["coefficients"], [np.log(2.0 * q), 0.8, -0.3, 0.1],
+                               atol=1e-6)
+    model = ScoreModel(torch.nn.Identity(), calibration=3.0, per_acceleration=((4, 2.0),),
+                       regression=fit)
+    a, c, n = rows[0]
+    assert model.calibration_at(a, c, n) == pytest.approx(q * law(a, c, n))
+    top = max(row[0] for row in rows)
+    assert model.calibration_at(50.0, c, n) == pytest.approx(q * law(top, c, n))
+    assert model.calibration_at(a, c, 0.0) == model.calibration_at(a, c, min(r[2] for r in rows))
+    assert model.calibration_at(4, None, None) == 2.0  # a feature unknown: per acceleration
+    assert _regression([calibration_features(*row) for row in rows[:7]], needed[:7],
+                       ratios[:7]) is None  # fewer than 2 examples per coefficient
+    same_coils = [(row[0], 4, row[2]) for row in rows]
+    assert _regression([calibration_features(*row) for row in same_coils], needed,
+                       ratios) is None  # a feature that does not vary
 
 
 def test_the_calibration_is_fitted_per_acceleration_and_applied_at_the_masks(untied, small_k):

@@ -20,7 +20,7 @@ MODEL_NAMES = NETWORK_NAMES + ("score",)
 NETWORK_ONLY = {"fastmri": None, "loss": "l1", "acceleration": [4, 8],
                 "trajectory": "cartesian", "spokes": (60, 100), "coils": (4, 12),
                 "noise": (0.001, 0.005), "shape": (224, 224), "validate_every": None}
-SCORE_ONLY = {"sigma_range": (0.001, 0.5), "patch": 128, "calibration_examples": 8}
+SCORE_ONLY = {"sigma_range": (0.001, 0.5), "patch": 128, "calibration_examples": 24}
 # options of the deep equilibrium model only (they become its configuration)
 DEQ_ONLY = {"backward": "implicit", "refine": 0, "opa": False, "max_iter": 100,
             "solver": "anderson", "tol": 1e-5}
@@ -93,8 +93,10 @@ def add_train_network_parser(sub):
     group.add_argument("--calibration-examples", type=int,
                        default=SCORE_ONLY["calibration_examples"],
                        help="simulated acquisitions of training slices, alternating 4x and "
-                            "8x, on which the uncertainty maps' calibration factors (overall "
-                            "and per acceleration) are fitted after training (0: none)")
+                            "8x, on which the uncertainty maps' calibration is fitted after "
+                            "training (factors overall and per acceleration, and their "
+                            "regression on acceleration, coils and noise, which needs 8 or "
+                            "more; 0: none)")
     group = parser.add_argument_group("deep equilibrium model (--model deq)")
     group.add_argument("--backward", choices=["shine", "implicit", "jacobian-free"],
                        default=None,

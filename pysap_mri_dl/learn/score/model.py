@@ -17,7 +17,19 @@ import torch
 
 from ..denoisers.cnn import apply_denoiser
 
-__all__ = ["ScoreModel", "load_score_model"]
+__all__ = ["ScoreModel", "load_score_model", "calibration_features", "FEATURES"]
+
+FEATURES = ("log_acceleration", "log_coils", "log_noise")
+"""What the factor is regressed on: the mask's effective acceleration, the number of coils
+and the data's noise level relative to the zero-filled image's maximum (logarithms)."""
+
+NOISE_FLOOR = 1e-5
+"""Noise levels below this (noise-free simulated data) count as this in the regression."""
+
+
+def calibration_features(acceleration, coils, noise):
+    """The regression's features (:data:`FEATURES`) of one acquisition."""
+    return np.log([float(acceleration), float(coils), max(float(noise), NOISE_FLOOR)])
 
 
 @dataclass
@@ -26,18 +38,28 @@ class ScoreModel:
     trained on (relative to the image maximum), ``calibration`` (the factor fitted on
     training slices that makes posterior 90% intervals cover 90%; 1.0 when not fitted) and
     the weights' metadata; ``per_acceleration``: ``(acceleration, factor)`` pairs fitted per
-    acceleration (empty when not fitted: ``calibration`` everywhere)."""
+    acceleration (empty when not fitted: ``calibration`` everywhere); ``regression``: the
+    factor's regression on :data:`FEATURES` (:func:`.calibration.fit_calibration`; None
+    when not fitted)."""
 
     denoiser: torch.nn.Module
     sigma_range: tuple = (0.0, 0.1)
     calibration: float = 1.0
     meta: dict | None = None
     per_acceleration: tuple = ()
+    regression: dict | None = None
 
-    def calibration_at(self, acceleration=None):
-        """The calibration factor at ``acceleration`` (Cartesian; None: the overall one):
-        linear in the logarithm of the acceleration between the fitted ones, constant
-        beyond them."""
+    def calibration_at(self, acceleration=None, coils=None, noise=None):
+        """The calibration factor of an acquisition. With its ``acceleration``, ``coils``
+        and relative ``noise`` and a fitted regression: the regression's factor, each
+        feature clipped to the range it was fitted on. Otherwise, at ``acceleration``
+        (Cartesian; None: the overall factor): linear in the logarithm of the acceleration
+        between the factors fitted per acceleration, constant beyond them."""
+        if self.regression and None not in (acceleration, coils, noise):
+            features = calibration_features(acceleration, coils, noise)
+            low, high = np.asarray(self.regression["ranges"], dtype=np.float64).T
+            intercept, *slopes = self.regression["coefficients"]
+            return float(np.exp(intercept + np.dot(slopes, np.clip(features, low, high))))
         if acceleration is None or not self.per_acceleration:
             return self.calibration
         points = np.log([a for a, _ in self.per_acceleration])
@@ -69,4 +91,5 @@ def load_score_model(weights=None):
     calibration = meta.get("calibration", {})
     return ScoreModel(denoiser, (float(low), float(high)), float(calibration.get("scale", 1.0)),
                       meta, tuple((float(a), float(f))
-                                  for a, f in calibration.get("per_acceleration", ())))
+                                  for a, f in calibration.get("per_acceleration", ())),
+                      calibration.get("regression"))

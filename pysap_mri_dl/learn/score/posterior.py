@@ -19,6 +19,12 @@ from .model import ScoreModel, load_score_model
 
 __all__ = ["Posterior", "sample_posterior", "pooled_std", "START_IMAGES", "STD_SMOOTHING"]
 
+DEFAULT_START = "pnp"
+"""Where the chains start by default (:func:`sample_posterior`'s ``start``)."""
+
+START_ITERATIONS = {"zero-filled": 1, "wavelet": 100, "pnp": 200}
+"""Iterations of the algorithm the chains start from (wavelet or plug-and-play FISTA)."""
+
 STD_SMOOTHING = 1.0
 """Width (pixels) of the Gaussian window over which the samples' variance is pooled."""
 
@@ -103,7 +109,7 @@ def _measurement(data, mask, smaps, trajectory, shape, density):
 
 def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="auto",
                      trajectory=None, shape=None, density="auto", noise_level=None,
-                     schedule=None, start="wavelet", calibrate=True, seed=0,
+                     schedule=None, start=DEFAULT_START, calibrate=True, seed=0,
                      std_smoothing=STD_SMOOTHING, progress=False):
     """Draw ``n_samples`` samples of the posterior of the image given k-space by annealed
     Langevin dynamics (:mod:`.langevin`) with the shipped score model (or the denoiser file
@@ -115,10 +121,12 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     (2D) and ``density``; NumPy or torch. ``noise_level``: the standard deviation of the
     k-space noise (per real and imaginary part, in the data's units); estimated from the
     outer k-space when None. ``schedule``: a :class:`~.langevin.LangevinSchedule`.
-    ``start``: 'wavelet' (chains start from the default wavelet CS reconstruction) or
-    'zero-filled'. ``calibrate``: scale ``std`` by the model's fitted calibration (at the
-    mask's acceleration for Cartesian data, :meth:`~.model.ScoreModel.calibration_at`; fitted
-    for the default ``schedule`` and ``std_smoothing``). ``std_smoothing``: the width in
+    ``start``: 'pnp' (chains start from 200 iterations of plug-and-play FISTA with the
+    shipped Learnlet at its default noise level), 'wavelet' (100 iterations of the default
+    wavelet FISTA) or 'zero-filled'. ``calibrate``: scale ``std`` by the model's fitted
+    calibration (for Cartesian data at the mask's acceleration, the coil count and the
+    data's noise level, :meth:`~.model.ScoreModel.calibration_at`; fitted for the default
+    ``start``, ``schedule`` and ``std_smoothing``). ``std_smoothing``: the width in
     pixels over which the samples' variance is pooled (:func:`pooled_std`; 0: per pixel).
     Seeded: the same ``seed`` gives the same samples.
     """
@@ -139,7 +147,7 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     elif not 0 <= noise_level < float("inf"):
         raise ValueError(f"noise_level must be a finite number >= 0, received {noise_level}")
     generator = torch.Generator().manual_seed(int(seed))
-    first = start_image(m, {"start": start, "start_iterations": 100})
+    first = start_image(m, {"start": start, "start_iterations": START_ITERATIONS[start]})
     samples = annealed_langevin(model, m.gradient, first, n_samples=n_samples,
                                 noise_level=float(noise_level) / m.scale, schedule=schedule,
                                 generator=generator, progress=progress)
@@ -149,7 +157,9 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     if trajectory is None:
         from ...sampling import acceleration_of
         acceleration = acceleration_of(to_numpy(m.mask))
-    scale = model.calibration_at(acceleration) if calibrate else 1.0
+    coils = data.shape[0] if data.ndim == 3 else 1
+    relative_noise = float(noise_level) / float(np.max(zero_filled))
+    scale = model.calibration_at(acceleration, coils, relative_noise) if calibrate else 1.0
     return Posterior(mean=np.abs(samples.mean(0)),
                      std=scale * pooled_std(magnitudes, std_smoothing),
                      samples=samples, zero_filled=zero_filled, noise_level=float(noise_level),
