@@ -223,7 +223,10 @@ def test_pnp_sigma_follows_the_acceleration_of_the_mask(brain, brain_mask):
     from pysap_mri_dl.sampling import acceleration_of, random_column_mask
     assert pnp_sigma(None) == pnp_sigma(3.0) == pnp_sigma(4.27) == 0.0005
     assert pnp_sigma(7.11) == pnp_sigma(16) == pytest.approx(0.002)
-    assert pnp_sigma(np.sqrt(4.3 * 7.1)) == pytest.approx(0.001)
+    assert pnp_sigma(np.sqrt(4.3 * 7.0)) == pytest.approx(0.001)
+    for bad in (0, -4, float("nan"), float("inf"), "8", True):
+        with pytest.raises(ValueError, match="acceleration must be a finite number > 0"):
+            pnp_sigma(bad)
     prior = learned_prior("learnlet")
     for acceleration, centre, expected in ((4, 0.08, 0.0005), (8, 0.04, 0.002)):
         mask = random_column_mask((256, 256), acceleration=acceleration, center_fraction=centre,
@@ -312,7 +315,7 @@ def test_shipped_score_calibration_is_what_its_readme_says():
     from pysap_mri_dl.learn.score.model import load_score_model
     readme = (Path(pretrained_path("score")).parent / "README.md").read_text()
     at4, at8, overall = map(float, re.search(
-        r"\(([\d.]+) at 4x, ([\d.]+) at 8x, ([\d.]+) over both", readme.replace("\n", " ")).groups())
+        r"\(([\d.]+) at 4x, ([\d.]+) at 8x, ([\d.]+) over all", readme.replace("\n", " ")).groups())
     model = load_score_model()
     assert (round(model.calibration_at(4), 2), round(model.calibration_at(8), 2),
             round(model.calibration, 2)) == (at4, at8, overall)

@@ -396,6 +396,38 @@ def test_the_calibration_regression_recovers_a_known_law_and_clips_its_features(
                        ratios) is None  # a feature that does not vary
 
 
+def test_sample_posterior_applies_the_regression_at_its_acceleration_coils_and_noise(
+        untied, small_brain, small_k):
+    """Cartesian data: the factor is the regression's at the mask's acceleration, the coil
+    count and the estimated noise relative to the zero-filled maximum; trajectories (no
+    acceleration) take the overall factor, with the plug-and-play start on the
+    density-weighted NUFFT model."""
+    from pysap_mri_dl.learn.score import sample_posterior
+    from pysap_mri_dl.learn.score.model import load_score_model
+    from pysap_mri_dl.operators import NUFFT, ifftn_centered
+    from pysap_mri_dl.sampling import acceleration_of, radial
+    model = load_score_model(untied)
+    model.calibration = 3.0
+    model.regression = {"features": ["log_acceleration", "log_coils", "log_noise"],
+                        "coefficients": [0.5, 1.0, -0.5, 0.1],
+                        "ranges": [[0.0, 3.0], [0.0, 3.0], [-12.0, 0.0]]}
+    schedule = LangevinSchedule(n_levels=2, steps_per_level=3)
+    kspace, mask = small_brain
+    posterior = sample_posterior(kspace, mask, n_samples=2, weights=model, schedule=schedule)
+    relative = posterior.noise_level / posterior.zero_filled.max()
+    assert posterior.calibration == pytest.approx(
+        model.calibration_at(acceleration_of(mask), 4, relative))
+    assert posterior.calibration == pytest.approx(
+        np.exp(0.5) * acceleration_of(mask) * 4 ** -0.5 * relative ** 0.1, rel=1e-6)
+    coils = ifftn_centered(small_k, 2).astype(np.complex64)
+    trajectory = radial(32, 96, golden=True)
+    samples = NUFFT(trajectory, (96, 96), n_coils=4).op(coils)
+    posterior = sample_posterior(samples, trajectory=trajectory, shape=(96, 96), n_samples=2,
+                                 weights=model, schedule=schedule)
+    assert posterior.calibration == 3.0 and posterior.mean.shape == (96, 96)
+    assert np.all(np.isfinite(posterior.std)) and posterior.std.max() > 0
+
+
 def test_the_calibration_is_fitted_per_acceleration_and_applied_at_the_masks(untied, small_k):
     """Two acquisitions of the small brain, 4x and 8x: one factor per acceleration, the
     overall one between them (a quantile of the union lies between the groups' quantiles),

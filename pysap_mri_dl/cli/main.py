@@ -24,6 +24,14 @@ def _positive_float(text):
     return value
 
 
+def _relative_level(text):
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1) (relative to the image "
+                                         f"maximum), received {text}")
+    return value
+
+
 def _non_negative_float(text):
     value = float(text)
     if not 0 <= value < float("inf"):
@@ -121,7 +129,7 @@ def _add_recon_options(parser, *, one_slice=True):
     group.add_argument("--weights", type=Path, default=None,
                        help="weights of the learned prior or network (default: the shipped "
                             "ones)")
-    group.add_argument("--sigma", type=_positive_float, default=None,
+    group.add_argument("--sigma", type=_relative_level, default=None,
                        help="noise level the learned denoiser runs at at each step, relative "
                             "to the image maximum (default: by the mask's acceleration, "
                             "0.0005 at 4x to 0.002 at 8x; see docs)")

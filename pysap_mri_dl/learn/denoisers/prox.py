@@ -10,6 +10,8 @@ image's intensity scale (the reconstructors use the same robust scale as the lam
 """
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import torch
 
@@ -20,13 +22,13 @@ from .cnn import apply_denoiser
 __all__ = ["LearnedProx", "LearnedPrior", "learned_prior", "denoise", "pnp_sigma",
            "PNP_SIGMAS"]
 
-PNP_SIGMAS = ((4.3, 0.0005), (7.1, 0.002))
+PNP_SIGMAS = ((4.3, 0.0005), (7.0, 0.002))
 """``(effective acceleration, sigma)`` anchors of the default plug-and-play noise level
 (``sigma='auto'``): the tied Learnlet's best sigma at 4x and at 8x on the real T2 brain and
 simulated slices (``benchmarks/plug_and_play.py --acceleration-sweep``). The anchors sit at
-the effective accelerations of fastMRI-style random-column masks (4.06-4.27 for 4x with 8%
-of centre lines, 7.11-8.13 for 8x with 4%), so that every 4x mask gets 0.0005 and every 8x
-mask 0.002."""
+the effective accelerations of fastMRI-style column masks (random columns 4.06-4.27 at 4x
+with 8% of centre lines and 7.11-8.13 at 8x with 4% on the benchmarks' images; equispaced
+3.97-4.0 and 8.0-8.3), so that such 4x masks get 0.0005 and such 8x masks 0.002."""
 
 
 def pnp_sigma(acceleration=None):
@@ -38,6 +40,10 @@ def pnp_sigma(acceleration=None):
     T2 brain."""
     if acceleration is None:
         return PNP_SIGMAS[0][1]
+    if isinstance(acceleration, bool) or not isinstance(acceleration, Real) \
+            or not 0 < acceleration < float("inf"):
+        raise ValueError(f"acceleration must be a finite number > 0 (k-space locations over "
+                         f"sampled ones), received {acceleration!r}")
     (a0, s0), (a1, s1) = PNP_SIGMAS
     t = np.log(acceleration / a0) / np.log(a1 / a0)
     if not 0 < t < 1:

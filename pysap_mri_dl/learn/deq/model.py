@@ -9,8 +9,9 @@ iterations::
 
 and the output is its fixed point ``z* = f(z*)`` (:func:`~.backward.equilibrium`). With
 ``eta = 1`` and the shipped Learnlet at ``sigma = 0.0005`` the fixed point is that of the
-shipped plug-and-play reconstruction (FISTA and proximal gradient share their fixed
-points), so an untrained DEQ starts where plug-and-play ends, at any depth. The solve
+shipped plug-and-play reconstruction at 4x, where 0.0005 is its default noise level (FISTA
+and proximal gradient share their fixed points), so an untrained DEQ starts where
+plug-and-play ends, at any depth. The solve
 starts from ``start_iterations`` of wavelet FISTA (a warm start near the fixed point).
 """
 from __future__ import annotations

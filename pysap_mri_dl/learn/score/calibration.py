@@ -3,7 +3,7 @@ simulated acquisitions of *training* slices, that makes the 90% intervals
 ``mean +- 1.645 scale std`` cover 90% of the foreground pixels there.
 
 Why a factor is needed: a few chains estimate the standard deviation from few samples, the
-Langevin chains are short (they start near the wavelet reconstruction and have not fully
+Langevin chains are short (they start near the plug-and-play image and have not fully
 mixed), and the posterior misses errors its model does not know of (the score model's prior
 is not the truth). The factor is fitted once, stored in the weights' metadata
 (``calibration``) and applied at inference (``sample_posterior(calibrate=True)``); it holds
@@ -73,7 +73,7 @@ def fit_calibration(model, examples, *, n_samples=8, schedule=None, seed=0,
                     std_smoothing=STD_SMOOTHING, start=DEFAULT_START, progress=False):
     """Fit the factor on ``examples`` (:class:`~..data.acquisitions.Example`); returns
     ``{"scale", "per_acceleration", "regression", "per_example", "coverage_raw", "examples",
-    "n_samples", "schedule", "std_smoothing"}``
+    "n_samples", "schedule", "std_smoothing", "start"}``
     (``per_acceleration``: ``[acceleration, scale]`` pairs, the examples grouped by their
     rounded effective acceleration; ``regression``: the factor's regression on
     :data:`FEATURES` (None when the examples do not determine it); ``per_example``:

@@ -157,7 +157,7 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     if trajectory is None:
         from ...sampling import acceleration_of
         acceleration = acceleration_of(to_numpy(m.mask))
-    coils = data.shape[0] if data.ndim == 3 else 1
+    coils = data.shape[0] if data.ndim == (3 if trajectory is None else 2) else 1
     relative_noise = float(noise_level) / float(np.max(zero_filled))
     scale = model.calibration_at(acceleration, coils, relative_noise) if calibrate else 1.0
     return Posterior(mean=np.abs(samples.mean(0)),
