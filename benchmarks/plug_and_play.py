@@ -61,6 +61,11 @@ def main():
     parser.add_argument("--acceleration-sweep", type=int, nargs="+", default=None,
                         metavar="R", help="sweep --sigmas on every case at these accelerations")
     args = parser.parse_args()
+    if args.acceleration_sweep and min(args.acceleration_sweep) < 2:
+        parser.error(f"--acceleration-sweep: accelerations must be >= 2, received "
+                     f"{args.acceleration_sweep}")
+    if not all(0 < sigma < 1 for sigma in args.sigmas):
+        parser.error(f"--sigmas: expected numbers in (0, 1), received {args.sigmas}")
     if args.acceleration_sweep:
         retain_freed_memory()
         return sweep(args.acceleration_sweep, args.sigmas, args.n_iter)

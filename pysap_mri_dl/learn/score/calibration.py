@@ -31,7 +31,6 @@ from __future__ import annotations
 import numpy as np
 
 from ...metrics import Z_90, foreground
-from ...sampling import acceleration_of
 from ..data.acquisitions import AcquisitionConfig, simulate_example
 from .model import FEATURES, calibration_features
 from .posterior import DEFAULT_START, STD_SMOOTHING, sample_posterior
@@ -93,11 +92,9 @@ def fit_calibration(model, examples, *, n_samples=8, schedule=None, seed=0,
         std = np.maximum(posterior.std[inside], 1e-12)
         ratios.append(error / std)
         raw.append(np.mean(error <= Z_90 * std))
-        acceleration = acceleration_of(example.mask)
-        groups.setdefault(round(acceleration), []).append(ratios[-1])
-        coils = example.kspace.shape[0] if example.kspace.ndim == 3 else 1
-        table.append([float(acceleration), int(coils),
-                      posterior.noise_level / float(posterior.zero_filled.max()),
+        acq = posterior.acquisition
+        groups.setdefault(round(acq["acceleration"]), []).append(ratios[-1])
+        table.append([float(acq["acceleration"]), int(acq["coils"]), acq["relative_noise"],
                       float(np.quantile(ratios[-1], 0.9) / Z_90)])
     if not ratios:
         raise ValueError("fit_calibration needs at least one example")

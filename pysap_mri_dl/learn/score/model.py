@@ -49,14 +49,15 @@ class ScoreModel:
     per_acceleration: tuple = ()
     regression: dict | None = None
 
-    def calibration_at(self, acceleration=None, coils=None, noise=None):
+    def calibration_at(self, acceleration=None, coils=None, relative_noise=None):
         """The calibration factor of an acquisition. With its ``acceleration``, ``coils``
-        and relative ``noise`` and a fitted regression: the regression's factor, each
-        feature clipped to the range it was fitted on. Otherwise, at ``acceleration``
+        and ``relative_noise`` (:attr:`.posterior.Posterior.acquisition`) and a fitted
+        regression: the regression's factor, each feature clipped to the range it was
+        fitted on. Otherwise, at ``acceleration``
         (Cartesian; None: the overall factor): linear in the logarithm of the acceleration
         between the factors fitted per acceleration, constant beyond them."""
-        if self.regression and None not in (acceleration, coils, noise):
-            features = calibration_features(acceleration, coils, noise)
+        if self.regression and None not in (acceleration, coils, relative_noise):
+            features = calibration_features(acceleration, coils, relative_noise)
             low, high = np.asarray(self.regression["ranges"], dtype=np.float64).T
             intercept, *slopes = self.regression["coefficients"]
             return float(np.exp(intercept + np.dot(slopes, np.clip(features, low, high))))

@@ -39,7 +39,10 @@ class Posterior:
     deviation of the magnitude over the samples, pooled over ``std_smoothing`` pixels
     (:func:`pooled_std`), times ``calibration``;
     ``samples``: the complex samples ``(K, *shape)``; ``zero_filled``; ``noise_level``: the
-    data's noise standard deviation used (estimated unless given); ``seconds``."""
+    data's noise standard deviation used (estimated unless given); ``seconds``;
+    ``acquisition``: what the calibration is a function of (``acceleration``, None for
+    trajectories; ``coils``; ``relative_noise``, the noise level over the zero-filled
+    maximum)."""
 
     mean: np.ndarray
     std: np.ndarray
@@ -50,6 +53,7 @@ class Posterior:
     seconds: float
     schedule: dict = field(default_factory=dict)
     std_smoothing: float = STD_SMOOTHING
+    acquisition: dict = field(default_factory=dict)
 
     @property
     def image(self):
@@ -157,12 +161,14 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     if trajectory is None:
         from ...sampling import acceleration_of
         acceleration = acceleration_of(to_numpy(m.mask))
-    coils = data.shape[0] if data.ndim == (3 if trajectory is None else 2) else 1
-    relative_noise = float(noise_level) / float(np.max(zero_filled))
-    scale = model.calibration_at(acceleration, coils, relative_noise) if calibrate else 1.0
+    acquisition = {"acceleration": acceleration,
+                   "coils": data.shape[0] if data.ndim == (3 if trajectory is None else 2) else 1,
+                   "relative_noise": float(noise_level) / float(np.max(zero_filled))}
+    scale = model.calibration_at(**acquisition) if calibrate else 1.0
     return Posterior(mean=np.abs(samples.mean(0)),
                      std=scale * pooled_std(magnitudes, std_smoothing),
                      samples=samples, zero_filled=zero_filled, noise_level=float(noise_level),
                      calibration=scale, seconds=time.perf_counter() - began,
-                     schedule=schedule.as_dict(), std_smoothing=float(std_smoothing))
+                     schedule=schedule.as_dict(), std_smoothing=float(std_smoothing),
+                     acquisition=acquisition)
 

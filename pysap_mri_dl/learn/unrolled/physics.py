@@ -80,6 +80,17 @@ class Measurement:
             return self.adjoint(self.kspace)
         return self.adjoint(Diagonal(self._per_sample(self.density)).op(self.kspace))
 
+    def _solver_problem(self):
+        """``(operator, kspace, data)`` of the classical reconstructions that start the
+        networks: this measurement's, or on trajectories the data term weighted by the
+        square root of the density (``reconstruct_noncartesian``'s default
+        ``density_weighting``, the same helper)."""
+        from ...recon.noncartesian import weighted_model
+        if self.density is None:
+            return self.operator, self.kspace, self.data
+        operator, kspace = weighted_model(self.operator, self.kspace, self.density)
+        return operator, kspace, LeastSquares(operator, kspace)
+
     def wavelet_reconstruction(self, n_iter=100):
         """``n_iter`` iterations of the default wavelet FISTA (the lambda rule, Haar with
         random shifts) on this measurement, without gradients: where learned models that
@@ -89,15 +100,11 @@ class Measurement:
         helper), the lambda rule
         applied to that term's adjoint."""
         from ...optim import fista
-        from ...recon.noncartesian import weighted_model
         from ...recon.priors import wavelet_prior
         from ...recon.regularisation import default_lambda
         with torch.no_grad():
-            if self.density is None:
-                data, adjoint = self.data, self.adjoint(self.kspace)
-            else:
-                weighted, kspace = weighted_model(self.operator, self.kspace, self.density)
-                data, adjoint = LeastSquares(weighted, kspace), weighted.adj_op(kspace)
+            operator, kspace, data = self._solver_problem()
+            adjoint = operator.adj_op(kspace)
             prior = wavelet_prior(tuple(self.shape), default_lambda(adjoint)).as_prox()
             return fista(data, prior, n_iter=n_iter).x
 
@@ -107,17 +114,12 @@ class Measurement:
         mask's acceleration), without gradients: the data term of
         :meth:`wavelet_reconstruction` (density-weighted on trajectories)."""
         from ...optim import fista
-        from ...recon.noncartesian import weighted_model
         from ..denoisers.prox import learned_prior
         if len(self.shape) != 2:
             raise ValueError(f"the plug-and-play start needs 2D images (the Learnlet is 2D), "
                              f"received shape {tuple(self.shape)}")
         with torch.no_grad():
-            if self.density is None:
-                operator, kspace, data = self.operator, self.kspace, self.data
-            else:
-                operator, kspace = weighted_model(self.operator, self.kspace, self.density)
-                data = LeastSquares(operator, kspace)
+            operator, kspace, data = self._solver_problem()
             prox = learned_prior("learnlet").build(operator, kspace)
             return fista(data, prox, n_iter=n_iter).x
 
