@@ -62,3 +62,26 @@ def speed_case(n=320, n_coils=8):
     image = resize(load_sample("brain_slice_2d").reference, (n, n), anti_aliasing=True)
     acq = simulate_acquisition(image, n_coils=n_coils, noise=0.002, seed=3)
     return _undersample(acq.kspace, acq.reference, center_fraction=26 / n)
+
+
+def acceleration_sweep(accelerations, values, reconstruct, auto, title):
+    """Print PSNR (dB) of ``reconstruct(kspace, mask, value)`` for each of ``values`` on the
+    cases of ``benchmarks/unrolled.py`` at each acceleration, beside the default wavelet
+    FISTA (100 iterations) and the value ``auto(effective acceleration)`` picks there: the
+    measurements behind the acceleration-dependent defaults (wavelet lambda factor,
+    plug-and-play noise level)."""
+    from unrolled import cases
+
+    from pysap_mri_dl.metrics import psnr
+    from pysap_mri_dl.recon import reconstruct_sense, reconstruct_single_coil
+    print(title)
+    print(f"{'case':34s} {'R':>2s} {'eff.':>5s} {'auto':>7s} {'wavelet':>8s} "
+          + " ".join(f"{value:>8g}" for value in values))
+    for (name, acceleration), (kspace, mask, reference) in cases(accelerations).items():
+        solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
+        effective = float(mask.size / np.count_nonzero(mask))
+        wavelet = psnr(reference, np.abs(solve(kspace, mask, n_iter=100).image))
+        figures = [psnr(reference, np.abs(reconstruct(solve, kspace, mask, value)))
+                   for value in values]
+        print(f"{name:34s} {acceleration:2d} {effective:5.2f} {auto(effective):7.5f} "
+              f"{wavelet:8.2f} " + " ".join(f"{f:8.2f}" for f in figures), flush=True)

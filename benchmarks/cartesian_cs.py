@@ -15,7 +15,14 @@ per-call floor (SENSE, wavelet, soft threshold, cycle-spin shifts) and the engin
 With ``--ablations``, what each default is worth: the wavelet family and the support of the
 self-calibrated maps.
 
+``--acceleration-sweep 4 8`` instead runs wavelet FISTA (100 iterations) at each
+``--factors`` on the cases of ``benchmarks/unrolled.py`` (held-out Colin27 slices, dipy, the
+real T2 brain and the pysap T2* slice; random columns with fastMRI's centre fractions) at
+those accelerations, with the factor that ``lam_factor='auto'`` picks there: the
+measurements behind ``pysap_mri_dl.recon.regularisation.LAMBDA_FACTORS``.
+
     python benchmarks/cartesian_cs.py [--n-iter 100] [--repeat 3] [--skip-quality] [--ablations]
+    python benchmarks/cartesian_cs.py --acceleration-sweep 4 8 [--factors 0.0005 0.001 ...]
 """
 from __future__ import annotations
 
@@ -246,9 +253,27 @@ def main():
     parser.add_argument("--skip-quality", action="store_true", help="speed section only")
     parser.add_argument("--ablations", action="store_true",
                         help="also the wavelet families and the support of the maps")
+    parser.add_argument("--acceleration-sweep", type=int, nargs="+", default=None,
+                        metavar="R", help="sweep --factors on every case at these accelerations")
+    parser.add_argument("--factors", type=float, nargs="+",
+                        default=[0.0005, 0.001, 0.002, 0.004, 0.008],
+                        help="lambda factors of the acceleration sweep")
     args = parser.parse_args()
     if args.n_iter < 1 or args.repeat < 1:
         parser.error("--n-iter and --repeat must be >= 1")
+    if args.acceleration_sweep and min(args.acceleration_sweep) < 2:
+        parser.error(f"--acceleration-sweep: accelerations must be >= 2, received "
+                     f"{args.acceleration_sweep}")
+    if not all(0 < factor < float("inf") for factor in args.factors):
+        parser.error(f"--factors: expected finite numbers > 0, received {args.factors}")
+    if args.acceleration_sweep:
+        from _cases import acceleration_sweep
+        from pysap_mri_dl.recon import lambda_factor
+        return acceleration_sweep(
+            args.acceleration_sweep, args.factors,
+            lambda solve, kspace, mask, factor: solve(kspace, mask, lam_factor=factor,
+                                                      n_iter=100).image,
+            lambda_factor, "wavelet FISTA, 100 iterations: PSNR (dB) against the lambda factor")
     bart = bart_tools()
     if bart is None:
         print("bart not installed: skipped (apt-get install bart)")

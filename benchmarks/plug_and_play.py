@@ -97,22 +97,14 @@ def sweep(accelerations, sigmas, n_iter):
     """PSNR of plug-and-play with the tied Learnlet at each sigma, per case and
     acceleration, beside wavelet FISTA (100 iterations) and the sigma 'auto' picks."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from unrolled import cases
-    from pysap_mri_dl.learn.denoisers.prox import _acceleration_of_operator, pnp_sigma
-    from pysap_mri_dl.operators import FFT
-    from pysap_mri_dl.recon import reconstruct_single_coil
+    from _cases import acceleration_sweep
+    from pysap_mri_dl.learn.denoisers.prox import pnp_sigma
     priors = {sigma: learned_prior("learnlet", sigma=sigma) for sigma in sigmas}
-    print(f"plug-and-play, tied Learnlet, {n_iter} iterations: PSNR (dB) against sigma")
-    print(f"{'case':34s} {'R':>2s} {'eff.':>5s} {'auto':>7s} {'wavelet':>8s} "
-          + " ".join(f"{sigma:>8g}" for sigma in sigmas))
-    for (name, acceleration), (kspace, mask, reference) in cases(accelerations).items():
-        solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
-        effective = _acceleration_of_operator(FFT(mask.shape, mask=mask))
-        figures = [psnr(reference, np.abs(solve(kspace, mask, prior=priors[sigma],
-                                                n_iter=n_iter).image)) for sigma in sigmas]
-        wavelet = psnr(reference, np.abs(solve(kspace, mask, n_iter=100).image))
-        print(f"{name:34s} {acceleration:2d} {effective:5.2f} {pnp_sigma(effective):7.5f} "
-              f"{wavelet:8.2f} " + " ".join(f"{f:8.2f}" for f in figures), flush=True)
+    acceleration_sweep(
+        accelerations, sigmas,
+        lambda solve, kspace, mask, sigma: solve(kspace, mask, prior=priors[sigma],
+                                                 n_iter=n_iter).image,
+        pnp_sigma, f"plug-and-play, tied Learnlet, {n_iter} iterations: PSNR (dB) against sigma")
 
 
 def cost(kspace, mask, name, sigma, n_iter, repeats=3):

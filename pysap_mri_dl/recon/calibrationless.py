@@ -15,7 +15,7 @@ from ..prox import OWL, GroupLasso
 from .cartesian import _common, zero_filled
 from .core import Reconstruction, solve
 from .priors import DEFAULT_WAVELET, SparsePrior
-from .regularisation import DEFAULT_LAMBDA_FACTOR, default_lambda
+from .regularisation import default_lambda, resolve_lambda_factor
 
 __all__ = ["reconstruct_calibrationless", "COUPLINGS"]
 
@@ -56,7 +56,7 @@ class _BandMaskedOWL(OWL):
 
 
 def reconstruct_calibrationless(kspace, mask=None, *, coupling="group-lasso", lam=None,
-                                lam_factor=DEFAULT_LAMBDA_FACTOR, wavelet=DEFAULT_WAVELET, levels=4,
+                                lam_factor="auto", wavelet=DEFAULT_WAVELET, levels=4,
                                 owl_slope=0.5, algorithm="fista", n_iter=100, tol=None,
                                 callback=None, track_cost=False, progress=False, seed=0):
     """Joint reconstruction of the coil images of ``kspace`` ``(n_coils, ny, nx)``.
@@ -76,7 +76,8 @@ def reconstruct_calibrationless(kspace, mask=None, *, coupling="group-lasso", la
     if coupling not in COUPLINGS:
         raise ValueError(f"coupling must be one of {COUPLINGS}, received {coupling!r}")
     if lam is None:
-        lam = default_lambda(operator._adj_op(masked), factor=lam_factor)
+        lam = default_lambda(operator._adj_op(masked),
+                             factor=resolve_lambda_factor(lam_factor, operator))
     prior = _coupled_prior(coupling, shape, n_coils, lam, wavelet, levels, owl_slope, seed)
     coils, lam, algo, prior_name, result = solve(
         operator, masked, (n_coils,) + shape, prior=prior, lam=lam, lam_factor=lam_factor,

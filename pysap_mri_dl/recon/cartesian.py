@@ -14,7 +14,6 @@ from ..sampling import as_binary_mask
 
 from .core import Reconstruction, solve
 from .priors import DEFAULT_WAVELET
-from .regularisation import DEFAULT_LAMBDA_FACTOR
 
 __all__ = ["Reconstruction", "reconstruct_single_coil", "reconstruct_sense", "zero_filled"]
 
@@ -50,7 +49,7 @@ def _common(kspace, mask, n_spatial=2):
 
 
 def reconstruct_single_coil(kspace, mask=None, *, prior="wavelet", lam=None,
-                            lam_factor=DEFAULT_LAMBDA_FACTOR, wavelet=DEFAULT_WAVELET, levels=4,
+                            lam_factor="auto", wavelet=DEFAULT_WAVELET, levels=4,
                             undecimated=False, cycle_spin=True, formulation="analysis",
                             algorithm="fista", n_iter=100, tol=None, callback=None,
                             track_cost=False, progress=False, seed=0):
@@ -70,6 +69,10 @@ def reconstruct_single_coil(kspace, mask=None, *, prior="wavelet", lam=None,
     lam : float, optional
         Regularisation weight; default: the data-driven rule of
         :mod:`pysap_mri_dl.recon.regularisation` with ``lam_factor``.
+    lam_factor : 'auto' or float
+        Factor of that rule; 'auto' (default) takes it from the mask's effective
+        acceleration (:func:`~pysap_mri_dl.recon.regularisation.lambda_factor`: 0.001 at
+        4x, 0.004 at 8x).
     wavelet, levels, undecimated, cycle_spin : wavelet prior options.
     formulation : 'analysis' or 'synthesis'.
     algorithm : 'fista', 'pogm', 'ista', 'primal-dual' or a callable solver.
@@ -96,7 +99,7 @@ def reconstruct_single_coil(kspace, mask=None, *, prior="wavelet", lam=None,
 
 
 def reconstruct_sense(kspace, mask=None, *, smaps="auto", prior="wavelet", lam=None,
-                      lam_factor=DEFAULT_LAMBDA_FACTOR, wavelet=DEFAULT_WAVELET, levels=4,
+                      lam_factor="auto", wavelet=DEFAULT_WAVELET, levels=4,
                       undecimated=False, cycle_spin=True, formulation="analysis",
                       algorithm="fista", n_iter=100, tol=None, callback=None, track_cost=False,
                       progress=False, seed=0):

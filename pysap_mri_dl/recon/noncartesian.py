@@ -15,7 +15,6 @@ from ..optim import OptimResult, conjugate_gradient
 
 from .core import Reconstruction, solve
 from .priors import DEFAULT_WAVELET
-from .regularisation import DEFAULT_LAMBDA_FACTOR
 
 __all__ = ["gridding", "cg_sense", "reconstruct_noncartesian", "DENSITY_METHODS"]
 
@@ -158,7 +157,7 @@ def weighted_model(op, kspace, density, power=DEFAULT_DENSITY_WEIGHTING):
 
 
 def reconstruct_noncartesian(kspace, trajectory, shape, *, smaps="auto", density="auto",
-                             density_weighting=DEFAULT_DENSITY_WEIGHTING, prior="wavelet", lam=None, lam_factor=DEFAULT_LAMBDA_FACTOR,
+                             density_weighting=DEFAULT_DENSITY_WEIGHTING, prior="wavelet", lam=None, lam_factor="auto",
                              wavelet=DEFAULT_WAVELET, levels=4, undecimated=False, cycle_spin=True,
                              formulation="analysis", algorithm="fista", n_iter=100, tol=None,
                              callback=None, track_cost=False, progress=False, seed=0,

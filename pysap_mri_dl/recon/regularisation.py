@@ -5,8 +5,13 @@ reconstruction ``|A^H y|``, its median ``m``, 90th percentile ``p90`` and maximu
 the image scale is ``p90`` when the histogram is not dominated by a few bright outliers
 (``M - p90 < 2 (p90 - m)``) and ``M`` otherwise. The weight is ``lam = factor * scale``.
 Since both the data term and the sparsity term then scale with the data, the same
-``factor`` works across scanners, intensity units and matrix sizes; the default factor
-was chosen on the bundled 4-coil brain and checked on other real images (see the docs).
+``factor`` works across scanners, intensity units and matrix sizes. It does not work across
+accelerations: fewer data leave more aliasing for the prior to remove, and the best factor
+grows with the acceleration (``benchmarks/cartesian_cs.py --acceleration-sweep``). The
+default, ``'auto'``, therefore takes it from :data:`LAMBDA_FACTORS` at the effective
+acceleration of the Cartesian mask; trajectories (whose acceleration is not a mask's) get
+:data:`DEFAULT_LAMBDA_FACTOR`, the 4x value, chosen on the bundled 4-coil brain and checked
+on other real images (see the docs).
 """
 from __future__ import annotations
 
@@ -14,10 +19,39 @@ import numpy as np
 
 from .._backend import to_numpy
 
-__all__ = ["image_scale", "default_lambda", "DEFAULT_LAMBDA_FACTOR"]
+from ..sampling import by_acceleration, operator_acceleration
+
+__all__ = ["image_scale", "default_lambda", "lambda_factor", "resolve_lambda_factor",
+           "DEFAULT_LAMBDA_FACTOR", "LAMBDA_FACTORS"]
 
 DEFAULT_LAMBDA_FACTOR = 0.001
-"""``lam = DEFAULT_LAMBDA_FACTOR * image_scale(A^H y)`` when no ``lam`` is given."""
+"""The factor at 4x and wherever the acceleration is unknown (trajectories)."""
+
+LAMBDA_FACTORS = ((4.3, DEFAULT_LAMBDA_FACTOR), (7.0, 0.004))
+"""``(effective acceleration, factor)`` anchors of ``lam_factor='auto'``: 0.001 up to 4.3,
+0.004 from 7.0, geometric in between. At 8x, 0.004 is within 0.35 dB of the best of
+0.0005-0.008 on the seven cases of ``benchmarks/unrolled.py`` (held-out Colin27 slices,
+dipy, the real T2 brain, the pysap T2* slice) and 0.5-3.5 dB above 0.001 (the real T2
+brain: 27.04 -> 28.86 dB); at 4x, 0.001 is within 0.6 dB of the best on all seven. The
+anchors are those of the plug-and-play noise level: fastMRI-style 4x column masks reach
+4.0-4.3, 8x masks 7.0-8.3."""
+
+
+def lambda_factor(acceleration=None) -> float:
+    """The default factor at ``acceleration`` (k-space locations over sampled ones; None:
+    unknown): :data:`LAMBDA_FACTORS` through :func:`~pysap_mri_dl.sampling.by_acceleration`."""
+    return by_acceleration(LAMBDA_FACTORS, acceleration)
+
+
+def resolve_lambda_factor(factor, operator):
+    """``factor``, or for ``'auto'`` :func:`lambda_factor` at ``operator``'s mask."""
+    if isinstance(factor, str):
+        if factor != "auto":
+            raise ValueError(f"lam_factor must be 'auto' or a number > 0, received {factor!r}")
+        return lambda_factor(operator_acceleration(operator))
+    if isinstance(factor, bool) or not 0 < factor < float("inf"):
+        raise ValueError(f"lam_factor must be 'auto' or a finite number > 0, received {factor!r}")
+    return float(factor)
 
 
 def image_scale(adjoint_image) -> float:

@@ -5,10 +5,13 @@ columns along the last axis (the phase-encoding direction of fastMRI data).
 """
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 __all__ = ["random_column_mask", "equispaced_column_mask", "variable_density_mask",
-           "cartesian_mask", "MASK_KINDS", "acceleration_of", "center_block", "as_binary_mask"]
+           "cartesian_mask", "MASK_KINDS", "acceleration_of", "operator_acceleration",
+           "by_acceleration", "center_block", "as_binary_mask"]
 
 
 def _rng(seed):
@@ -154,3 +157,34 @@ def acceleration_of(mask) -> float:
     if n == 0:
         raise ValueError("mask samples nothing")
     return mask.size / n
+
+
+def operator_acceleration(operator):
+    """The effective acceleration of the Cartesian mask of ``operator`` (``FFT``, or
+    ``SENSE`` over one), or None (trajectories, composed operators, no mask, an empty mask)."""
+    from .._backend import to_numpy
+    mask = getattr(getattr(operator, "fourier", operator), "mask", None)
+    if mask is None:
+        return None
+    mask = to_numpy(mask)
+    return acceleration_of(mask) if np.any(mask) else None
+
+
+def by_acceleration(anchors, acceleration):
+    """A default that depends on the acceleration: ``anchors`` ``((a0, v0), (a1, v1))``
+    with ``a0 < a1`` give ``v0`` up to ``a0``, ``v1`` from ``a1`` and the geometric
+    interpolation between (linear in ``log a``); ``v0`` when ``acceleration`` is None
+    (unknown: trajectories, fully sampled data). Used for the wavelet lambda factor
+    (:data:`~pysap_mri_dl.recon.regularisation.LAMBDA_FACTORS`) and the plug-and-play noise
+    level (:data:`~pysap_mri_dl.learn.denoisers.prox.PNP_SIGMAS`)."""
+    (a0, v0), (a1, v1) = anchors
+    if acceleration is None:
+        return v0
+    if isinstance(acceleration, bool) or not isinstance(acceleration, Real) \
+            or not 0 < acceleration < float("inf"):
+        raise ValueError(f"acceleration must be a finite number > 0 (k-space locations over "
+                         f"sampled ones), received {acceleration!r}")
+    t = np.log(acceleration / a0) / np.log(a1 / a0)
+    if not 0 < t < 1:
+        return v0 if t <= 0 else v1
+    return float(v0 * (v1 / v0) ** t)

@@ -10,13 +10,12 @@ image's intensity scale (the reconstructors use the same robust scale as the lam
 """
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 import torch
 
 from ..._backend import array_kind, to_cupy, to_numpy, to_torch
 from ...prox.base import Prox
+from ...sampling import by_acceleration, operator_acceleration
 from .cnn import apply_denoiser
 
 __all__ = ["LearnedProx", "LearnedPrior", "learned_prior", "denoise", "pnp_sigma",
@@ -34,32 +33,11 @@ with 8% of centre lines and 7.11-8.13 at 8x with 4% on the benchmarks' images; e
 def pnp_sigma(acceleration=None):
     """The default normalised noise level of plug-and-play at ``acceleration`` (k-space
     locations over sampled ones): :data:`PNP_SIGMAS`, interpolated geometrically between its
-    anchors and constant beyond them; the 4x value when the acceleration is unknown
-    (trajectories, fully sampled data). Fewer data leave more aliasing for the prior to
-    remove: at 8x the 4x value (0.0005) ends 200 iterations 3.4 dB below 0.002 on the real
-    T2 brain."""
-    if acceleration is None:
-        return PNP_SIGMAS[0][1]
-    if isinstance(acceleration, bool) or not isinstance(acceleration, Real) \
-            or not 0 < acceleration < float("inf"):
-        raise ValueError(f"acceleration must be a finite number > 0 (k-space locations over "
-                         f"sampled ones), received {acceleration!r}")
-    (a0, s0), (a1, s1) = PNP_SIGMAS
-    t = np.log(acceleration / a0) / np.log(a1 / a0)
-    if not 0 < t < 1:
-        return s0 if t <= 0 else s1
-    return float(s0 * (s1 / s0) ** t)
-
-
-def _acceleration_of_operator(operator):
-    """The Cartesian mask's effective acceleration of ``operator`` (``FFT`` or ``SENSE``
-    over one), or None (trajectories, composed operators, no mask)."""
-    from ...sampling import acceleration_of
-    mask = getattr(getattr(operator, "fourier", operator), "mask", None)
-    if mask is None:
-        return None
-    mask = to_numpy(mask)
-    return acceleration_of(mask) if np.any(mask) else None
+    anchors and constant beyond them (:func:`~pysap_mri_dl.sampling.by_acceleration`); the
+    4x value when the acceleration is unknown (trajectories, fully sampled data). Fewer
+    data leave more aliasing for the prior to remove: at 8x the 4x value (0.0005) ends 200
+    iterations 3.4 dB below 0.002 on the real T2 brain."""
+    return by_acceleration(PNP_SIGMAS, acceleration)
 
 
 def denoise(model, image, sigma, *, ensemble=1):
@@ -183,7 +161,7 @@ class LearnedPrior:
     def sigma_for(self, operator):
         """The noise level this prior runs at on ``operator``'s data."""
         if self.sigma == "auto":
-            return pnp_sigma(_acceleration_of_operator(operator))
+            return pnp_sigma(operator_acceleration(operator))
         return self.sigma
 
     def build(self, operator, kspace):
