@@ -1,7 +1,8 @@
 """Posterior sampling on real slices never seen in training: PSNR of the posterior mean
 against wavelet FISTA and Learnlet plug-and-play, coverage of the 90% intervals, rank
-correlation between the std map and the error (``rho``; ``rho/px``: with the per-pixel std,
-before pooling), mean std, time per sample and per image, and the PSNR of the mean of the
+correlation between the std map and the error (``rho``; ``rho*``: what it would be if the
+errors were distributed exactly as the map says, Gaussian and independent per pixel);
+``rho/px``: with the per-pixel std, before pooling), mean std, time per sample and per image, and the PSNR of the mean of the
 magnitudes (``mean|x|``, what the mean of the complex samples replaced);
 then, on the T2 brain at 4x and the dipy slice, the schedule's noise range (the default
 against a wide one, the previous default, and a single level), the same figures against
@@ -10,13 +11,14 @@ the number of Langevin steps per level on the T2 brain, and the time of 8 sample
 The calibration is fitted for the default schedule: the coverage of the other schedules'
 rows is not calibrated (their PSNR and rank correlation do not depend on it).
 
-``--start wavelet`` starts the chains from wavelet FISTA (the default before the
-plug-and-play start; the shipped calibration is fitted for the default start, so the
-coverage of such runs is not calibrated). ``--sections`` picks what runs (``--cases-only``
+``--start pnp`` or ``--start wavelet`` starts every chain from plug-and-play or wavelet
+FISTA instead of the default ``auto`` (plug-and-play below 5.5x, wavelet FISTA from there;
+the shipped calibration is fitted for the default start, so the coverage of such runs is
+not calibrated). ``--sections`` picks what runs (``--cases-only``
 is ``--sections cases``).
 
     python benchmarks/posterior.py [--samples 8] [--steps 10 20 40 80] [--weights FILE]
-        [--cases T2 dipy pysap] [--cases-only] [--start pnp|wavelet]
+        [--cases T2 dipy pysap] [--cases-only] [--start auto|pnp|wavelet]
         [--sections cases schedules steps timing]
 """
 from __future__ import annotations
@@ -65,19 +67,34 @@ def classical(kspace, mask, prior):
     return np.abs(solve(kspace, mask, prior=prior, n_iter=n_iter).image)
 
 
+def self_consistent_rho(reference, std, draws=8, seed=0):
+    """The rank correlation ``rho`` would have if the errors were distributed exactly as the
+    map says (independent Gaussian errors of standard deviation ``std`` on each foreground
+    pixel; mean over ``draws``): what a map of this spread reaches when it is exactly right,
+    below 1 because one error per pixel is a noisy draw of its spread."""
+    from scipy.stats import spearmanr
+    inside = foreground(reference)
+    spread = std[inside]
+    rng = np.random.default_rng(seed)
+    return float(np.mean([spearmanr(spread, np.abs(spread * rng.standard_normal(spread.shape)))
+                          .statistic for _ in range(draws)]))
+
+
 def row(label, reference, posterior, n_samples):
     inside = foreground(reference)
     per_pixel = pooled_std(np.abs(posterior.samples), 0)
     return (f"{label:34s} {psnr(reference, posterior.mean):6.2f} "
             f"{interval_coverage(reference, posterior.mean, posterior.std):6.3f} "
             f"{uncertainty_correlation(reference, posterior.mean, posterior.std):6.3f} "
+            f"{self_consistent_rho(reference, posterior.std):6.3f} "
             f"{uncertainty_correlation(reference, posterior.mean, per_pixel):6.3f} "
             f"{posterior.std[inside].mean() / reference.max():8.4f} "
             f"{posterior.seconds / n_samples:7.1f} {posterior.seconds:7.1f} "
             f"{psnr(reference, np.abs(posterior.samples).mean(0)):9.2f}")
 
 
-HEADER = (f"{'':34s} {'PSNR':>6s} {'cov90':>6s} {'rho':>6s} {'rho/px':>6s} {'std/max':>8s} "
+HEADER = (f"{'':34s} {'PSNR':>6s} {'cov90':>6s} {'rho':>6s} {'rho*':>6s} {'rho/px':>6s} "
+          f"{'std/max':>8s} "
           f"{'s/samp':>7s} {'s/img':>7s} {'mean|x|':>9s}")
 
 
@@ -99,7 +116,7 @@ def main():
     parser.add_argument("--cases", nargs="+", default=["T2", "dipy", "pysap"])
     parser.add_argument("--cases-only", action="store_true",
                         help="skip the sweeps over schedules and steps and the timing")
-    parser.add_argument("--start", default=DEFAULT_START, choices=START_IMAGES,
+    parser.add_argument("--start", default=DEFAULT_START, choices=("auto",) + START_IMAGES,
                         help="where the chains start")
     parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
     args = parser.parse_args()
@@ -144,7 +161,8 @@ def run_cases(args, K, start):
               f", Learnlet PnP {psnr(reference, classical(kspace, mask, learned_prior())):.2f}")
         posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights,
                                      start=start)
-        print(f"  calibration factor for this acquisition: {posterior.calibration:.2f}")
+        print(f"  chains start: {posterior.start}; calibration factor for this acquisition: "
+              f"{posterior.calibration:.2f}")
         stds[name] = posterior.std[foreground(reference)].mean()
         print(row("  posterior mean", reference, posterior, K), flush=True)
     for four, eight in [(n, n.replace("4x", "8x")) for n in stds if n.endswith("4x")]:

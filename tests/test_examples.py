@@ -91,14 +91,17 @@ CLAIMS = {
     "plot_deq_memory": lambda out: (
         number(out, "unrolled growth 16 / 2 iterations:") > 7.8
         and number(out, "DEQ growth:") < 1.01),
-    # short schedule (4 levels x 4 steps) from the plug-and-play start: 4x mean 35.37 dB
-    # (wavelet FISTA 30.76 at 15 iterations), coverage 0.909 (pooled std maps); 8x mean
-    # 28.40 dB (25.95); mean std 0.0214 at 4x, 0.0423 at 8x
+    # short schedule (4 levels x 4 steps), chains from plug-and-play at 4x and wavelet FISTA
+    # at 8x: 4x mean 35.37 dB (wavelet FISTA 30.76 at 15 iterations), coverage 0.894
+    # (pooled std maps); 8x mean 28.90 dB (26.28), coverage 0.857; mean std 0.0203 at 4x,
+    # 0.0365 at 8x (1.80x)
     "plot_posterior_uncertainty": lambda out: (
-        db(out, "posterior mean", 0) > 35.07 and db(out, "posterior mean", 1) > 28.1
+        db(out, "posterior mean", 0) > 35.07 and db(out, "posterior mean", 1) > 28.6
         and db(out, "posterior mean", 0) > db(out, "wavelet FISTA", 0) + 4.3
+        and db(out, "posterior mean", 1) > db(out, "wavelet FISTA", 1) + 2.3
         and 0.8 < number(out, "coverage") < 0.97
-        and number(out, "mean std", 1) > 1.9 * number(out, "mean std", 0)),
+        and 0.8 < number(out, "coverage", 1) < 0.97
+        and number(out, "mean std", 1) > 1.7 * number(out, "mean std", 0)),
     # 225 steps: 23.70 zero-filled -> 24.47 (1500 steps in the gallery)
     "plot_train_tiny_pdnet": lambda out: db(out, "tiny PDNet") > db(out, "zero-filled") + 0.45,
 }

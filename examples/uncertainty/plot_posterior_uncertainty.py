@@ -4,7 +4,8 @@ Uncertainty maps by posterior sampling
 
 Eight samples of the posterior of the real 4-coil T2 brain given its k-space at 4x and 8x
 (annealed Langevin dynamics with the shipped score model and the same data consistency as
-FISTA, chains started from the plug-and-play Learnlet image;
+FISTA, chains started from the better classical image at that acceleration: plug-and-play
+with the Learnlet at 4x, wavelet FISTA at 8x;
 :func:`pysap_mri_dl.learn.score.sample_posterior`). Their mean is the reconstruction,
 their standard deviation (each pixel's variance pooled with its neighbours' over one pixel)
 the uncertainty map. Because the fully sampled reference

@@ -5,7 +5,7 @@ noise-conditional denoisers (:mod:`.model`), trained by denoising score matching
 of the uncertainty maps (:mod:`.calibration`)."""
 from .langevin import LangevinSchedule, annealed_langevin
 from .model import ScoreModel, load_score_model
-from .posterior import Posterior, sample_posterior
+from .posterior import Posterior, posterior_start, sample_posterior
 
 __all__ = ["ScoreModel", "load_score_model", "LangevinSchedule", "annealed_langevin",
-           "Posterior", "sample_posterior"]
+           "Posterior", "sample_posterior", "posterior_start"]

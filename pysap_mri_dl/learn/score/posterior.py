@@ -17,10 +17,16 @@ from ..unrolled.physics import cartesian_measurement, noncartesian_measurement
 from .langevin import LangevinSchedule, annealed_langevin
 from .model import ScoreModel, load_score_model
 
-__all__ = ["Posterior", "sample_posterior", "pooled_std", "START_IMAGES", "STD_SMOOTHING"]
+__all__ = ["Posterior", "sample_posterior", "pooled_std", "posterior_start", "START_IMAGES",
+           "STD_SMOOTHING"]
 
-DEFAULT_START = "pnp"
-"""Where the chains start by default (:func:`sample_posterior`'s ``start``)."""
+DEFAULT_START = "auto"
+"""Where the chains start by default (:func:`sample_posterior`'s ``start``):
+:func:`posterior_start` at the mask's acceleration."""
+
+WAVELET_START_FROM = 5.5
+"""Effective acceleration from which ``start='auto'`` is wavelet FISTA instead of
+plug-and-play (the geometric middle of the 4x and 8x anchors of the two defaults)."""
 
 START_ITERATIONS = {"zero-filled": 1, "wavelet": 100, "pnp": 200}
 """Iterations of the algorithm the chains start from (wavelet or plug-and-play FISTA)."""
@@ -42,7 +48,7 @@ class Posterior:
     data's noise standard deviation used (estimated unless given); ``seconds``;
     ``acquisition``: what the calibration is a function of (``acceleration``, None for
     trajectories; ``coils``; ``relative_noise``, the noise level over the zero-filled
-    maximum)."""
+    maximum); ``start``: the image the chains started from (``'auto'`` resolved)."""
 
     mean: np.ndarray
     std: np.ndarray
@@ -54,6 +60,7 @@ class Posterior:
     schedule: dict = field(default_factory=dict)
     std_smoothing: float = STD_SMOOTHING
     acquisition: dict = field(default_factory=dict)
+    start: str = DEFAULT_START
 
     @property
     def image(self):
@@ -92,6 +99,19 @@ def pooled_std(magnitudes, std_smoothing=STD_SMOOTHING):
     return np.sqrt(np.maximum(variance, 0))
 
 
+def posterior_start(acceleration):
+    """The start of ``start='auto'``: the classical reconstruction that is better at
+    ``acceleration`` (None: trajectories). Plug-and-play with the Learnlet below
+    :data:`WAVELET_START_FROM` (at 4x it is above wavelet FISTA on every real case), wavelet
+    FISTA from there (at 8x, with its 8x lambda factor, wavelet FISTA is above plug-and-play
+    on all seven cases of the sweeps in ``docs/learned_priors.rst``, and the chains started
+    from it end above those started from plug-and-play on the real T2 brain, with a std map
+    that follows the error better: ``docs/uncertainty.rst``)."""
+    if acceleration is not None and acceleration >= WAVELET_START_FROM:
+        return "wavelet"
+    return "pnp"
+
+
 def _measurement(data, mask, smaps, trajectory, shape, density):
     from ...calibration import kspace_noise_level, trajectory_noise_level
     if trajectory is None:
@@ -125,7 +145,8 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     (2D) and ``density``; NumPy or torch. ``noise_level``: the standard deviation of the
     k-space noise (per real and imaginary part, in the data's units); estimated from the
     outer k-space when None. ``schedule``: a :class:`~.langevin.LangevinSchedule`.
-    ``start``: 'pnp' (chains start from 200 iterations of plug-and-play FISTA with the
+    ``start``: 'auto' (the default, :func:`posterior_start`: 'pnp' below 5.5x, 'wavelet'
+    from there), 'pnp' (chains start from 200 iterations of plug-and-play FISTA with the
     shipped Learnlet at its default noise level), 'wavelet' (100 iterations of the default
     wavelet FISTA) or 'zero-filled'. ``calibrate``: scale ``std`` by the model's fitted
     calibration (for Cartesian data at the mask's acceleration, the coil count and the
@@ -137,8 +158,8 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     began = time.perf_counter()
     _check_samples(n_samples)
     _check_smoothing(std_smoothing)
-    if start not in START_IMAGES:
-        raise ValueError(f"start must be one of {START_IMAGES}, received {start!r}")
+    if start != "auto" and start not in START_IMAGES:
+        raise ValueError(f"start must be 'auto' or one of {START_IMAGES}, received {start!r}")
     schedule = LangevinSchedule() if schedule is None else schedule
     model = weights if isinstance(weights, ScoreModel) else load_score_model(weights)
     data = to_numpy(kspace)
@@ -150,6 +171,12 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
         noise_level = estimated
     elif not 0 <= noise_level < float("inf"):
         raise ValueError(f"noise_level must be a finite number >= 0, received {noise_level}")
+    acceleration = None
+    if trajectory is None:
+        from ...sampling import acceleration_of
+        acceleration = acceleration_of(to_numpy(m.mask))
+    if start == "auto":
+        start = posterior_start(acceleration)
     generator = torch.Generator().manual_seed(int(seed))
     first = start_image(m, {"start": start, "start_iterations": START_ITERATIONS[start]})
     samples = annealed_langevin(model, m.gradient, first, n_samples=n_samples,
@@ -157,10 +184,6 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
                                 generator=generator, progress=progress)
     samples = samples.numpy() * m.scale
     magnitudes = np.abs(samples)
-    acceleration = None
-    if trajectory is None:
-        from ...sampling import acceleration_of
-        acceleration = acceleration_of(to_numpy(m.mask))
     acquisition = {"acceleration": acceleration,
                    "coils": data.shape[0] if data.ndim == (3 if trajectory is None else 2) else 1,
                    "relative_noise": float(noise_level) / float(np.max(zero_filled))}
@@ -170,5 +193,5 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
                      samples=samples, zero_filled=zero_filled, noise_level=float(noise_level),
                      calibration=scale, seconds=time.perf_counter() - began,
                      schedule=schedule.as_dict(), std_smoothing=float(std_smoothing),
-                     acquisition=acquisition)
+                     acquisition=acquisition, start=start)
 
