@@ -40,7 +40,7 @@ from _peers import bart_tools, sigpy_l1_wavelet  # noqa: E402
 from pysap_mri_dl.calibration import self_calibrated_smaps  # noqa: E402
 from pysap_mri_dl.metrics import psnr, ssim  # noqa: E402
 from pysap_mri_dl.operators import FFT, SENSE  # noqa: E402
-from pysap_mri_dl.recon import (DEFAULT_LAMBDA_FACTOR, image_scale, reconstruct_sense,  # noqa: E402
+from pysap_mri_dl.recon import (image_scale, lambda_factor, reconstruct_sense,  # noqa: E402
                                 reconstruct_single_coil, wavelet_prior)
 
 OUR_FACTORS = (0.00025, 0.0005, 0.001, 0.002, 0.004)
@@ -48,7 +48,7 @@ BART_LAMBDAS = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01)
 SIGPY_FACTORS = (0.00025, 0.0005, 0.001, 0.002, 0.004)  # times the data scale
 
 
-def ours(kspace, mask, n_iter, lam_factor=DEFAULT_LAMBDA_FACTOR):
+def ours(kspace, mask, n_iter, lam_factor="auto"):
     solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
     return solve(kspace, mask, n_iter=n_iter, lam_factor=lam_factor)
 
@@ -68,12 +68,13 @@ def quality(args, bart):
         print(f"  {'method':44s} {'PSNR':>6s} {'SSIM':>6s} {'ms/it':>7s} {'solve':>7s}"
               f" {'process':>8s}  lambda")
         default = ours(kspace, mask, args.n_iter)
+        factor_used = lambda_factor(mask.size / np.count_nonzero(mask))  # what 'auto' took
         sweep = []
         for factor in OUR_FACTORS:
-            result = default if factor == DEFAULT_LAMBDA_FACTOR else ours(
+            result = default if factor == factor_used else ours(
                 kspace, mask, args.n_iter, factor)
             sweep.append((psnr(reference, result.image), factor, result))
-        rows = [("pysap_mri_dl, default", default, f"factor {DEFAULT_LAMBDA_FACTOR:g}")]
+        rows = [("pysap_mri_dl, default", default, f"factor {factor_used:g}")]
         top = best(sweep)
         rows.append(("pysap_mri_dl, best lambda factor", top[2], f"factor {top[1]:g}"))
         for label, result, lam in rows:
@@ -268,7 +269,6 @@ def main():
         parser.error(f"--factors: expected finite numbers > 0, received {args.factors}")
     if args.acceleration_sweep:
         from _cases import acceleration_sweep
-        from pysap_mri_dl.recon import lambda_factor
         return acceleration_sweep(
             args.acceleration_sweep, args.factors,
             lambda solve, kspace, mask, factor: solve(kspace, mask, lam_factor=factor,

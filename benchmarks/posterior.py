@@ -1,9 +1,9 @@
 """Posterior sampling on real slices never seen in training: PSNR of the posterior mean
 against wavelet FISTA and Learnlet plug-and-play, coverage of the 90% intervals, rank
 correlation between the std map and the error (``rho``; ``rho*``: what it would be if the
-errors were distributed exactly as the map says, Gaussian and independent per pixel);
-``rho/px``: with the per-pixel std, before pooling), mean std, time per sample and per image, and the PSNR of the mean of the
-magnitudes (``mean|x|``, what the mean of the complex samples replaced);
+errors were distributed exactly as the map says, Gaussian and independent per pixel;
+``rho/px``: with the per-pixel std, before pooling), mean std, time per sample and per
+image, and the PSNR of the mean of the magnitudes (``mean|x|``, what the mean of the complex samples replaced);
 then, on the T2 brain at 4x and the dipy slice, the schedule's noise range (the default
 against a wide one, the previous default, and a single level), the same figures against
 the number of Langevin steps per level on the T2 brain, and the time of 8 samples of a
@@ -61,7 +61,7 @@ def cases(names):
 
 
 def classical(kspace, mask, prior):
-    """Wavelet FISTA (100 iterations) or plug-and-play (200, what the chains start from)."""
+    """Wavelet FISTA (100 iterations) or plug-and-play (200): the chains' starts."""
     solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
     n_iter = 100 if prior == "wavelet" else 200
     return np.abs(solve(kspace, mask, prior=prior, n_iter=n_iter).image)

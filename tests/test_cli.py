@@ -163,6 +163,19 @@ def test_lam_factor_scales_the_data_driven_weight(tmp_path, brain_npz):
     assert lams[1] == pytest.approx(4 * lams[0], rel=1e-6)
 
 
+def test_the_default_lam_factor_follows_the_acceleration(tmp_path, brain_npz):
+    """Without --lam-factor the factor is the mask's: 0.001 at 4x, 0.004 at 8x."""
+    for acceleration, factor in ((4, "0.001"), (8, "0.004")):
+        lams = []
+        for extra in ((), ("--lam-factor", factor)):
+            out = tmp_path / f"{acceleration}{len(extra)}"
+            assert _run("recon", brain_npz, "--out", out, "--acceleration", acceleration,
+                        "--center-fraction", 0.32 / acceleration, "--n-iter", 1,
+                        "--no-progress", *extra) == 0
+            lams.append(json.loads((out / "metrics.json").read_text())["lam"])
+        assert lams[0] == pytest.approx(lams[1], rel=1e-6), acceleration
+
+
 def test_espirit_maps_from_the_command_line(tmp_path, brain_npz):
     out = tmp_path / "out"
     assert _run("recon", brain_npz, "--out", out, "--acceleration", 4, "--smaps", "espirit",

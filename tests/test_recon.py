@@ -102,14 +102,36 @@ def test_lambda_factor_follows_the_acceleration_of_the_mask(brain):
         auto = reconstruct_sense(kspace, mask, n_iter=1)
         fixed = reconstruct_sense(kspace, mask, n_iter=1, lam_factor=factor)
         assert auto.lam == pytest.approx(fixed.lam) and auto.lam > 0
-    for bad in ("high", 0.0, -1.0, float("inf"), True):
+    for bad in ("high", 0.0, -1.0, float("inf"), True, np.True_):
         with pytest.raises(ValueError, match="lam_factor must be 'auto' or"):
             reconstruct_sense(kspace, mask, n_iter=1, lam_factor=bad)
+    assert reconstruct_sense(kspace, mask, n_iter=1, lam_factor=None).lam == \
+        pytest.approx(fixed.lam)  # None: the default, 'auto'
+
+
+def test_the_acceleration_reaches_soft_sense_and_calibrationless(brain):
+    """'auto' reads the mask through compositions (soft-SENSE's FFT @ MapSets) and in the
+    calibrationless reconstructor: the 8x factor there too."""
+    from pysap_mri_dl.calibration import espirit
+    from pysap_mri_dl.operators import FFT
+    from pysap_mri_dl.recon import reconstruct_calibrationless
+    from pysap_mri_dl.sampling import operator_acceleration
+    mask = random_column_mask((256, 256), acceleration=8, center_fraction=0.04, seed=0)
+    kspace = brain.kspace * mask
+    maps = espirit(kspace, mask=mask, n_maps=2)
+    auto, fixed = (reconstruct_sense(kspace, mask, smaps=maps, n_iter=1, lam_factor=f)
+                   for f in ("auto", 0.004))
+    assert auto.lam == pytest.approx(fixed.lam)
+    composed = FFT((256, 256), mask=mask) @ FFT((256, 256))
+    assert operator_acceleration(composed) == pytest.approx(mask.size / mask.sum())
+    auto, fixed = (reconstruct_calibrationless(kspace, mask, n_iter=1, lam_factor=f)
+                   for f in ("auto", 0.004))
+    assert auto.lam == pytest.approx(fixed.lam)
 
 
 def test_default_lambda_at_8x_on_the_real_brain(brain):
     """At 8x the 4x factor under-regularises: 'auto' (0.004 there) gains 1.8 dB on the real
-    T2 brain (docs/cartesian_cs.rst, benchmarks/cartesian_cs.py --acceleration-sweep)."""
+    T2 brain (docs/regularisation.rst, benchmarks/cartesian_cs.py --acceleration-sweep)."""
     mask = random_column_mask((256, 256), acceleration=8, center_fraction=0.04, seed=0)
     kspace = brain.kspace * mask
     auto = psnr(brain.reference, reconstruct_sense(kspace, mask, n_iter=100).image)

@@ -213,6 +213,9 @@ def test_the_auto_start_is_plug_and_play_at_4x_and_wavelet_fista_at_8x(untied, s
         np.testing.assert_array_equal(auto.samples, explicit.samples)
     with pytest.raises(ValueError, match="start must be 'auto' or one of"):
         sample_posterior(small_k * mask, mask, n_samples=2, weights=untied, start="fista")
+    for bad in ("8", float("nan"), -2, True):
+        with pytest.raises(ValueError, match="acceleration must be a finite number > 0"):
+            posterior_start(bad)
 
 
 @pytest.mark.parametrize("value", [1, 0, -2, 2.5, True, "3"])

@@ -146,7 +146,8 @@ def _add_recon_options(parser, *, one_slice=True):
                        help="regularisation weight (default: data-driven rule, see docs)")
     group.add_argument("--lam-factor", type=_positive_float, default=None,
                        help="factor of the data-driven rule (default: by the mask's acceleration, "
-                            "0.001 at 4x, 0.004 at 8x; 0.001 for trajectories); ignored with --lam")
+                            "0.001 at 4x, 0.004 at 8x; 0.001 for trajectories and with --level-weights, "
+                            "whose weights were tuned with it); ignored with --lam")
     group.add_argument("--algorithm", choices=sorted(SOLVERS), default="fista")
     group.add_argument("--n-iter", type=int, default=100)
     group.add_argument("--formulation", choices=["analysis", "synthesis"], default="analysis")
@@ -408,7 +409,7 @@ def _posterior(args, prepared):
                "baseline": baseline, "posterior_samples": args.posterior_samples,
                "noise_level": result.noise_level, "calibration": result.calibration,
                "schedule": result.schedule, "std_smoothing": result.std_smoothing,
-               **sampling}
+               "start": result.start, **sampling}
     if prepared["smaps_source"] is not None:
         metrics["smaps"] = prepared["smaps_source"]
     reference = prepared["reference"]

@@ -15,6 +15,8 @@ on other real images (see the docs).
 """
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 from .._backend import to_numpy
@@ -32,9 +34,11 @@ LAMBDA_FACTORS = ((4.3, DEFAULT_LAMBDA_FACTOR), (7.0, 0.004))
 0.004 from 7.0, geometric in between. At 8x, 0.004 is within 0.35 dB of the best of
 0.0005-0.008 on the seven cases of ``benchmarks/unrolled.py`` (held-out Colin27 slices,
 dipy, the real T2 brain, the pysap T2* slice) and 0.5-3.5 dB above 0.001 (the real T2
-brain: 27.04 -> 28.86 dB); at 4x, 0.001 is within 0.6 dB of the best on all seven. The
-anchors are those of the plug-and-play noise level: fastMRI-style 4x column masks reach
-4.0-4.3, 8x masks 7.0-8.3."""
+brain: 27.04 -> 28.86 dB); at 4x, 0.001 is within 1.15 dB of the best on all seven (within
+0.56 dB except on one Colin27 slice). The anchors are those of the plug-and-play noise
+level: on the benchmarks' images (224^2 and larger) fastMRI-style 4x column masks reach
+4.0-4.3, 8x masks 7.0-8.3; smaller images get coarser masks (a 160^2 8x mask with 4%
+centre samples 1/6.4 of k-space) and an interpolated factor."""
 
 
 def lambda_factor(acceleration=None) -> float:
@@ -44,12 +48,15 @@ def lambda_factor(acceleration=None) -> float:
 
 
 def resolve_lambda_factor(factor, operator):
-    """``factor``, or for ``'auto'`` :func:`lambda_factor` at ``operator``'s mask."""
+    """``factor``, or for ``'auto'`` (or None) :func:`lambda_factor` at ``operator``'s mask."""
+    if factor is None:
+        factor = "auto"
     if isinstance(factor, str):
         if factor != "auto":
             raise ValueError(f"lam_factor must be 'auto' or a number > 0, received {factor!r}")
         return lambda_factor(operator_acceleration(operator))
-    if isinstance(factor, bool) or not 0 < factor < float("inf"):
+    if isinstance(factor, (bool, np.bool_)) or not isinstance(factor, Real) \
+            or not 0 < factor < float("inf"):
         raise ValueError(f"lam_factor must be 'auto' or a finite number > 0, received {factor!r}")
     return float(factor)
 

@@ -292,7 +292,8 @@ class TunedWaveletPrior:
     ``prior=TunedWaveletPrior(result.weights)`` in ``reconstruct_sense`` is the l1 of the
     undecimated Haar transform (4 levels) with the default lambda times ``2^-level`` times
     the level's weight (coarse to fine), as in :class:`SmoothWaveletProblem`;
-    ``TunedWaveletPrior([1, 1, 1, 1])`` is the default rule on that transform. Image sizes
+    ``TunedWaveletPrior([1, 1, 1, 1])`` is the default rule at 4x on that transform (its
+factor stays 0.001, the one the weights are tuned with, at every acceleration). Image sizes
     must be multiples of 16."""
 
     def __init__(self, weights, *, lam_factor=None):

@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = ["random_column_mask", "equispaced_column_mask", "variable_density_mask",
            "cartesian_mask", "MASK_KINDS", "acceleration_of", "operator_acceleration",
-           "by_acceleration", "center_block", "as_binary_mask"]
+           "by_acceleration", "check_acceleration", "center_block", "as_binary_mask"]
 
 
 def _rng(seed):
@@ -160,14 +160,28 @@ def acceleration_of(mask) -> float:
 
 
 def operator_acceleration(operator):
-    """The effective acceleration of the Cartesian mask of ``operator`` (``FFT``, or
-    ``SENSE`` over one), or None (trajectories, composed operators, no mask, an empty mask)."""
+    """The effective acceleration of the Cartesian mask of ``operator`` (``FFT``, ``SENSE``
+    over one, or a composition with one, such as soft-SENSE's ``FFT @ MapSets``), or None
+    (trajectories, no mask, an empty mask)."""
     from .._backend import to_numpy
     mask = getattr(getattr(operator, "fourier", operator), "mask", None)
     if mask is None:
+        for part in (getattr(operator, "outer", None), getattr(operator, "inner", None)):
+            found = None if part is None else operator_acceleration(part)
+            if found is not None:
+                return found
         return None
     mask = to_numpy(mask)
     return acceleration_of(mask) if np.any(mask) else None
+
+
+def check_acceleration(acceleration):
+    """``acceleration`` as a float, or a named error unless it is a finite number > 0."""
+    if isinstance(acceleration, (bool, np.bool_)) or not isinstance(acceleration, Real) \
+            or not 0 < acceleration < float("inf"):
+        raise ValueError(f"acceleration must be a finite number > 0 (k-space locations over "
+                         f"sampled ones), received {acceleration!r}")
+    return float(acceleration)
 
 
 def by_acceleration(anchors, acceleration):
@@ -180,11 +194,7 @@ def by_acceleration(anchors, acceleration):
     (a0, v0), (a1, v1) = anchors
     if acceleration is None:
         return v0
-    if isinstance(acceleration, bool) or not isinstance(acceleration, Real) \
-            or not 0 < acceleration < float("inf"):
-        raise ValueError(f"acceleration must be a finite number > 0 (k-space locations over "
-                         f"sampled ones), received {acceleration!r}")
-    t = np.log(acceleration / a0) / np.log(a1 / a0)
+    t = np.log(check_acceleration(acceleration) / a0) / np.log(a1 / a0)
     if not 0 < t < 1:
         return v0 if t <= 0 else v1
     return float(v0 * (v1 / v0) ** t)

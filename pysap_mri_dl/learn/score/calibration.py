@@ -3,7 +3,7 @@ simulated acquisitions of *training* slices, that makes the 90% intervals
 ``mean +- 1.645 scale std`` cover 90% of the foreground pixels there.
 
 Why a factor is needed: a few chains estimate the standard deviation from few samples, the
-Langevin chains are short (they start near the plug-and-play image and have not fully
+Langevin chains are short (they start near a classical image and have not fully
 mixed), and the posterior misses errors its model does not know of (the score model's prior
 is not the truth). The factor is fitted once, stored in the weights' metadata
 (``calibration``) and applied at inference (``sample_posterior(calibrate=True)``); it holds

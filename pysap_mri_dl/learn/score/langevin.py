@@ -33,7 +33,7 @@ class LangevinSchedule:
 
     The defaults (160 steps over a narrow range of levels) sample 8 chains of a 256^2
     image in about a minute on 2 CPU cores (``docs/uncertainty.rst`` measures them).
-    Chains start from ``start`` (the plug-and-play Learnlet reconstruction by default) plus
+    Chains start from ``start`` (by default plug-and-play at 4x, wavelet FISTA at 8x) plus
     noise of level ``sigma_max``: at a CPU budget, chains started from the zero-filled
     image do not undo its aliasing in time, and chains started at a high level (0.05, an
     earlier default) wander from their start further than 160 steps bring them back, which

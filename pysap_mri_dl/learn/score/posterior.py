@@ -104,10 +104,12 @@ def posterior_start(acceleration):
     ``acceleration`` (None: trajectories). Plug-and-play with the Learnlet below
     :data:`WAVELET_START_FROM` (at 4x it is above wavelet FISTA on every real case), wavelet
     FISTA from there (at 8x, with its 8x lambda factor, wavelet FISTA is above plug-and-play
-    on all seven cases of the sweeps in ``docs/learned_priors.rst``, and the chains started
+    at its default noise level on all seven cases of the sweeps in
+    ``docs/learned_priors.rst``, and the chains started
     from it end above those started from plug-and-play on the real T2 brain, with a std map
     that follows the error better: ``docs/uncertainty.rst``)."""
-    if acceleration is not None and acceleration >= WAVELET_START_FROM:
+    from ...sampling import check_acceleration
+    if acceleration is not None and check_acceleration(acceleration) >= WAVELET_START_FROM:
         return "wavelet"
     return "pnp"
 
