@@ -3,8 +3,10 @@ against wavelet FISTA and Learnlet plug-and-play, coverage of the 90% intervals,
 correlation between the std map and the error (``rho``; ``rho*``: what it would be if the
 errors were distributed exactly as the map says, Gaussian and independent per pixel;
 ``rho/px``: with the per-pixel std, before pooling), mean std, time per sample and per
-image, and the PSNR of the mean of the magnitudes (``mean|x|``, what the mean of the complex samples replaced);
-then, on the T2 brain at 4x and the dipy slice, the schedule's noise range (the default
+image, and the PSNR of the mean of the magnitudes (``mean|x|``, what the mean of the
+complex samples replaced), on the T2 brain and the dipy slice at 4x and 8x and the pysap
+slice at 4x; then, on the T2 brain at 4x and the dipy slice, the schedule's noise range
+(the default
 against a wide one, the previous default, and a single level), the same figures against
 the number of Langevin steps per level on the T2 brain, and the time of 8 samples of a
 256^2 single-coil image. One process, with ``retain_freed_memory()`` as the command line.
@@ -30,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _cases import quality_cases  # noqa: E402
+from _cases import SHARED, quality_cases  # noqa: E402
 
 from pysap_mri_dl.data import load_sample  # noqa: E402
 from pysap_mri_dl.data.simulation import simulate_acquisition  # noqa: E402
@@ -46,7 +48,7 @@ from pysap_mri_dl.sampling import random_column_mask  # noqa: E402
 
 
 def cases(names):
-    """The benchmark cases at 4x, plus the T2 brain at 8x (4% centre)."""
+    """The benchmark cases at 4x, plus the T2 brain and the dipy slice at 8x (4% centre)."""
     found = {}
     for name, case in quality_cases().items():
         if "Colin27" in name:  # the score model's training subject
@@ -57,6 +59,13 @@ def cases(names):
             mask = random_column_mask((256, 256), acceleration=8, center_fraction=0.04, seed=0)
             found[name + ", 8x"] = ((brain.kspace * mask).astype(np.complex64), mask,
                                     brain.reference)
+        if name.startswith("dipy"):
+            acq = simulate_acquisition(np.load(SHARED / "dipy_t1_coronal_slice.npy"),
+                                       n_coils=8, noise=0.002, seed=2)  # as _cases's 4x
+            mask = random_column_mask(acq.kspace.shape[-2:], acceleration=8,
+                                      center_fraction=0.04, seed=0)
+            found[name + ", 8x"] = ((acq.kspace * mask).astype(np.complex64), mask,
+                                    acq.reference)
     return {k: v for k, v in found.items() if any(n in k for n in names)}
 
 
