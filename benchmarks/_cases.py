@@ -74,12 +74,13 @@ def acceleration_sweep(accelerations, values, reconstruct, auto, title):
 
     from pysap_mri_dl.metrics import psnr
     from pysap_mri_dl.recon import reconstruct_sense, reconstruct_single_coil
+    from pysap_mri_dl.sampling import acceleration_of
     print(title)
     print(f"{'case':34s} {'R':>2s} {'eff.':>5s} {'auto':>7s} {'wavelet':>8s} "
           + " ".join(f"{value:>8g}" for value in values))
     for (name, acceleration), (kspace, mask, reference) in cases(accelerations).items():
         solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
-        effective = float(mask.size / np.count_nonzero(mask))
+        effective = acceleration_of(mask)
         wavelet = psnr(reference, np.abs(solve(kspace, mask, n_iter=100).image))
         figures = [psnr(reference, np.abs(reconstruct(solve, kspace, mask, value)))
                    for value in values]

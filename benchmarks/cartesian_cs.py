@@ -42,6 +42,7 @@ from pysap_mri_dl.metrics import psnr, ssim  # noqa: E402
 from pysap_mri_dl.operators import FFT, SENSE  # noqa: E402
 from pysap_mri_dl.recon import (image_scale, lambda_factor, reconstruct_sense,  # noqa: E402
                                 reconstruct_single_coil, wavelet_prior)
+from pysap_mri_dl.sampling import acceleration_of  # noqa: E402
 
 OUR_FACTORS = (0.00025, 0.0005, 0.001, 0.002, 0.004)
 BART_LAMBDAS = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01)
@@ -68,7 +69,7 @@ def quality(args, bart):
         print(f"  {'method':44s} {'PSNR':>6s} {'SSIM':>6s} {'ms/it':>7s} {'solve':>7s}"
               f" {'process':>8s}  lambda")
         default = ours(kspace, mask, args.n_iter)
-        factor_used = lambda_factor(mask.size / np.count_nonzero(mask))  # what 'auto' took
+        factor_used = lambda_factor(acceleration_of(mask))  # what 'auto' took
         sweep = []
         for factor in OUR_FACTORS:
             result = default if factor == factor_used else ours(

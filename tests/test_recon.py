@@ -84,7 +84,7 @@ def test_lambda_factor_follows_the_acceleration_of_the_mask(brain):
     mask, geometric in between, 0.001 where no mask gives an acceleration (trajectories)."""
     from pysap_mri_dl.operators import FFT
     from pysap_mri_dl.recon import DEFAULT_LAMBDA_FACTOR, lambda_factor
-    from pysap_mri_dl.sampling import operator_acceleration
+    from pysap_mri_dl.recon.regularisation import operator_acceleration
     assert lambda_factor(None) == lambda_factor(2.0) == lambda_factor(4.27) == 0.001
     assert DEFAULT_LAMBDA_FACTOR == 0.001
     assert lambda_factor(7.0) == lambda_factor(8.13) == lambda_factor(16) == pytest.approx(0.004)
@@ -115,7 +115,7 @@ def test_the_acceleration_reaches_soft_sense_and_calibrationless(brain):
     from pysap_mri_dl.calibration import espirit
     from pysap_mri_dl.operators import FFT
     from pysap_mri_dl.recon import reconstruct_calibrationless
-    from pysap_mri_dl.sampling import operator_acceleration
+    from pysap_mri_dl.recon.regularisation import operator_acceleration
     mask = random_column_mask((256, 256), acceleration=8, center_fraction=0.04, seed=0)
     kspace = brain.kspace * mask
     maps = espirit(kspace, mask=mask, n_maps=2)

@@ -400,8 +400,7 @@ def _posterior(args, prepared):
         baseline = "gridding"
     else:
         result = sample_posterior(prepared["kspace"], prepared["mask"], **options)
-        sampling = {"acceleration": float(prepared["mask"].size /
-                                          np.count_nonzero(prepared["mask"]))}
+        sampling = {"acceleration": float(result.acquisition["acceleration"])}
         baseline = "zero-filled"
     metrics = {"n_iter": schedule.n_steps, "seconds": result.seconds,
                "seconds_per_iter": result.seconds / schedule.n_steps,
@@ -439,7 +438,7 @@ def compute_recon(args) -> dict:
 
     prepared = _prepare(args)
     reference = prepared["reference"]
-    options = dict(lam=args.lam, lam_factor=args.lam_factor or "auto",
+    options = dict(lam=args.lam, lam_factor=args.lam_factor,
                    wavelet=args.wavelet, levels=args.levels,
                    undecimated=args.undecimated, algorithm=args.algorithm, n_iter=args.n_iter,
                    formulation=args.formulation, progress=not args.no_progress)
@@ -475,7 +474,8 @@ def compute_recon(args) -> dict:
             result = reconstruct_sense(kspace, mask, smaps=prepared["smaps"], **options)
         else:
             result = reconstruct_single_coil(kspace, mask, **options)
-        sampling = {"acceleration": float(mask.size / np.count_nonzero(mask))}
+        from ..sampling import acceleration_of
+        sampling = {"acceleration": float(acceleration_of(mask))}
         baseline = "zero-filled"
     image = np.abs(to_numpy(result.image))
     metrics = {"n_iter": result.n_iter, "seconds": result.seconds,

@@ -15,7 +15,7 @@ from ..prox import OWL, GroupLasso
 from .cartesian import _common, zero_filled
 from .core import Reconstruction, solve
 from .priors import DEFAULT_WAVELET, SparsePrior
-from .regularisation import default_lambda, resolve_lambda_factor
+from .regularisation import data_lambda
 
 __all__ = ["reconstruct_calibrationless", "COUPLINGS"]
 
@@ -76,8 +76,7 @@ def reconstruct_calibrationless(kspace, mask=None, *, coupling="group-lasso", la
     if coupling not in COUPLINGS:
         raise ValueError(f"coupling must be one of {COUPLINGS}, received {coupling!r}")
     if lam is None:
-        lam = default_lambda(operator._adj_op(masked),
-                             factor=resolve_lambda_factor(lam_factor, operator))
+        lam = data_lambda(operator, masked, lam_factor)
     prior = _coupled_prior(coupling, shape, n_coils, lam, wavelet, levels, owl_slope, seed)
     coils, lam, algo, prior_name, result = solve(
         operator, masked, (n_coils,) + shape, prior=prior, lam=lam, lam_factor=lam_factor,

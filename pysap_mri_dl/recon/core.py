@@ -9,7 +9,7 @@ import numpy as np
 from ..optim import LeastSquares, OptimResult
 
 from .priors import SparsePrior, identity_prior, wavelet_prior
-from .regularisation import default_lambda, resolve_lambda_factor
+from .regularisation import data_lambda
 from .solvers import get_solver
 
 __all__ = ["Reconstruction", "solve"]
@@ -64,8 +64,7 @@ def solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, u
         prior = prior.build(operator, kspace)
         lam = getattr(prior, "lam", lam if lam is not None else 0.0)
     elif lam is None:
-        lam = default_lambda(operator._adj_op(kspace),
-                             factor=resolve_lambda_factor(lam_factor, operator))
+        lam = data_lambda(operator, kspace, lam_factor)
     elif not 0 <= lam < float("inf"):
         raise ValueError(f"lam must be a finite number >= 0, received {lam}")
     spin = cycle_spin and formulation == "analysis"

@@ -20,11 +20,11 @@ from numbers import Real
 import numpy as np
 
 from .._backend import to_numpy
+from ..sampling import acceleration_of, by_acceleration
 
-from ..sampling import by_acceleration, operator_acceleration
-
-__all__ = ["image_scale", "default_lambda", "lambda_factor", "resolve_lambda_factor",
-           "DEFAULT_LAMBDA_FACTOR", "LAMBDA_FACTORS"]
+__all__ = ["image_scale", "default_lambda", "data_lambda", "lambda_factor",
+           "resolve_lambda_factor", "operator_acceleration", "DEFAULT_LAMBDA_FACTOR",
+           "LAMBDA_FACTORS"]
 
 DEFAULT_LAMBDA_FACTOR = 0.001
 """The factor at 4x and wherever the acceleration is unknown (trajectories)."""
@@ -39,6 +39,21 @@ brain: 27.04 -> 28.86 dB); at 4x, 0.001 is within 1.15 dB of the best on all sev
 level: on the benchmarks' images (224^2 and larger) fastMRI-style 4x column masks reach
 4.0-4.3, 8x masks 7.0-8.3; smaller images get coarser masks (a 160^2 8x mask with 4%
 centre samples 1/6.4 of k-space) and an interpolated factor."""
+
+
+def operator_acceleration(operator):
+    """The effective acceleration of the Cartesian mask of ``operator`` (``FFT``, ``SENSE``
+    over one, or a composition with one, such as soft-SENSE's ``FFT @ MapSets``), or None
+    (trajectories, no mask, an empty mask)."""
+    mask = getattr(getattr(operator, "fourier", operator), "mask", None)
+    if mask is None:
+        for part in (getattr(operator, "outer", None), getattr(operator, "inner", None)):
+            found = None if part is None else operator_acceleration(part)
+            if found is not None:
+                return found
+        return None
+    mask = to_numpy(mask)
+    return acceleration_of(mask) if np.any(mask) else None
 
 
 def lambda_factor(acceleration=None) -> float:
@@ -74,3 +89,10 @@ def image_scale(adjoint_image) -> float:
 def default_lambda(adjoint_image, *, factor=DEFAULT_LAMBDA_FACTOR) -> float:
     """``factor * image_scale(adjoint_image)``."""
     return factor * image_scale(adjoint_image)
+
+
+def data_lambda(operator, kspace, factor="auto") -> float:
+    """The rule's weight for the data ``kspace`` of ``operator``: ``factor`` (``'auto'``:
+    by the operator's mask, :func:`resolve_lambda_factor`) times the scale of ``A^H y``."""
+    return default_lambda(operator._adj_op(kspace),
+                          factor=resolve_lambda_factor(factor, operator))

@@ -10,7 +10,7 @@ from numbers import Real
 import numpy as np
 
 __all__ = ["random_column_mask", "equispaced_column_mask", "variable_density_mask",
-           "cartesian_mask", "MASK_KINDS", "acceleration_of", "operator_acceleration",
+           "cartesian_mask", "MASK_KINDS", "acceleration_of",
            "by_acceleration", "check_acceleration", "center_block", "as_binary_mask"]
 
 
@@ -157,22 +157,6 @@ def acceleration_of(mask) -> float:
     if n == 0:
         raise ValueError("mask samples nothing")
     return mask.size / n
-
-
-def operator_acceleration(operator):
-    """The effective acceleration of the Cartesian mask of ``operator`` (``FFT``, ``SENSE``
-    over one, or a composition with one, such as soft-SENSE's ``FFT @ MapSets``), or None
-    (trajectories, no mask, an empty mask)."""
-    from .._backend import to_numpy
-    mask = getattr(getattr(operator, "fourier", operator), "mask", None)
-    if mask is None:
-        for part in (getattr(operator, "outer", None), getattr(operator, "inner", None)):
-            found = None if part is None else operator_acceleration(part)
-            if found is not None:
-                return found
-        return None
-    mask = to_numpy(mask)
-    return acceleration_of(mask) if np.any(mask) else None
 
 
 def check_acceleration(acceleration):

@@ -15,7 +15,8 @@ import torch
 
 from ..._backend import array_kind, to_cupy, to_numpy, to_torch
 from ...prox.base import Prox
-from ...sampling import by_acceleration, operator_acceleration
+from ...recon.regularisation import operator_acceleration
+from ...sampling import by_acceleration
 from .cnn import apply_denoiser
 
 __all__ = ["LearnedProx", "LearnedPrior", "learned_prior", "denoise", "pnp_sigma",

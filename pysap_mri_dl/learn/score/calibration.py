@@ -39,6 +39,7 @@ __all__ = ["fit_calibration", "calibration_examples", "calibration_features", "F
 
 ACCELERATIONS = (4, 8)
 
+
 def _regression(features, needed, ratios):
     """Least squares of ``log(needed)`` on ``[1, features]``, the intercept shifted so that
     the pooled ``ratios / predicted factor`` have their 90% quantile at 1.645; None when

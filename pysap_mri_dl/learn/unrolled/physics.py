@@ -101,12 +101,10 @@ class Measurement:
         applied to that term's adjoint."""
         from ...optim import fista
         from ...recon.priors import wavelet_prior
-        from ...recon.regularisation import default_lambda, resolve_lambda_factor
+        from ...recon.regularisation import data_lambda
         with torch.no_grad():
             operator, kspace, data = self._solver_problem()
-            adjoint = operator.adj_op(kspace)
-            factor = resolve_lambda_factor("auto", self.operator)
-            prior = wavelet_prior(tuple(self.shape), default_lambda(adjoint, factor=factor)).as_prox()
+            prior = wavelet_prior(tuple(self.shape), data_lambda(operator, kspace)).as_prox()
             return fista(data, prior, n_iter=n_iter).x
 
     def pnp_reconstruction(self, n_iter=200):
