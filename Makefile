@@ -9,16 +9,23 @@ STAMP := $(VENV)/.installed
 # nothing to skip it); where that index cannot be reached, pip's usual sources are used.
 TORCH_INDEX_URL ?= https://download.pytorch.org/whl/cpu
 PIP := $(PY) -m pip --disable-pip-version-check
+# deepinv, the unrolled networks' benchmark peer, lives in an environment of its own: where
+# PyPI's torchvision (which deepinv imports) is a CUDA build beside the CPU torch, importing
+# it fails, and mri-nufft (under pysap-mri) imports deepinv whenever it is installed.
+PEER_VENV ?= .venv-deepinv
+PEER_PIP := $(PEER_VENV)/bin/python -m pip --disable-pip-version-check
+# $(call install_torch,PIP): torch 2.13.0, the CPU build
+install_torch = $(if $(TORCH_INDEX_URL),$(1) install --progress-bar on --timeout 15 \
+	--retries 1 --index-url $(TORCH_INDEX_URL) "torch==2.13.0" ||) \
+	$(1) install --progress-bar on "torch==2.13.0"
 
-.PHONY: demo test docs benchmark clean-venv
+.PHONY: demo test docs benchmark clean-venv peer-deepinv
 
 $(STAMP): setup.cfg pyproject.toml plugins/bart/setup.cfg plugins/pysap_compat/setup.cfg
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --progress-bar on --upgrade pip
 	@echo "== torch 2.13.0, CPU build (TORCH_INDEX_URL=$(TORCH_INDEX_URL))"
-	$(if $(TORCH_INDEX_URL),$(PIP) install --progress-bar on --timeout 15 --retries 1 \
-		--index-url $(TORCH_INDEX_URL) "torch==2.13.0" ||) \
-		$(PIP) install --progress-bar on "torch==2.13.0"
+	$(call install_torch,$(PIP))
 	@echo "== pysap_mri_dl with its learn, batch, dev and docs extras"
 	$(PIP) install --progress-bar on -e ".[learn,batch,dev,docs]"
 	@echo "== the BART interoperability plugin (its bart-dependent tests skip without bart)"
@@ -39,5 +46,13 @@ docs: $(STAMP)
 benchmark: $(STAMP)
 	$(PY) benchmarks/cartesian_cs.py
 
+# benchmarks/unrolled.py --deepinv and benchmarks/deepinv_peer.py run in $(PEER_VENV)
+peer-deepinv:
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(call install_torch,$(PEER_PIP))
+	$(PEER_PIP) install --progress-bar on -e ".[learn]"
+	$(PEER_PIP) install --progress-bar on einops natsort torchmetrics requests matplotlib
+	$(PEER_PIP) install --progress-bar on --no-deps deepinv==0.5.0 torchvision==0.28.0
+
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(PEER_VENV)

@@ -18,9 +18,12 @@ iterations after 100 of wavelet FISTA) on the real T2 brain at 4x, and any train
     python benchmarks/unrolled.py [--weights-dir DIR] [--skip-pnp] [--timing] [--radial]
         [--acceleration 4 8] [--skip-table] [--networks pdnet xpdnet]
         [--learnlet-depths 8 20 40] [--learnlet-weights FILE ...] [--start pnp]
+        [--deepinv benchmarks/peer_weights/deepinv_modl.pt]
 
 ``--networks`` restricts the table to some networks (every other row is deterministic, so
-a retrained network's rows can be re-measured alone). ``--start pnp`` starts the networks
+a retrained network's rows can be re-measured alone). ``--deepinv FILE`` adds the peer:
+deepinv's MoDL trained on the same data and budget by ``benchmarks/deepinv_peer.py train``
+(its weights: ``benchmarks/peer_weights/deepinv_modl.pt``). ``--start pnp`` starts the networks
 that start from CS (PDNet, XPDNet, the unrolled Learnlet) from 200 iterations of
 plug-and-play instead, their weights unchanged.
 """
@@ -257,9 +260,17 @@ def main():
     parser.add_argument("--start", choices=sorted(START_ITERATIONS), default=None,
                         help="start the networks that start from CS from this image instead "
                              "(wavelet: 100 iterations, pnp: 200), their weights unchanged")
+    parser.add_argument("--deepinv", type=Path, default=None,
+                        help="weights of deepinv's MoDL (deepinv_peer.py train): its rows too")
     args = parser.parse_args()
+    if args.deepinv is not None and not args.deepinv.is_file():
+        parser.error(f"--deepinv: {args.deepinv} does not exist")
     if not args.skip_table:
-        table(args, load_networks(args.weights_dir, args.networks, args.start))
+        networks = load_networks(args.weights_dir, args.networks, args.start)
+        if args.deepinv is not None:
+            from deepinv_peer import load_peer
+            networks["deepinv MoDL"] = load_peer(args.deepinv)
+        table(args, networks)
     if args.radial:
         radial_case(args)
     if args.timing:

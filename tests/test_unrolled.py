@@ -158,6 +158,40 @@ def test_training_resumes_bit_identically(tmp_path, tiny_volume):
                              progress=False)
 
 
+class _PeerAdapter(torch.nn.Module):
+    """A network from outside the registry (as benchmarks/deepinv_peer.py wraps deepinv's
+    MoDL): one learned complex gain on the zero-filled image."""
+
+    def __init__(self):
+        super().__init__()
+        self.config = {"form": "complex gain"}
+        self.gain = torch.nn.Parameter(torch.tensor([0.5, 0.0]))
+
+    def forward(self, m):
+        return torch.complex(self.gain[0], self.gain[1]) * m.zero_filled()
+
+
+def test_training_takes_a_network_from_outside_the_registry(tmp_path, tiny_volume):
+    """``train_reconstruction(network=...)`` trains any module that maps a measurement to an
+    image with the same data, loss and loop (how the deepinv peer is trained): its loss
+    falls, the file holds its weights and name, and load_model says it cannot rebuild it."""
+    from pysap_mri_dl.learn.training.reconstruction import train_reconstruction
+    peer = _PeerAdapter()
+    meta = train_reconstruction([tiny_volume], tmp_path / "peer",
+                                _config(model="peer", model_config={}, steps=30, lr=0.05),
+                                network=peer, progress=False)
+    assert meta["steps"] == 30 and meta["parameters"] == 2
+    losses = [float(r.split(",")[2]) for r in
+              (tmp_path / "peer" / "log.csv").read_text().splitlines() if r.startswith("step")]
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+    payload = torch.load(tmp_path / "peer" / "model.pt", weights_only=True)
+    assert payload["model"] == "peer" and payload["config"] == {"form": "complex gain"}
+    torch.testing.assert_close(payload["state_dict"]["gain"], peer.gain.detach(),
+                               rtol=0, atol=0)
+    with pytest.raises(WeightsError, match="unknown reconstruction model 'peer'"):
+        load_model(tmp_path / "peer" / "model.pt", kind="reconstruction")
+
+
 def test_training_starts_from_weights_a_file_or_the_shipped_network(tmp_path, tiny_volume):
     """``init``: a weights file of the same model (its configuration adopted when none is
     given) or 'shipped' (the network's own shipped weights): the run starts where they end

@@ -178,17 +178,23 @@ def validation_examples(volumes, config, *, pool=None):
 
 
 def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, progress=True,
-                         command=""):
+                         command="", network=None):
     """Train ``config.model`` and write ``out/model.pt`` (with ``checkpoint.pt`` and
     ``log.csv`` while training). Examples are simulated from the NIfTI ``volumes`` or, with
-    ``fastmri`` (a folder), taken from real k-space. Returns the metadata saved with it."""
+    ``fastmri`` (a folder), taken from real k-space. Returns the metadata saved with it.
+
+    ``network``: a ``torch.nn.Module`` to train instead of the registered ``config.model``
+    (a peer's model behind an adapter that maps a :class:`Measurement` to a complex image and
+    has a JSON-able ``config``; ``benchmarks/deepinv_peer.py``): the same data, loss, loop
+    and file, which :func:`~..weights.load_model` does not rebuild (its name is not
+    registered)."""
     from ..data.fastmri import FastMRISlices
     if config.loss not in LOSSES:
         raise ValueError(f"--loss must be one of {sorted(LOSSES)}, received {config.loss!r}")
     if not 0 < config.lr < float("inf") or config.batch_size < 1 or config.steps < 1:
         raise ValueError("--lr must be positive, --batch-size and --steps >= 1")
     torch.manual_seed(config.seed)
-    net = initial_network(config)
+    net = initial_network(config) if network is None else network
     acq = config.acquisition
     pool = TrajectoryPool(acq.shape, acq.spokes) if acq.trajectory == "radial" else None
     if fastmri is not None:
