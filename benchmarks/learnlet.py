@@ -10,6 +10,12 @@ clipping with its own backward (``_Clip``); "torch operations" is ``conv2d``,
 ``conv_transpose2d`` and ``clamp`` with autograd's backwards (``plain_operations()``; the
 starlet, shifted copies, is shared).
 
+It ends with the arithmetic: the floating-point operations of one call of the tied
+Learnlet (its filter banks: analysis and synthesis, ``2 k^2`` operations per filter, pixel
+and band), the rate its CPU path reaches, and the rate of torch's own matrix product on
+this machine (a large square float32 product, the best case of the CPU's arithmetic):
+what bounds a plug-and-play iteration from below whatever the implementation.
+
     python benchmarks/learnlet.py [--repeats 7] [--size 256]
 """
 from __future__ import annotations
@@ -77,6 +83,37 @@ def main():
             fast = measure(model, image, sigma, args.repeats)
             for what, a, b in (("inference", plain[0], fast[0]), ("train step", plain[1], fast[1])):
                 print(f"{name:18s} {label:22s} {what:11s} {a:8.1f}ms {b:7.1f}ms {a / b:8.2f}x")
+    arithmetic(image, args.repeats)
+
+
+def filter_flops(model, image):
+    """Floating-point operations of the filter banks in one call of ``model`` on ``image``
+    ``(B, 1, H, W)``: per band, an analysis and a synthesis of ``n_filters`` filters of
+    ``k x k`` (a multiply and an add per tap, pixel and image)."""
+    config = model.config
+    per_pixel = 2 * 2 * config["n_filters"] * config["kernel_size"] ** 2 * config["n_scales"]
+    return per_pixel * image[:, 0].numel()
+
+
+def arithmetic(image, repeats, size=2048):
+    """GFLOP per call of the tied Learnlet, the rate its CPU path reaches, and torch's
+    matrix product rate here (``size``^2 float32)."""
+    model = load_denoiser(pretrained_path("learnlet"))[0].eval()
+    noise = torch.full((image.shape[0],), 0.0005)
+    flops = filter_flops(model, image)
+
+    def infer():
+        with torch.no_grad():
+            model(image, noise)
+    seconds = best_time(infer, repeats, inner=3)
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    matmul = best_time(lambda: torch.matmul(a, b), repeats)
+    peak = 2 * size ** 3 / matmul
+    print(f"\narithmetic of the tied Learnlet, {tuple(image.shape)}: {flops / 1e9:.2f} GFLOP "
+          f"per call in its filter banks; CPU path {1e3 * seconds:.1f} ms = "
+          f"{flops / seconds / 1e9:.0f} GFLOP/s; torch.matmul {size}^2 here: "
+          f"{peak / 1e9:.0f} GFLOP/s, at which the filter banks alone would take "
+          f"{1e3 * flops / peak:.1f} ms")
 
 
 if __name__ == "__main__":
