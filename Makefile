@@ -47,12 +47,16 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/cartesian_cs.py
 
 # benchmarks/unrolled.py --deepinv and benchmarks/deepinv_peer.py run in $(PEER_VENV)
-peer-deepinv:
+peer-deepinv: $(PEER_VENV)/.installed
+
+$(PEER_VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_PIP) install --progress-bar on --upgrade pip
 	$(call install_torch,$(PEER_PIP))
 	$(PEER_PIP) install --progress-bar on -e ".[learn]"
 	$(PEER_PIP) install --progress-bar on einops natsort torchmetrics requests matplotlib
 	$(PEER_PIP) install --progress-bar on --no-deps deepinv==0.5.0 torchvision==0.28.0
+	touch $@
 
 clean-venv:
 	rm -rf $(VENV) $(PEER_VENV)

@@ -110,8 +110,8 @@ def arithmetic(image, repeats, size=2048):
     matmul = best_time(lambda: torch.matmul(a, b), repeats)
     peak = 2 * size ** 3 / matmul
     print(f"\narithmetic of the tied Learnlet, {tuple(image.shape)}: {flops / 1e9:.2f} GFLOP "
-          f"per call in its filter banks; CPU path {1e3 * seconds:.1f} ms = "
-          f"{flops / seconds / 1e9:.0f} GFLOP/s; torch.matmul {size}^2 here: "
+          f"per call in its filter banks; a whole call on the CPU path {1e3 * seconds:.1f} "
+          f"ms = {flops / seconds / 1e9:.0f} GFLOP/s of them; torch.matmul {size}^2 here: "
           f"{peak / 1e9:.0f} GFLOP/s, at which the filter banks alone would take "
           f"{1e3 * flops / peak:.1f} ms")
 

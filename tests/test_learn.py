@@ -126,6 +126,10 @@ def test_save_load_round_trip_and_named_errors(tmp_path):
     torch.save(payload, tmp_path / "mismatch.pt")
     with pytest.raises(WeightsError, match="does not match"):
         load_denoiser(tmp_path / "mismatch.pt")
+    del payload["state_dict"]
+    torch.save(payload, tmp_path / "truncated.pt")
+    with pytest.raises(WeightsError, match="is not a pysap_mri_dl weights file"):
+        load_denoiser(tmp_path / "truncated.pt")
     with pytest.raises(WeightsError, match="does not exist"):
         load_denoiser(tmp_path / "missing.pt")
 

@@ -15,7 +15,7 @@ from pysap_mri_dl.learn import UNROLLED_MODELS, WeightsError, load_model, save_m
 from pysap_mri_dl.learn.unrolled import (cartesian_measurement,  # noqa: E402
                                          noncartesian_measurement, reconstruct_network)
 from pysap_mri_dl.learn.unrolled.models import start_image  # noqa: E402
-from pysap_mri_dl.learn.weights import build_model  # noqa: E402
+from pysap_mri_dl.learn.weights import build_model, read_weights  # noqa: E402
 
 TINY = {"pdnet": dict(n_iter=2, n_primal=2, n_dual=2, features=4, depth=2),
         "xpdnet": dict(n_iter=2, n_primal=2, features=4, levels=1),
@@ -184,12 +184,22 @@ def test_training_takes_a_network_from_outside_the_registry(tmp_path, tiny_volum
     losses = [float(r.split(",")[2]) for r in
               (tmp_path / "peer" / "log.csv").read_text().splitlines() if r.startswith("step")]
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
-    payload = torch.load(tmp_path / "peer" / "model.pt", weights_only=True)
-    assert payload["model"] == "peer" and payload["config"] == {"form": "complex gain"}
+    payload = read_weights(tmp_path / "peer" / "model.pt", expected="peer", kind="reconstruction")
+    assert payload["config"] == {"form": "complex gain"} and payload["meta"]["steps"] == 30
     torch.testing.assert_close(payload["state_dict"]["gain"], peer.gain.detach(),
                                rtol=0, atol=0)
     with pytest.raises(WeightsError, match="unknown reconstruction model 'peer'"):
         load_model(tmp_path / "peer" / "model.pt", kind="reconstruction")
+    with pytest.raises(WeightsError, match="holds a 'peer' model, expected 'deepinv-modl'"):
+        read_weights(tmp_path / "peer" / "model.pt", expected="deepinv-modl",
+                     kind="reconstruction")
+    with pytest.raises(TypeError, match="network must be a torch.nn.Module with a dict"):
+        train_reconstruction([tiny_volume], tmp_path / "bad", _config(model="peer"),
+                             network=lambda m: m.zero_filled(), progress=False)
+    with pytest.raises(ValueError, match="init applies to registered models"):
+        train_reconstruction([tiny_volume], tmp_path / "bad", _config(model="peer",
+                             init="shipped"), network=_PeerAdapter(), progress=False)
+    assert not (tmp_path / "bad").exists()
 
 
 def test_training_starts_from_weights_a_file_or_the_shipped_network(tmp_path, tiny_volume):

@@ -15,6 +15,7 @@ from .denoisers.learnlet import Learnlet
 
 __all__ = ["MODELS", "DENOISERS", "PRETRAINED", "build_model", "save_model", "load_model",
            "save_denoiser", "load_denoiser", "pretrained_path", "WeightsError", "FORMAT",
+           "read_weights",
            "KINDS", "NETWORKS", "network_path"]
 
 DENOISERS = {"learnlet": Learnlet, "dncnn": DnCNN, "unet": UNet}
@@ -66,9 +67,12 @@ def save_model(path, model, *, name, kind="denoiser", meta=None):
         torch.save(payload, tmp)
 
 
-def load_model(path, *, expected=None, kind="denoiser"):
-    """Load a model saved by :func:`save_model`; returns ``(model, meta)`` with the model in
-    eval mode. ``expected`` (a model name) and ``kind`` are checked against the file."""
+def read_weights(path, *, expected=None, kind="denoiser"):
+    """The checked contents of a file written by :func:`save_model` (a dict with ``model``,
+    ``config``, ``state_dict`` and ``meta``), for models :func:`load_model` cannot build
+    (a peer's behind an adapter, ``benchmarks/deepinv_peer.py``). ``expected`` (a model
+    name) and ``kind`` are checked against the file; any mismatch is a
+    :class:`WeightsError` that names the file."""
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file {path} does not exist")
@@ -76,7 +80,8 @@ def load_model(path, *, expected=None, kind="denoiser"):
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise WeightsError(f"weights file {path} cannot be read ({type(exc).__name__}: {exc})") from None
-    if not isinstance(payload, dict) or payload.get("format") not in _READABLE:
+    if not isinstance(payload, dict) or payload.get("format") not in _READABLE \
+            or not {"config", "state_dict"} <= set(payload):
         raise WeightsError(f"weights file {path} is not a pysap_mri_dl weights file ({FORMAT})")
     name, file_kind = payload.get("model"), payload.get("kind", "denoiser")
     if file_kind != kind:
@@ -84,6 +89,14 @@ def load_model(path, *, expected=None, kind="denoiser"):
                            f"expected a {kind}")
     if expected is not None and name != expected:
         raise WeightsError(f"weights file {path} holds a {name!r} model, expected {expected!r}")
+    return payload
+
+
+def load_model(path, *, expected=None, kind="denoiser"):
+    """Load a model saved by :func:`save_model`; returns ``(model, meta)`` with the model in
+    eval mode. ``expected`` (a model name) and ``kind`` are checked against the file."""
+    payload = read_weights(path, expected=expected, kind=kind)
+    name = payload["model"]
     try:
         model = build_model(name, kind=kind, **payload["config"])
         model.load_state_dict(payload["state_dict"])

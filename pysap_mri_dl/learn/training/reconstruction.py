@@ -193,6 +193,8 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
         raise ValueError(f"--loss must be one of {sorted(LOSSES)}, received {config.loss!r}")
     if not 0 < config.lr < float("inf") or config.batch_size < 1 or config.steps < 1:
         raise ValueError("--lr must be positive, --batch-size and --steps >= 1")
+    if network is not None:
+        _check_network(network, config)
     torch.manual_seed(config.seed)
     net = initial_network(config) if network is None else network
     acq = config.acquisition
@@ -241,6 +243,18 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
         save_model(Path(out) / "model.pt", result.model.cpu(), name=config.model,
                    kind="reconstruction", meta=meta)
     return meta
+
+
+def _check_network(network, config):
+    """A network from outside the registry: a module with a dict ``config`` (the weights
+    file stores it), and no ``init`` (which names registered weights)."""
+    if not isinstance(network, torch.nn.Module) or not isinstance(
+            getattr(network, "config", None), dict):
+        raise TypeError(f"network must be a torch.nn.Module with a dict `config` attribute, "
+                        f"received {type(network).__name__}")
+    if config.init is not None:
+        raise ValueError(f"init applies to registered models, not to a network passed in "
+                         f"(received init={config.init!r}); load its weights before passing it")
 
 
 def initial_network(config):
