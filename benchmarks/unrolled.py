@@ -265,6 +265,8 @@ def main():
     args = parser.parse_args()
     if args.deepinv is not None and not args.deepinv.is_file():
         parser.error(f"--deepinv: {args.deepinv} does not exist")
+    if args.deepinv is not None and args.skip_table:
+        parser.error("--deepinv adds rows to the table: it cannot go with --skip-table")
     if not args.skip_table:
         networks = load_networks(args.weights_dir, args.networks, args.start)
         if args.deepinv is not None:
