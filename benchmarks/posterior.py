@@ -21,7 +21,11 @@ is ``--sections cases``).
 
     python benchmarks/posterior.py [--samples 8] [--steps 10 20 40 80] [--weights FILE]
         [--cases T2 dipy pysap] [--cases-only] [--start auto|pnp|wavelet]
-        [--sections cases schedules steps timing]
+        [--sections cases schedules steps timing diagnose]
+
+``diagnose`` compares the std map with maps that know more of the error (the error itself,
+smoothed) or other things (the disagreement of the classical images, the reference's
+magnitude), on the T2 brain and the dipy slice at 4x: where the map misses the error.
 """
 from __future__ import annotations
 
@@ -155,9 +159,40 @@ def main():
                       K), flush=True)
     if "timing" in sections:
         timing(args, start)
+    if "diagnose" in sections:
+        diagnose(args, K, start)
 
 
-SECTIONS = ("cases", "schedules", "steps", "timing")
+SECTIONS = ("cases", "schedules", "steps", "timing", "diagnose")
+
+
+def diagnose(args, K, start):
+    """Where the std map and the error differ, on the T2 brain and the dipy slice at 4x:
+    the rank correlation with the error of the std map (``rho``), of the error itself
+    smoothed over 1 and 2 pixels (what a smooth map that knew the error would reach), of
+    the disagreement between the two classical images (``|wavelet - PnP|`` smoothed over
+    one pixel, alone: a map of model uncertainty), and of the reference magnitude; and the
+    rank correlation of the std map with the reference magnitude."""
+    from scipy.ndimage import gaussian_filter
+    from scipy.stats import spearmanr
+    print("\nrank correlations over the foreground (std map, smoothed |error| 1 / 2 px, "
+          "|wavelet - PnP|, |reference|; std against |reference|):")
+    for name, (kspace, mask, reference) in cases(["T2 brain, 4 coils, 4x",
+                                                  "dipy T1, 8 coils, 4x"]).items():
+        posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights,
+                                     start=start)
+        inside = foreground(reference)
+        error = np.abs(posterior.mean - reference)
+        magnitude = np.abs(reference)
+        disagreement = gaussian_filter(np.abs(classical(kspace, mask, "wavelet")
+                                              - classical(kspace, mask, learned_prior())), 1)
+
+        def rho(a, b=error):
+            return spearmanr(a[inside], b[inside]).statistic
+        print(f"  {name:28s} std {rho(posterior.std):6.3f}  |error| 1 px "
+              f"{rho(gaussian_filter(error, 1)):6.3f}  2 px {rho(gaussian_filter(error, 2)):6.3f}"
+              f"  |wavelet - PnP| {rho(disagreement):6.3f}  |reference| {rho(magnitude):6.3f};"
+              f"  std vs |reference| {rho(posterior.std, magnitude):6.3f}", flush=True)
 
 
 def run_cases(args, K, start):
