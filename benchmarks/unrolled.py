@@ -271,7 +271,12 @@ def main():
         networks = load_networks(args.weights_dir, args.networks, args.start)
         if args.deepinv is not None:
             from deepinv_peer import load_peer
-            networks["deepinv MoDL"] = load_peer(args.deepinv)
+
+            from pysap_mri_dl.learn import WeightsError
+            try:
+                networks["deepinv MoDL"] = load_peer(args.deepinv)
+            except WeightsError as exc:
+                parser.error(f"--deepinv: {exc}")
         table(args, networks)
     if args.radial:
         radial_case(args)

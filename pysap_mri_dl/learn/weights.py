@@ -79,7 +79,8 @@ def read_weights(path, *, expected=None, kind="denoiser"):
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise WeightsError(f"weights file {path} cannot be read ({type(exc).__name__}: {exc})") from None
+        raise WeightsError(f"weights file {path} cannot be read "
+                           f"({type(exc).__name__}: {exc})") from None
     if not isinstance(payload, dict) or payload.get("format") not in _READABLE \
             or not {"config", "state_dict"} <= set(payload):
         raise WeightsError(f"weights file {path} is not a pysap_mri_dl weights file ({FORMAT})")

@@ -31,7 +31,7 @@ DEFAULT_LAMBDA_FACTOR = 0.001
 
 LAMBDA_FACTORS = ((4.3, DEFAULT_LAMBDA_FACTOR), (7.0, 0.004))
 """``(effective acceleration, factor)`` anchors of ``lam_factor='auto'``: 0.001 up to 4.3,
-0.004 from 7.0, geometric in between. At 8x, 0.004 is within 0.35 dB of the best of
+0.004 from 7.0, geometric in between. At 8x, 0.004 is within 0.31 dB of the best of
 0.0005-0.008 on the seven cases of ``benchmarks/unrolled.py`` (held-out Colin27 slices,
 dipy, the real T2 brain, the pysap T2* slice) and 0.5-3.5 dB above 0.001 (the real T2
 brain: 27.04 -> 28.86 dB); at 4x, 0.001 is within 1.15 dB of the best on all seven (within

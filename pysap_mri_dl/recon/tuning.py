@@ -293,8 +293,8 @@ class TunedWaveletPrior:
     undecimated Haar transform (4 levels) with the default lambda times ``2^-level`` times
     the level's weight (coarse to fine), as in :class:`SmoothWaveletProblem`;
     ``TunedWaveletPrior([1, 1, 1, 1])`` is the default rule at 4x on that transform (its
-factor stays 0.001, the one the weights are tuned with, at every acceleration). Image sizes
-    must be multiples of 16."""
+    factor stays 0.001, the one the weights are tuned with, at every acceleration). Image
+    sizes must be multiples of 16."""
 
     def __init__(self, weights, *, lam_factor=None):
         weights = np.asarray(weights, np.float64)
