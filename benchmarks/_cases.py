@@ -35,25 +35,31 @@ def _undersample(kspace, reference, center_fraction=0.08):
     return (kspace * mask).astype(np.complex64), mask, reference
 
 
-def quality_cases():
-    """``{name: (undersampled kspace, mask, reference)}`` for every case present here."""
+def fully_sampled_cases():
+    """``{name: (fully sampled kspace, reference)}`` for every case present here."""
     cases = {}
     brain = load_sample("brain_4coil")
-    cases["T2 brain, 4 coils"] = _undersample(brain.kspace, brain.reference)
+    cases["T2 brain, 4 coils"] = (brain.kspace, brain.reference)
     if (SHARED / "mricron_colin27_ch2.nii.gz").exists():
         import nibabel as nib
         volume = np.asarray(nib.load(str(SHARED / "mricron_colin27_ch2.nii.gz")).dataobj,
                             np.float32)
         image = _pad(np.rot90(volume[:, :, 90]), (224, 192))
         acq = simulate_acquisition(image, n_coils=8, noise=0.002, seed=1)
-        cases["Colin27 T1, 8 coils"] = _undersample(acq.kspace, acq.reference)
+        cases["Colin27 T1, 8 coils"] = (acq.kspace, acq.reference)
     if (SHARED / "dipy_t1_coronal_slice.npy").exists():
         acq = simulate_acquisition(np.load(SHARED / "dipy_t1_coronal_slice.npy"), n_coils=8,
                                    noise=0.002, seed=2)
-        cases["dipy T1, 8 coils"] = _undersample(acq.kspace, acq.reference)
+        cases["dipy T1, 8 coils"] = (acq.kspace, acq.reference)
     pysap = load_sample("brain_slice_2d")
-    cases["pysap T2*, 1 coil"] = _undersample(pysap.kspace, pysap.reference)
+    cases["pysap T2*, 1 coil"] = (pysap.kspace, pysap.reference)
     return cases
+
+
+def quality_cases():
+    """``{name: (undersampled kspace, mask, reference)}`` for every case present here."""
+    return {name: _undersample(kspace, reference)
+            for name, (kspace, reference) in fully_sampled_cases().items()}
 
 
 def speed_case(n=320, n_coils=8):

@@ -159,21 +159,20 @@ def train(args):
 
 
 def main():
-    from pysap_mri_dl.cli.batch import _positive_int
-    from pysap_mri_dl.cli.main import _positive_float
+    from pysap_mri_dl.cli.arguments import count, positive_float
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("train", help="train MoDL as the shipped PDNet and XPDNet were")
     p.add_argument("volumes", nargs="+", type=Path)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--num-iter", type=_positive_int, default=3,
+    p.add_argument("--num-iter", type=count, default=3,
                    help="MoDL's unrolled iterations")
-    p.add_argument("--steps", type=_positive_int, default=540)
-    p.add_argument("--minutes", type=_positive_float, default=30.0)
-    p.add_argument("--lr", type=_positive_float, default=1e-4,
+    p.add_argument("--steps", type=count, default=540)
+    p.add_argument("--minutes", type=positive_float, default=30.0)
+    p.add_argument("--lr", type=positive_float, default=1e-4,
                    help="Adam's rate (1e-4, as MoDL is commonly trained; 1e-3 diverged here)")
-    p.add_argument("--validate-every", type=_positive_int, default=180)
-    p.add_argument("--stop-at", type=_positive_int, default=None)
+    p.add_argument("--validate-every", type=count, default=180)
+    p.add_argument("--stop-at", type=count, default=None)
     p.add_argument("--no-progress", action="store_true")
     sub.add_parser("check", help="deepinv's adjoint of our k-space is our zero-filled image")
     args = parser.parse_args()

@@ -168,15 +168,22 @@ SECTIONS = ("cases", "schedules", "steps", "timing", "diagnose")
 
 def diagnose(args, K, start):
     """Where the std map and the error differ, on the T2 brain and the dipy slice at 4x:
-    the rank correlation with the error of the std map (``rho``), of the error itself
-    smoothed over 1 and 2 pixels (what a smooth map that knew the error would reach), of
-    the disagreement between the two classical images (``|wavelet - PnP|`` smoothed over
-    one pixel, alone: a map of model uncertainty), and of the reference magnitude; and the
-    rank correlation of the std map with the reference magnitude."""
+    the rank correlation with the error of the std map (``rho``); of the error's own
+    neighbourhood, each pixel's error averaged over the foreground pixels around it with
+    a Gaussian weight of 1 and 2 pixels that leaves the pixel itself out (what a smooth map
+    that knew every error but the pixel's own would reach: how much of the error a map can
+    predict from where it is); of the disagreement between the two classical images
+    (``|wavelet - PnP|`` smoothed over one pixel, alone: a map of model uncertainty); and
+    of the reference magnitude; and the rank correlation of the std map with the reference
+    magnitude and with the reference's gradient magnitude (where the edges are). Then the
+    dipy slice again with the simulation's own coil maps, to see whether the self-calibrated
+    maps are where the map misses."""
     from scipy.ndimage import gaussian_filter
     from scipy.stats import spearmanr
-    print("\nrank correlations over the foreground (std map, smoothed |error| 1 / 2 px, "
-          "|wavelet - PnP|, |reference|; std against |reference|):")
+    print("\nrank correlations with |error| over the foreground (std map, the error's "
+          "neighbourhood over 1 / 2 px without the pixel, |wavelet - PnP|, |reference|, "
+          "its gradient; "
+          "std against |reference| and against its gradient):")
     for name, (kspace, mask, reference) in cases(["T2 brain, 4 coils, 4x",
                                                   "dipy T1, 8 coils, 4x"]).items():
         posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights,
@@ -184,15 +191,43 @@ def diagnose(args, K, start):
         inside = foreground(reference)
         error = np.abs(posterior.mean - reference)
         magnitude = np.abs(reference)
+        edges = np.hypot(*np.gradient(magnitude))
         disagreement = gaussian_filter(np.abs(classical(kspace, mask, "wavelet")
                                               - classical(kspace, mask, learned_prior())), 1)
 
         def rho(a, b=error):
             return spearmanr(a[inside], b[inside]).statistic
-        print(f"  {name:28s} std {rho(posterior.std):6.3f}  |error| 1 px "
-              f"{rho(gaussian_filter(error, 1)):6.3f}  2 px {rho(gaussian_filter(error, 2)):6.3f}"
-              f"  |wavelet - PnP| {rho(disagreement):6.3f}  |reference| {rho(magnitude):6.3f};"
-              f"  std vs |reference| {rho(posterior.std, magnitude):6.3f}", flush=True)
+        print(f"  {name:28s} std {rho(posterior.std):6.3f}  neighbourhood 1 px "
+              f"{rho(neighbourhood(error, inside, 1)):6.3f}  2 px "
+              f"{rho(neighbourhood(error, inside, 2)):6.3f}  |wavelet - PnP| "
+              f"{rho(disagreement):6.3f}  |reference| {rho(magnitude):6.3f}  its gradient "
+              f"{rho(edges):6.3f};  std vs "
+              f"|reference| {rho(posterior.std, magnitude):6.3f}, vs its gradient "
+              f"{rho(posterior.std, edges):6.3f}", flush=True)
+    acq = simulate_acquisition(np.load(SHARED / "dipy_t1_coronal_slice.npy"), n_coils=8,
+                               noise=0.002, seed=2)  # the dipy case, with its true maps
+    kspace, mask, reference = cases(["dipy T1, 8 coils, 4x"])["dipy T1, 8 coils, 4x"]
+    maps = acq.smaps / np.sqrt((np.abs(acq.smaps) ** 2).sum(0))
+    posterior = sample_posterior(kspace, mask, n_samples=K, weights=args.weights,
+                                 start=start, smaps=maps)
+    print(f"  dipy T1 4x with the simulation's own maps instead of self-calibrated ones: "
+          f"PSNR {psnr(reference, posterior.mean):.2f}, coverage "
+          f"{interval_coverage(reference, posterior.mean, posterior.std):.3f}, rho "
+          f"{uncertainty_correlation(reference, posterior.mean, posterior.std):.3f}",
+          flush=True)
+
+
+def neighbourhood(values, inside, width):
+    """Each pixel's ``values`` averaged over the ``inside`` pixels around it with a
+    Gaussian weight of ``width`` pixels, the pixel itself left out."""
+    from scipy.ndimage import convolve
+    radius = int(4 * width)
+    y, x = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+    kernel = np.exp(-(x ** 2 + y ** 2) / (2.0 * width ** 2))
+    kernel[radius, radius] = 0.0
+    weight = convolve(inside.astype(float), kernel, mode="constant")
+    return convolve(np.where(inside, values, 0.0), kernel, mode="constant") / np.maximum(
+        weight, 1e-12)
 
 
 def run_cases(args, K, start):

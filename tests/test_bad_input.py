@@ -163,7 +163,6 @@ def test_train_denoiser_rejects_bad_options_and_checkpoints(tmp_path, capsys, sh
             "--steps", 2, "--batch-size", 2, "--patch", 32, "--train-slices", 80, 82,
             "--val-slices", 90, 91, "--no-progress")
     for argv, message in [(("--axis", 5), "--axis must be 0, 1 or 2"),
-                          (("--minutes", -1), "--minutes must be a positive number"),
                           (("--patch", 512), "--patch 512 is larger than the training slices"),
                           (("--patch", 240, "--axis", 0), "is larger than the training slices")]:
         bad = tmp_path / "bad"
@@ -256,3 +255,112 @@ def test_mixed_array_kinds_follow_the_documented_rule(small):
     maps = self_calibrated_smaps(kspace * mask, mask=mask)  # numpy maps, torch k-space
     with pytest.raises(TypeError, match="smaps is a numpy array"):
         reconstruct_sense(data, mask, smaps=maps, n_iter=1)
+
+
+# ---- options where they do not apply, and values the parser let through (a user's audit) ---
+
+@pytest.fixture
+def small_file(tmp_path, small):
+    path = tmp_path / "in.npz"
+    np.savez(path, kspace=small[0])
+    return path
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "xpdnet", "--prior", "wavelet"], "--prior does not apply to --model xpdnet"),
+    (["--model", "pdnet", "--lam", "5"], "--lam does not apply to --model pdnet"),
+    (["--model", "pdnet", "--n-iter", "3"], "--n-iter does not apply to --model pdnet"),
+    (["--model", "pdnet", "--algorithm", "pogm"], "--algorithm does not apply"),
+    (["--model", "pdnet", "--undecimated"], "--undecimated does not apply"),
+    (["--model", "pdnet", "--wavelet", "db4"], "--wavelet does not apply"),
+    (["--prior", "learnlet", "--lam", "0.1"], "--lam applies to the wavelet prior"),
+    (["--prior", "learnlet", "--levels", "3"], "--levels applies to the wavelet prior"),
+    (["--sigma", "0.01"], "--sigma applies to a learned --prior"),
+    (["--prior", "wavelet", "--sigma", "0.01"], "--sigma applies to a learned --prior"),
+    (["--lam", "0.1", "--lam-factor", "0.002"], "--lam and --lam-factor are exclusive"),
+])
+def test_options_that_do_not_apply_are_named_errors(tmp_path, capsys, small_file, argv,
+                                                    message):
+    out = tmp_path / "out"
+    _fails(capsys, out, "recon", small_file, "--out", out, "--acceleration", 4, *argv,
+           message=message)
+
+
+def test_the_defaults_named_explicitly_still_run(tmp_path, small_file):
+    out = tmp_path / "out"
+    assert _run("recon", small_file, "--out", out, "--acceleration", 4, "--prior", "wavelet",
+                "--algorithm", "fista", "--n-iter", 2, "--levels", 4, "--no-progress") == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_iter"] == 2 and metrics["algorithm"] == "fista"
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--out", ""], "--out"),
+    (["--out", "{out}", "--seed", "-1"], "--seed"),
+    (["--out", "{out}", "--posterior-samples", "2", "--posterior-seed", "-1"],
+     "--posterior-seed"),
+    (["--out", "{out}", "--n-iter", "0"], "--n-iter"),
+    (["--out", "{out}", "--levels", "0"], "--levels")])
+def test_recon_values_are_checked_by_the_parser(tmp_path, capsys, small_file, monkeypatch, argv,
+                                                flag):
+    monkeypatch.chdir(tmp_path)  # an empty --out would have written here
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(SystemExit) as exc:
+        _run("recon", small_file, *[a.format(out=tmp_path / "out") for a in argv])
+    assert exc.value.code == 2 and f"argument {flag}" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+@pytest.mark.parametrize("command, flag, value", [
+    ("train", "--validate-every", "0"), ("train", "--validate-every", "-3"),
+    ("train", "--steps", "0"), ("train", "--lr", "-1"), ("train", "--batch-size", "0"),
+    ("train", "--seed", "-2"), ("train", "--minutes", "0"), ("train", "--out", ""),
+    ("train-denoiser", "--minutes", "-1"), ("train-denoiser", "--patch", "0"),
+    ("train-denoiser", "--stop-at", "0"),
+    ("tune", "--examples", "0"), ("batch", "--workers", "0")])
+def test_counts_and_rates_are_checked_by_the_parser(tmp_path, capsys, command, flag, value):
+    out = tmp_path / "t"
+    argv = [command, tmp_path / "volume.nii.gz", "--out", out, flag, value]
+    if command == "train":
+        argv[2:2] = ["--model", "pdnet"]
+    with pytest.raises(SystemExit) as exc:
+        _run(*argv)
+    assert exc.value.code == 2 and f"argument {flag}" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_maps_tool_that_is_missing_or_fails_is_a_usage_error(tmp_path, capsys, small_file,
+                                                               monkeypatch):
+    from pysap_mri_dl import calibration
+    monkeypatch.setitem(calibration.SMAPS_METHODS, "fake-ecalib",
+                        lambda kspace, mask: pytest.fail("ran without its binary"))
+    monkeypatch.setitem(calibration._UNAVAILABLE, "fake-ecalib",
+                        lambda: "the fake binary was not found")
+    out = tmp_path / "out"
+    for command in ("recon", "batch"):
+        _fails(capsys, out, command, small_file, "--out", out, "--acceleration", 4,
+               "--smaps", "fake-ecalib", "--no-progress",
+               message="--smaps fake-ecalib: the fake binary was not found")
+
+    def crash(kspace, mask):
+        raise RuntimeError("fake-ecalib failed: bad input")
+    monkeypatch.setitem(calibration.SMAPS_METHODS, "fake-ecalib", crash)
+    monkeypatch.setitem(calibration._UNAVAILABLE, "fake-ecalib", None)
+    _fails(capsys, out, "recon", small_file, "--out", out, "--acceleration", 4,
+           "--smaps", "fake-ecalib", message="--smaps fake-ecalib: fake-ecalib failed")
+
+
+def test_help_states_each_default_once():
+    import re
+
+    from pysap_mri_dl.cli import build_parser
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name, command in commands.items():
+        text = " ".join(command.format_help().split())
+        assert "(default: None)" not in text, name
+        assert re.search(r"default[^()]*\) \(default:", text) is None, name
+    recon = " ".join(commands["recon"].format_help().split())
+    for shown in ("(default: fista)", "(default: 100)", "(default: analysis)", "(default: 4)",
+                  "(default: random)", "(default: 0.08)"):
+        assert shown in recon

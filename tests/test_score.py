@@ -360,8 +360,14 @@ def test_bad_posterior_sample_counts_exit_2(tmp_path, brain_file, capsys, argv, 
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--posterior-samples", "4", "--model", "pdnet"], "exclusive with --model and --prior"),
-    (["--posterior-samples", "4", "--prior", "learnlet"], "exclusive with --model and --prior"),
+    (["--posterior-samples", "4", "--model", "pdnet"], "--posterior-samples is exclusive with "
+                                                       "--model"),
+    (["--posterior-samples", "4", "--prior", "learnlet"], "--prior does not apply to "
+                                                          "--posterior-samples"),
+    (["--posterior-samples", "4", "--prior", "wavelet"], "--prior does not apply to "
+                                                         "--posterior-samples"),
+    (["--posterior-samples", "4", "--n-iter", "5"], "--n-iter does not apply to "
+                                                    "--posterior-samples"),
     (["--langevin-steps", "5"], "--langevin-steps applies to --posterior-samples only"),
     (["--noise-level", "0.1"], "--noise-level applies to --posterior-samples only"),
     (["--std-smoothing", "2"], "--std-smoothing applies to --posterior-samples only"),

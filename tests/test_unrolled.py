@@ -384,9 +384,12 @@ def test_train_and_recon_from_the_command_line(tmp_path, tiny_volume, capsys):
                  "--no-progress"]) == 0
     metrics = json.loads((result / "metrics.json").read_text())
     assert metrics["algorithm"] == "cascade" and metrics["prior"] == "network"
+    # a network has no lambda, and no solver iterations to time
+    assert not {"lam", "n_iter", "seconds_per_iter"} & set(metrics)
     assert metrics["zero_filled_psnr"] == pytest.approx(25.46, abs=0.01)
     for argv, message in [
-        (["--model", "cascade", "--prior", "learnlet"], "are exclusive"),
+        (["--model", "cascade", "--prior", "learnlet"], "--prior does not apply to --model"),
+        (["--model", "cascade", "--prior", "wavelet"], "--prior does not apply to --model"),
         (["--model", "pdnet", "--weights", str(out / "model.pt")], "expected 'pdnet'")]:
         bad = tmp_path / "bad"
         assert main(["recon", str(sample), "--out", str(bad), "--acceleration", "4",

@@ -101,10 +101,10 @@ def reconstruct_many(source, out, args, *, client=None, scheduler=None, workers=
             todo.append((volume, count_slices(volume.path)))
         except Exception as exc:  # noqa: BLE001 - recorded for this input only
             entries[volume] = _entry(volume, "failed", error=f"{type(exc).__name__}: {exc}")
-    out.mkdir(parents=True, exist_ok=True)
     used = {}
     with dask_client(client, scheduler, workers, threads_per_worker) as dask:
         from distributed import as_completed
+        out.mkdir(parents=True, exist_ok=True)  # once the cluster is there: nothing written
         futures, owner = [], {}
         for volume, n_slices in todo:
             for k in range(n_slices):

@@ -20,11 +20,25 @@ SMAPS_METHODS = {
 add theirs with :func:`register_smaps_method` (e.g. the BART plugin's ``bart-ecalib``)."""
 
 
-def register_smaps_method(name, estimate):
-    """Register ``estimate(kspace, mask) -> maps`` under ``name`` (used by ``--smaps NAME``)."""
+_UNAVAILABLE = {}
+
+
+def register_smaps_method(name, estimate, *, unavailable=None):
+    """Register ``estimate(kspace, mask) -> maps`` under ``name`` (used by ``--smaps NAME``).
+    ``unavailable``: a callable returning None when the estimator can run, else why not (a
+    missing binary, say), asked before any work."""
     if not callable(estimate):
         raise TypeError(f"smaps method {name!r} must be callable")
+    if unavailable is not None and not callable(unavailable):
+        raise TypeError(f"unavailable of smaps method {name!r} must be callable")
     SMAPS_METHODS[name] = estimate
+    _UNAVAILABLE[name] = unavailable
 
 
-__all__ += ["SMAPS_METHODS", "register_smaps_method"]
+def smaps_method_unavailable(name):
+    """Why the registered estimator ``name`` cannot run here, or None."""
+    check = _UNAVAILABLE.get(name)
+    return None if check is None else check()
+
+
+__all__ += ["SMAPS_METHODS", "register_smaps_method", "smaps_method_unavailable"]

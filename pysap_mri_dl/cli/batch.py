@@ -2,23 +2,17 @@
 :mod:`pysap_mri_dl.batch`)."""
 from __future__ import annotations
 
-import argparse
 import json
 
+from .arguments import HelpFormatter, count
+
 __all__ = ["add_batch_parser", "run_batch"]
-
-
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, received {text}")
-    return value
 
 
 def add_batch_parser(sub, add_recon_options):
     batch = sub.add_parser(
         "batch", help="reconstruct every slice of a folder of inputs on Dask (resumable)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Reconstruct every slice of every .h5/.hdf5/.npz input of a folder (or "
                     "glob pattern) with the options of 'recon'; one output folder per input "
                     "(OUT/<name>/recon.nii.gz, recon.png, metrics.json), inputs already done "
@@ -27,9 +21,9 @@ def add_batch_parser(sub, add_recon_options):
     batch.add_argument("input", help="a folder, a file or a glob pattern (quote it)")
     add_recon_options(batch, one_slice=False)
     group = batch.add_argument_group("Dask")
-    group.add_argument("--workers", type=_positive_int, default=2,
+    group.add_argument("--workers", type=count, default=2,
                        help="worker processes of the local cluster")
-    group.add_argument("--threads-per-worker", type=_positive_int, default=1,
+    group.add_argument("--threads-per-worker", type=count, default=1,
                        help="threads of each worker (and of its FFTs, BLAS and torch)")
     group.add_argument("--scheduler", default=None,
                        help="address of an existing Dask scheduler (e.g. tcp://host:8786) "

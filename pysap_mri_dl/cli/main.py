@@ -10,51 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .arguments import (HelpFormatter, count, non_negative_float, non_negative_int, out_path,
+                        positive_float, relative_level, sample_count)
+
 __all__ = ["main", "build_parser", "run_recon", "compute_recon", "write_recon", "check_options"]
 
 
 class UsageError(ValueError):
     """Bad command-line input; reported as ``error: ...`` with exit status 2."""
-
-
-def _positive_float(text):
-    value = float(text)
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite positive number, received {text}")
-    return value
-
-
-def _relative_level(text):
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1) (relative to the image "
-                                         f"maximum), received {text}")
-    return value
-
-
-def _non_negative_float(text):
-    value = float(text)
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, received {text}")
-    return value
-
-
-def _sample_count(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2, received {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2 (a standard deviation "
-                                         f"needs two samples), received {text}")
-    return value
-
-
-def _count(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, received {text}")
-    return value
 
 
 POSTERIOR_DEFAULTS = {"langevin_levels": 4, "langevin_steps": 40,
@@ -65,26 +28,28 @@ POSTERIOR_DEFAULTS = {"langevin_levels": 4, "langevin_steps": 40,
 
 def _add_posterior_options(parser):
     group = parser.add_argument_group("posterior sampling (needs torch)")
-    group.add_argument("--posterior-samples", type=_sample_count, default=None, metavar="K",
+    group.add_argument("--posterior-samples", type=sample_count, default=None, metavar="K",
                        help="draw K samples of the posterior by annealed Langevin dynamics "
                             "with the score model (--weights: another one); writes the mean, "
-                            "std.nii.gz and samples.nii.gz (exclusive with --model, --prior)")
-    group.add_argument("--langevin-levels", type=_count,
+                            "std.nii.gz and samples.nii.gz (exclusive with --model and with "
+                            "the algorithm's options: --prior, --lam, --n-iter, ...)")
+    group.add_argument("--langevin-levels", type=count,
                        default=POSTERIOR_DEFAULTS["langevin_levels"],
                        help="noise levels, log-spaced from the first to the last sigma")
-    group.add_argument("--langevin-steps", type=_count,
+    group.add_argument("--langevin-steps", type=count,
                        default=POSTERIOR_DEFAULTS["langevin_steps"], help="steps per level")
-    group.add_argument("--langevin-sigmas", type=_positive_float, nargs=2,
+    group.add_argument("--langevin-sigmas", type=positive_float, nargs=2,
                        default=POSTERIOR_DEFAULTS["langevin_sigmas"], metavar=("MAX", "MIN"),
                        help="first and last noise level, relative to the image maximum")
-    group.add_argument("--noise-level", type=_non_negative_float,
+    group.add_argument("--noise-level", type=non_negative_float,
                        default=POSTERIOR_DEFAULTS["noise_level"],
                        help="standard deviation of the k-space noise (per real and imaginary "
                             "part, in the data's units; default: estimated from the outer "
                             "k-space)")
-    group.add_argument("--posterior-seed", type=int, default=POSTERIOR_DEFAULTS["posterior_seed"],
+    group.add_argument("--posterior-seed", type=non_negative_int,
+                       default=POSTERIOR_DEFAULTS["posterior_seed"],
                        help="seed of the chains")
-    group.add_argument("--std-smoothing", type=_non_negative_float, metavar="PIXELS",
+    group.add_argument("--std-smoothing", type=non_negative_float, metavar="PIXELS",
                        default=POSTERIOR_DEFAULTS["std_smoothing"],
                        help="width of the Gaussian window over which the samples' variance is "
                             "pooled (0: per pixel; the calibration was fitted for the default)")
@@ -97,21 +62,26 @@ def _add_recon_options(parser, *, one_slice=True):
     from ..recon import DEFAULT_WAVELET, SOLVERS
     from ..sampling import MASK_KINDS
 
-    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--out", required=True, type=out_path, help="output folder")
     if one_slice:
         parser.add_argument("--slice", type=int, default=None, dest="slice_index",
                             help="slice of a fastMRI file (default: the middle one)")
     group = parser.add_argument_group("retrospective undersampling of fully sampled input")
-    group.add_argument("--acceleration", type=_positive_float, default=None)
-    group.add_argument("--center-fraction", type=float, default=0.08)
-    group.add_argument("--mask-kind", choices=sorted(MASK_KINDS), default="random")
-    group.add_argument("--seed", type=int, default=0)
+    group.add_argument("--acceleration", type=positive_float, default=None,
+                       help="undersample fully sampled input by this factor (columns of the "
+                            "last axis, the phase-encoding direction; default: reconstruct the "
+                            "input as it is)")
+    group.add_argument("--center-fraction", type=float, default=0.08,
+                       help="fraction of central columns always sampled")
+    group.add_argument("--mask-kind", choices=sorted(MASK_KINDS), default="random",
+                       help="how the columns are drawn")
+    group.add_argument("--seed", type=non_negative_int, default=0, help="seed of the mask")
     group = parser.add_argument_group("reconstruction")
     group.add_argument("--smaps", default=None,
                        help="'auto' (self-calibrated low resolution), 'espirit' (Cartesian), "
                             "a plugin's estimator (e.g. 'bart-ecalib') or a .npy/.npz file "
                             "(default: the input file's 'smaps' if it has them, else auto)")
-    group.add_argument("--support", type=_non_negative_float, default=None,
+    group.add_argument("--support", type=non_negative_float, default=None,
                        help="auto maps (Cartesian) are zero where the low-resolution image is "
                             "below this multiple of its noise level (a support constraint; "
                             "0 keeps every pixel; default 10)")
@@ -119,38 +89,48 @@ def _add_recon_options(parser, *, one_slice=True):
                        help="density compensation for trajectory input (default: the file's "
                             "'density' if it has one, else auto: Voronoi in 2D, Pipe in 3D)")
     group.add_argument("--prior", choices=["wavelet", "learnlet", "dncnn", "unet"],
-                       default="wavelet",
-                       help="wavelet l1, or a learned denoiser as prox (needs torch)")
+                       default=None,
+                       help="wavelet l1 (the default), or a learned denoiser as prox (needs "
+                            "torch)")
     group.add_argument("--model", default=None,
                        choices=["pdnet", "xpdnet", "ncpdnet", "unet", "kiki", "cascade",
                                 "learnlet-unrolled", "deq"],
                        help="reconstruct with a trained network instead of an algorithm "
-                            "(needs torch; exclusive with --prior)")
+                            "(needs torch; exclusive with the algorithm's options: --prior, "
+                            "--lam, --n-iter, ...)")
     group.add_argument("--weights", type=Path, default=None,
                        help="weights of the learned prior or network (default: the shipped "
                             "ones)")
-    group.add_argument("--sigma", type=_relative_level, default=None,
-                       help="noise level the learned denoiser runs at at each step, relative "
+    group.add_argument("--sigma", type=relative_level, default=None,
+                       help="noise level the learned --prior runs at at each step, relative "
                             "to the image maximum (default: by the mask's acceleration, "
                             "0.0005 at 4x to 0.002 at 8x; see docs)")
-    group.add_argument("--level-weights", type=_non_negative_float, nargs=4, default=None,
+    group.add_argument("--level-weights", type=non_negative_float, nargs=4, default=None,
                        metavar="W",
                        help="multiply the default lambda of each wavelet detail level (coarse "
                             "to fine; Haar, 4 levels) by these weights, e.g. those "
                             "'pysap-mri-dl tune' wrote")
-    group.add_argument("--wavelet", default=DEFAULT_WAVELET)
-    group.add_argument("--levels", type=int, default=4)
+    group.add_argument("--wavelet", default=None,
+                       help=f"wavelet of the wavelet prior (default: {DEFAULT_WAVELET})")
+    group.add_argument("--levels", type=count, default=None,
+                       help=f"decomposition levels of the wavelet prior (default: "
+                            f"{RECON_DEFAULTS['levels']})")
     group.add_argument("--undecimated", action="store_true",
                        help="undecimated (stationary) wavelets instead of decimated + cycle spinning")
-    group.add_argument("--lam", type=_non_negative_float, default=None,
+    group.add_argument("--lam", type=non_negative_float, default=None,
                        help="regularisation weight (default: data-driven rule, see docs)")
-    group.add_argument("--lam-factor", type=_positive_float, default=None,
-                       help="factor of the data-driven rule (default: by the mask's acceleration, "
-                            "0.001 at 4x, 0.004 at 8x; 0.001 for trajectories and with --level-weights, "
-                            "whose weights were tuned with it); ignored with --lam")
-    group.add_argument("--algorithm", choices=sorted(SOLVERS), default="fista")
-    group.add_argument("--n-iter", type=int, default=100)
-    group.add_argument("--formulation", choices=["analysis", "synthesis"], default="analysis")
+    group.add_argument("--lam-factor", type=positive_float, default=None,
+                       help="factor of the data-driven rule (default: by the mask's "
+                            "acceleration, 0.001 at 4x, 0.004 at 8x, with a floor of 0.10-0.15 "
+                            "times the k-space noise level; 0.001 for trajectories and with "
+                            "--level-weights, whose weights were tuned with it); a given "
+                            "factor is used as is; exclusive with --lam")
+    group.add_argument("--algorithm", choices=sorted(SOLVERS), default=None,
+                       help=f"solver (default: {RECON_DEFAULTS['algorithm']})")
+    group.add_argument("--n-iter", type=count, default=None,
+                       help=f"iterations of the solver (default: {RECON_DEFAULTS['n_iter']})")
+    group.add_argument("--formulation", choices=["analysis", "synthesis"], default=None,
+                       help=f"of the wavelet prior (default: {RECON_DEFAULTS['formulation']})")
     group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _add_posterior_options(parser)
 
@@ -164,7 +144,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     recon = sub.add_parser("recon", help="reconstruct an acquisition (.h5 or .npz, Cartesian "
                                          "or with a trajectory)",
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           formatter_class=HelpFormatter)
     recon.add_argument("input", type=Path,
                        help="fastMRI .h5, or .npz with 'kspace' (Cartesian) or with 'kspace' "
                             "(coils, samples) and 'trajectory' (samples, ndim)")
@@ -179,13 +159,13 @@ def build_parser():
     add_tune_parser(sub)
     sample = sub.add_parser("sample", help="write a bundled sample as an input file for "
                                            "'recon' (fully sampled k-space and its reference)",
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                            formatter_class=HelpFormatter)
     sample.add_argument("name", choices=sorted(SAMPLES))
-    sample.add_argument("--out", type=Path, required=True, help="the .npz file to write")
+    sample.add_argument("--out", type=out_path, required=True, help="the .npz file to write")
     demo = sub.add_parser("demo", help="run a reconstruction on the bundled 4-coil brain",
-                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    demo.add_argument("--out", type=Path, default=Path("demo_output"))
-    demo.add_argument("--n-iter", type=int, default=100)
+                          formatter_class=HelpFormatter)
+    demo.add_argument("--out", type=out_path, default=Path("demo_output"), help="output folder")
+    demo.add_argument("--n-iter", type=count, default=100, help="FISTA iterations")
     demo.add_argument("--no-progress", action="store_true")
     return parser
 
@@ -221,30 +201,67 @@ def _center_crop(image, shape):
     return image[tuple(slice(s, s + n) for s, n in zip(starts, shape))]
 
 
+RECON_DEFAULTS = {"prior": "wavelet", "wavelet": None, "levels": 4, "algorithm": "fista",
+                  "n_iter": 100, "formulation": "analysis"}
+"""Defaults of the algorithm's options, filled in by :func:`check_options` (they are None on
+the command line so that one given where it does not apply is told from one left alone)."""
+WAVELET_OPTIONS = ("wavelet", "levels", "undecimated", "lam", "lam_factor", "formulation",
+                   "level_weights")
+"""Options of the wavelet prior."""
+ALGORITHM_OPTIONS = ("prior", "algorithm", "n_iter", "sigma") + WAVELET_OPTIONS
+"""Options of the iterative algorithms (not of ``--model`` or ``--posterior-samples``)."""
+
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _given(args, name):
+    value = getattr(args, name, None)
+    return value is not None and value is not False
+
+
 def check_options(args):
-    """Raise a UsageError for options that are wrong whatever the input."""
+    """Raise a UsageError for options that are wrong whatever the input, or that do not
+    apply to what runs (rather than ignore them), then fill in the algorithm's defaults."""
     from ..operators.wavelet import check_wavelet
     from ..recon import DEFAULT_WAVELET
-    check_wavelet(args.wavelet)
-    if args.n_iter < 1:
-        raise UsageError(f"--n-iter must be >= 1, received {args.n_iter}")
-    if args.levels < 1:
-        raise UsageError(f"--levels must be >= 1, received {args.levels}")
-    if args.model is not None and args.prior != "wavelet":
-        raise UsageError("--model and --prior are exclusive: a network replaces the whole "
-                         "algorithm")
-    if args.level_weights is not None and (
-            args.prior != "wavelet" or args.model is not None or args.lam is not None
-            or args.levels != 4 or args.wavelet != DEFAULT_WAVELET or args.undecimated
-            or getattr(args, "posterior_samples", None) is not None):
-        raise UsageError("--level-weights applies to the default wavelet prior (Haar, 4 "
-                         "decimated levels, the lambda rule) only: not with --prior, --model, "
-                         "--posterior-samples, --lam, --levels, --wavelet or --undecimated")
+    if getattr(args, "_options_checked", False):
+        return
     posterior = getattr(args, "posterior_samples", None) is not None
-    if posterior and (args.model is not None or args.prior != "wavelet"):
-        raise UsageError("--posterior-samples is exclusive with --model and --prior: the "
-                         "samples come from the score model (--weights for another one)")
-    if args.weights is not None and args.model is None and args.prior == "wavelet" \
+    if args.model is not None and posterior:
+        raise UsageError("--posterior-samples is exclusive with --model: the samples come "
+                         "from the score model (--weights for another one)")
+    if args.model is not None or posterior:
+        what = f"--model {args.model}" if args.model is not None else "--posterior-samples"
+        for name in ALGORITHM_OPTIONS:
+            if _given(args, name):
+                raise UsageError(
+                    f"{_flag(name)} does not apply to {what}: "
+                    + ("a network replaces the whole algorithm" if args.model is not None
+                       else "the samples come from the score model (--weights for another "
+                            "one)") + f"; {_flag(name)} is an option of the iterative "
+                                      "algorithms")
+    elif args.prior not in (None, "wavelet"):
+        for name in WAVELET_OPTIONS:
+            if _given(args, name):
+                raise UsageError(f"{_flag(name)} applies to the wavelet prior, not to --prior "
+                                 f"{args.prior} (whose strength is --sigma)")
+    elif args.sigma is not None:
+        raise UsageError("--sigma applies to a learned --prior (learnlet, dncnn, unet) only")
+    if args.lam is not None and args.lam_factor is not None:
+        raise UsageError("--lam and --lam-factor are exclusive: --lam-factor scales the "
+                         "data-driven rule that --lam replaces")
+    if args.level_weights is not None:
+        clash = [_flag(n) for n in ("lam", "levels", "wavelet", "undecimated")
+                 if _given(args, n)]
+        if clash:
+            raise UsageError(f"--level-weights applies to the default wavelet prior (Haar, 4 "
+                             f"decimated levels, the lambda rule) only: not with "
+                             f"{', '.join(clash)}")
+    if args.wavelet is not None:
+        check_wavelet(args.wavelet)
+    if args.weights is not None and args.model is None and args.prior in (None, "wavelet") \
             and not posterior:
         raise UsageError("--weights applies to a learned --prior, a --model or "
                          "--posterior-samples only")
@@ -258,6 +275,25 @@ def check_options(args):
     elif args.langevin_sigmas[0] < args.langevin_sigmas[1]:
         raise UsageError(f"--langevin-sigmas MAX MIN: MAX must be >= MIN, received "
                          f"{tuple(args.langevin_sigmas)}")
+    _check_smaps_method(args)
+    for name, default in RECON_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, DEFAULT_WAVELET if name == "wavelet" else default)
+    args._options_checked = True
+
+
+def _check_smaps_method(args):
+    """``--smaps NAME`` of a plugin whose tool is missing is a usage error before any work."""
+    from ..calibration import SMAPS_METHODS, smaps_method_unavailable
+    if args.smaps in (None, "auto", "espirit") or Path(args.smaps).suffix in (".npy", ".npz"):
+        return
+    from ..plugins import load_plugins
+    load_plugins()
+    if args.smaps not in SMAPS_METHODS:
+        return  # a file name: _read_smaps says whether it exists
+    reason = smaps_method_unavailable(args.smaps)
+    if reason:
+        raise UsageError(f"--smaps {args.smaps}: {reason}")
 
 
 def _prepare(args):
@@ -302,6 +338,7 @@ def _cartesian_smaps(args, acq, kspace, mask):
     """The maps for multi-coil Cartesian data and where they come from: the file's own
     maps unless ``--smaps`` says otherwise."""
     from ..calibration import SMAPS_METHODS, self_calibrated_smaps
+    from ..data import DataError
     choice = args.smaps
     if choice is None:
         choice = "auto" if acq.smaps is None else "file"
@@ -316,7 +353,10 @@ def _cartesian_smaps(args, acq, kspace, mask):
     from ..plugins import load_plugins
     load_plugins()  # plugins may add estimators (e.g. bart-ecalib)
     if choice in SMAPS_METHODS:
-        return SMAPS_METHODS[choice](kspace, mask), choice
+        try:
+            return SMAPS_METHODS[choice](kspace, mask), choice
+        except Exception as exc:  # a plugin's tool failed on this input
+            raise DataError(f"--smaps {choice}: {exc}") from None
     return _read_smaps(choice, kspace.shape[0], kspace.shape[-2:]), str(choice)
 
 
@@ -404,7 +444,7 @@ def _posterior(args, prepared):
         baseline = "zero-filled"
     metrics = {"n_iter": schedule.n_steps, "seconds": result.seconds,
                "seconds_per_iter": result.seconds / schedule.n_steps,
-               "algorithm": "annealed Langevin", "prior": "score model", "lam": None,
+               "algorithm": "annealed Langevin", "prior": "score model",
                "baseline": baseline, "posterior_samples": args.posterior_samples,
                "noise_level": result.noise_level, "calibration": result.calibration,
                "schedule": result.schedule, "std_smoothing": result.std_smoothing,
@@ -478,15 +518,22 @@ def compute_recon(args) -> dict:
         sampling = {"acceleration": float(acceleration_of(mask))}
         baseline = "zero-filled"
     image = np.abs(to_numpy(result.image))
-    metrics = {"n_iter": result.n_iter, "seconds": result.seconds,
-               "seconds_per_iter": result.seconds_per_iter, "algorithm": result.algorithm,
-               "prior": result.prior, "lam": result.lam, "baseline": baseline, **sampling}
+    if args.model is not None:  # a network: no lambda, and no iterations of its own to time
+        metrics = {"seconds": result.seconds, "algorithm": args.model, "prior": "network",
+                   "baseline": baseline, **sampling}
+        if result.n_iter:
+            metrics["unrolled_iterations"] = result.n_iter
+    else:
+        metrics = {"n_iter": result.n_iter, "seconds": result.seconds,
+                   "seconds_per_iter": result.seconds_per_iter, "algorithm": result.algorithm,
+                   "prior": result.prior, "lam": result.lam, "baseline": baseline, **sampling}
     if prepared["smaps_source"] is not None:
         metrics["smaps"] = prepared["smaps_source"]
     shown_image, shown_zf = _quality(metrics, reference, image, result.zero_filled)
     return dict(image=image, shown_image=shown_image, zero_filled=shown_zf,
                 reference=reference, metrics=metrics, baseline=baseline,
-                title=f"{result.algorithm}, {result.prior}, {result.n_iter} iterations")
+                title=(f"{args.model} (trained network)" if args.model is not None else
+                       f"{result.algorithm}, {result.prior}, {result.n_iter} iterations"))
 
 
 def write_recon(out, image, computed, metrics):
@@ -555,6 +602,14 @@ def run_sample(args) -> Path:
     if hasattr(sample, "trajectory"):
         arrays = dict(kspace=sample.kspace, trajectory=sample.trajectory,
                       shape=np.asarray(sample.shape))
+    elif args.name == "gre_raw":
+        # as 'recon' expects it (fastMRI's order): readout oversampling removed, the readout
+        # on the second-last axis and the phase encodes last, where --acceleration drops
+        # columns (the raw array is (coils, phase encodes, oversampled readout))
+        from ..calibration import remove_readout_oversampling
+        kspace = np.swapaxes(remove_readout_oversampling(sample.kspace), -1, -2)
+        arrays = dict(kspace=np.ascontiguousarray(kspace),
+                      reference=np.ascontiguousarray(sample.reference.T))
     else:
         arrays = dict(kspace=sample.kspace, reference=sample.reference)
     with atomic_path(out) as tmp:

@@ -6,36 +6,44 @@ import shlex
 import sys
 from pathlib import Path
 
+from .arguments import HelpFormatter, count, non_negative_int, out_path, positive_float
+
 __all__ = ["add_train_parser", "run_train"]
 
 
 def add_train_parser(sub):
     parser = sub.add_parser("train-denoiser", help="train a denoiser on 2D slices of NIfTI "
-                                                   "volumes (needs torch)")
+                                                   "volumes (needs torch)",
+                            formatter_class=HelpFormatter)
     parser.add_argument("volumes", nargs="+", type=Path, help="NIfTI volumes (.nii/.nii.gz)")
-    parser.add_argument("--model", choices=["learnlet", "dncnn", "unet"], default="learnlet")
+    parser.add_argument("--model", choices=["learnlet", "dncnn", "unet"], default="learnlet",
+                        help="denoiser architecture")
     parser.add_argument("--model-config", default="{}",
                         help='constructor arguments as JSON, e.g. \'{"tied": false}\' for a '
                              'Learnlet with free synthesis filters')
-    parser.add_argument("--out", type=Path, required=True, help="output folder (model.pt)")
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--minutes", type=float, default=None, help="stop after this time")
-    parser.add_argument("--stop-at", type=int, default=None,
+    parser.add_argument("--out", type=out_path, required=True, help="output folder (model.pt)")
+    parser.add_argument("--steps", type=count, default=2000, help="training steps")
+    parser.add_argument("--minutes", type=positive_float, default=None, help="stop after this time")
+    parser.add_argument("--stop-at", type=count, default=None,
                         help="stop at this step (to train in chunks; the learning-rate "
                              "schedule still runs over --steps, and rerunning resumes)")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--patch", type=int, default=64)
-    parser.add_argument("--sigma-max", type=float, default=0.1)
-    parser.add_argument("--lr", type=float, default=1e-3, help="initial Adam learning rate "
+    parser.add_argument("--batch-size", type=count, default=16, help="patches per step")
+    parser.add_argument("--patch", type=count, default=64, help="patch size")
+    parser.add_argument("--sigma-max", type=positive_float, default=0.1,
+                        help="largest training noise level, relative to the image maximum")
+    parser.add_argument("--lr", type=positive_float, default=1e-3,
+                        help="initial Adam learning rate "
                         "(cosine decay to 5%% of it at the last step)")
     parser.add_argument("--intensity-range", type=float, nargs=2, default=(0.4, 1.0),
                         help="random intensity scale of each training patch")
     parser.add_argument("--invert-prob", type=float, default=0.0,
                         help="probability of a T2-like inverted contrast per patch")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--train-slices", type=int, nargs=2, default=(30, 115))
-    parser.add_argument("--val-slices", type=int, nargs=2, default=(120, 140))
-    parser.add_argument("--axis", type=int, default=2)
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the run")
+    parser.add_argument("--train-slices", type=int, nargs=2, default=(30, 115),
+                        help="slice range of the training slices")
+    parser.add_argument("--val-slices", type=int, nargs=2, default=(120, 140),
+                        help="slice range of the validation slices")
+    parser.add_argument("--axis", type=int, default=2, help="slicing axis")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     parser.add_argument("--no-progress", action="store_true")

@@ -3,11 +3,13 @@ unrolled Learnlet, Cascade-net, KIKI-net, U-net, the deep equilibrium Learnlet) 
 through the operators, or a score model."""
 from __future__ import annotations
 
-import argparse
 import json
 import shlex
 import sys
 from pathlib import Path
+
+from .arguments import (HelpFormatter, count, non_negative_float, non_negative_int, out_path,
+                        positive_float)
 
 __all__ = ["add_train_network_parser", "run_train_network"]
 
@@ -33,7 +35,7 @@ def add_train_network_parser(sub):
     parser = sub.add_parser(
         "train", help="train a reconstruction network on simulated acquisitions from NIfTI "
                       "volumes, or on fastMRI k-space (needs torch)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     parser.add_argument("volumes", nargs="*", type=Path,
                         help="NIfTI magnitude volumes to simulate acquisitions from")
     parser.add_argument("--fastmri", type=Path, default=NETWORK_ONLY["fastmri"],
@@ -43,31 +45,34 @@ def add_train_network_parser(sub):
                              "posterior sampling, trained by denoising score matching)")
     parser.add_argument("--model-config", default="{}",
                         help='constructor arguments as JSON, e.g. \'{"n_iter": 6}\'')
-    parser.add_argument("--out", type=Path, required=True,
+    parser.add_argument("--out", type=out_path, required=True,
                         help="output folder (model.pt, checkpoint.pt, log.csv)")
-    parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--stop-at", type=int, default=None,
+    parser.add_argument("--steps", type=count, default=1000, help="training steps")
+    parser.add_argument("--stop-at", type=count, default=None,
                         help="stop at this step (train in chunks; rerunning resumes)")
-    parser.add_argument("--minutes", type=float, default=None, help="stop after this time")
-    parser.add_argument("--batch-size", type=int, default=None,
+    parser.add_argument("--minutes", type=positive_float, default=None, help="stop after this time")
+    parser.add_argument("--batch-size", type=count, default=None,
                         help="examples per step (default 1; score: 4 patches)")
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=positive_float, default=1e-3,
+                        help="initial Adam learning rate (cosine decay)")
     parser.add_argument("--loss", choices=["l1", "ssim", "l1+ssim", "psnr"],
                         default=NETWORK_ONLY["loss"],
                         help="l1, ssim, l1+ssim, or psnr (minus the example's PSNR: every "
                              "example counts by its gain in dB)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--acceleration", type=int, nargs="+",
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the run")
+    parser.add_argument("--acceleration", type=count, nargs="+",
                         default=NETWORK_ONLY["acceleration"],
                         help="Cartesian accelerations drawn per example")
     parser.add_argument("--trajectory", choices=["cartesian", "radial"],
-                        default=NETWORK_ONLY["trajectory"])
-    parser.add_argument("--spokes", type=int, nargs=2, default=NETWORK_ONLY["spokes"],
+                        default=NETWORK_ONLY["trajectory"],
+                        help="Cartesian masks, or radial trajectories (ncpdnet)")
+    parser.add_argument("--spokes", type=count, nargs=2, default=NETWORK_ONLY["spokes"],
                         help="radial spoke counts (range)")
-    parser.add_argument("--coils", type=int, nargs=2, default=NETWORK_ONLY["coils"],
+    parser.add_argument("--coils", type=count, nargs=2, default=NETWORK_ONLY["coils"],
                         help="coil counts")
-    parser.add_argument("--noise", type=float, nargs=2, default=NETWORK_ONLY["noise"])
-    parser.add_argument("--shape", type=int, nargs=2, default=NETWORK_ONLY["shape"],
+    parser.add_argument("--noise", type=non_negative_float, nargs=2, default=NETWORK_ONLY["noise"],
+                        help="k-space noise range, relative to the image maximum")
+    parser.add_argument("--shape", type=count, nargs=2, default=NETWORK_ONLY["shape"],
                         help="image canvas of the simulated examples")
     parser.add_argument("--invert-prob", type=float, default=None,
                         help="probability of a T2-like inverted contrast (default 0.3; "
@@ -78,7 +83,8 @@ def add_train_network_parser(sub):
                         help="default 30 150 (score: 30 115)")
     parser.add_argument("--val-slices", type=int, nargs=2, default=None,
                         help="default 155 170 (score: 120 140)")
-    parser.add_argument("--validate-every", type=int, default=NETWORK_ONLY["validate_every"])
+    parser.add_argument("--validate-every", type=count, default=NETWORK_ONLY["validate_every"],
+                        help="steps between validations (default: at the end only)")
     parser.add_argument("--init", default=None, metavar="shipped|FILE",
                         help="start from weights: 'shipped' (learnlet-unrolled and deq: the "
                              "shipped tied Learnlet; score: the shipped untied Learnlet; "
@@ -86,11 +92,12 @@ def add_train_network_parser(sub):
                              "weights file of the same model (its configuration is taken "
                              "unless --model-config is given)")
     group = parser.add_argument_group("score model (--model score)")
-    group.add_argument("--sigma-range", type=float, nargs=2, default=SCORE_ONLY["sigma_range"],
+    group.add_argument("--sigma-range", type=positive_float, nargs=2,
+                       default=SCORE_ONLY["sigma_range"],
                        help="noise levels (relative to the image maximum), drawn log-uniformly")
-    group.add_argument("--patch", type=int, default=SCORE_ONLY["patch"],
+    group.add_argument("--patch", type=count, default=SCORE_ONLY["patch"],
                        help="training patch size")
-    group.add_argument("--calibration-examples", type=int,
+    group.add_argument("--calibration-examples", type=non_negative_int,
                        default=SCORE_ONLY["calibration_examples"],
                        help="simulated acquisitions of training slices, alternating 4x and "
                             "8x, on which the uncertainty maps' calibration is fitted after "
@@ -103,14 +110,14 @@ def add_train_network_parser(sub):
                        help="how gradients pass the fixed point (docs/deq.rst: on the "
                             "plug-and-play DEQ only implicit gets the step and noise-level "
                             "gradients right)")
-    group.add_argument("--refine", type=int, default=None,
+    group.add_argument("--refine", type=non_negative_int, default=None,
                        help="SHINE: backward Broyden iterations started from the estimate")
     group.add_argument("--opa", action="store_true",
                        help="SHINE: outer-problem awareness (extra updates along the loss "
                             "gradient in the forward solve)")
-    group.add_argument("--max-iter", type=int, default=None,
+    group.add_argument("--max-iter", type=count, default=None,
                        help="cap of the forward fixed-point solve")
-    group.add_argument("--tol", type=float, default=None,
+    group.add_argument("--tol", type=positive_float, default=None,
                        help="relative residual at which the forward solve stops")
     group.add_argument("--solver", choices=["broyden", "anderson", "fixed-point"],
                        default=None,

@@ -7,32 +7,38 @@ import shlex
 import sys
 from pathlib import Path
 
+from .arguments import HelpFormatter, count, non_negative_int, out_path, positive_float
+
 __all__ = ["add_tune_parser", "run_tune"]
 
 
 def add_tune_parser(sub):
     parser = sub.add_parser(
         "tune", help="tune the wavelet prior's per-level weights by bilevel optimisation "
-                     "(hypergradient by SHINE, implicit or Jacobian-free)")
+                     "(hypergradient by SHINE, implicit or Jacobian-free)",
+        formatter_class=HelpFormatter)
     parser.add_argument("volumes", nargs="+", type=Path, help="NIfTI magnitude volumes")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (tuned.json)")
+    parser.add_argument("--out", type=out_path, required=True, help="output folder (tuned.json)")
     parser.add_argument("--hypergradient", choices=["shine", "implicit", "jacobian-free"],
-                        default="shine")
+                        default="shine", help="how the hypergradient is computed")
     parser.add_argument("--opa", action="store_true",
                         help="SHINE: extra L-BFGS pairs along the outer gradient")
-    parser.add_argument("--steps", type=int, default=20, help="outer (Adam) steps")
-    parser.add_argument("--lr", type=float, default=0.1, help="Adam step on the log-weights")
-    parser.add_argument("--examples", type=int, default=4,
+    parser.add_argument("--steps", type=count, default=20, help="outer (Adam) steps")
+    parser.add_argument("--lr", type=positive_float, default=0.1,
+                        help="Adam step on the log-weights")
+    parser.add_argument("--examples", type=count, default=4,
                         help="simulated training acquisitions (and as many held out)")
-    parser.add_argument("--acceleration", type=int, default=4)
-    parser.add_argument("--coils", type=int, nargs=2, default=(4, 8))
-    parser.add_argument("--shape", type=int, nargs=2, default=(256, 256),
+    parser.add_argument("--acceleration", type=count, default=4, help="of the simulated masks")
+    parser.add_argument("--coils", type=count, nargs=2, default=(4, 8), help="coil count range")
+    parser.add_argument("--shape", type=count, nargs=2, default=(256, 256),
                         help="image canvas of the simulated acquisitions: whole slices (128^2 "
                              "crops gave weights that over-regularise whole images)")
-    parser.add_argument("--axis", type=int, default=2)
-    parser.add_argument("--train-slices", type=int, nargs=2, default=(30, 150))
-    parser.add_argument("--val-slices", type=int, nargs=2, default=(155, 170))
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--axis", type=int, default=2, help="slicing axis")
+    parser.add_argument("--train-slices", type=int, nargs=2, default=(30, 150),
+                        help="slice range of the training acquisitions")
+    parser.add_argument("--val-slices", type=int, nargs=2, default=(155, 170),
+                        help="slice range of the held-out acquisitions")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the run")
     return parser
 
 

@@ -76,7 +76,9 @@ def reconstruct_calibrationless(kspace, mask=None, *, coupling="group-lasso", la
     if coupling not in COUPLINGS:
         raise ValueError(f"coupling must be one of {COUPLINGS}, received {coupling!r}")
     if lam is None:
-        lam = data_lambda(operator, masked, lam_factor)
+        # no noise floor: measured for the map-based and single-coil reconstructions (one
+        # image), not for the coupled coil images
+        lam = data_lambda(operator, masked, lam_factor, noise_floor=False)
     prior = _coupled_prior(coupling, shape, n_coils, lam, wavelet, levels, owl_slope, seed)
     coils, lam, algo, prior_name, result = solve(
         operator, masked, (n_coils,) + shape, prior=prior, lam=lam, lam_factor=lam_factor,

@@ -13,5 +13,8 @@ def register():
     def bart_ecalib(kspace, mask):
         return Bart().ecalib(kspace * mask)
 
-    register_smaps_method("bart-ecalib", bart_ecalib)
+    def missing():
+        return None if bart_available() else "the bart binary was not found (apt-get install bart)"
+
+    register_smaps_method("bart-ecalib", bart_ecalib, unavailable=missing)
     return {"smaps_methods": ["bart-ecalib"], "bart_available": bart_available()}

@@ -70,7 +70,9 @@ def reconstruct_network(kspace, mask=None, *, model="pdnet", weights=None, smaps
                                    1e-4)
     seconds = time.perf_counter() - start
     out = same_kind(image, like) if array_kind(like) == "torch" else image.cpu().numpy()
-    result = OptimResult(x=out, n_iter=getattr(network, "config", {}).get("n_iter", 1),
+    # the unrolled iterations (0 for networks without: U-net, and the DEQ, whose
+    # fixed-point iterations vary)
+    result = OptimResult(x=out, n_iter=int(getattr(network, "config", {}).get("n_iter", 0)),
                          seconds=seconds)
     return Reconstruction(out, zero_filled, 0.0, name, "network", result, seconds,
                           smaps=None if m.smaps is None else m.smaps.cpu().numpy())
