@@ -22,8 +22,9 @@ def _pair(reference, image):
     if reference.shape != image.shape:
         raise ValueError(
             f"image of shape {image.shape} does not match reference of shape {reference.shape}")
-    if not (np.all(np.isfinite(reference)) and np.all(np.isfinite(image))):
-        raise ValueError("reference and image must be finite")
+    for name, values in (("reference", reference), ("image", image)):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{name} must be finite (it holds NaN or Inf values)")
     return reference, image
 
 

@@ -217,3 +217,19 @@ def test_the_noise_floor_of_lambda_binds_on_noisy_data_only(brain):
     assert auto.lam > rule.lam
     gained, alone = (psnr(brain.reference, r.image) for r in (auto, rule))
     assert gained > 29.40 - 0.3 and gained > alone + 3.3, (gained, alone)
+
+
+@pytest.mark.parametrize("shape, expected, zero_filled", [((200, 160), 33.94, 23.85),
+                                                          ((161, 131), 27.91, 21.84)])
+def test_any_image_size_reconstructs(brain, shape, expected, zero_filled):
+    """The default prior on sizes that 16 does not divide (the centre of the real brain's
+    k-space: the whole field of view at a lower resolution), 4x: it diverged before the
+    wavelet transform padded such sizes (-539 dB and NaN); docs/regularisation.rst."""
+    from pysap_mri_dl._fourier import ifftn_centered
+    h, w = shape
+    kspace = brain.kspace[:, 128 - h // 2: 128 - h // 2 + h, 128 - w // 2: 128 - w // 2 + w]
+    reference = np.sqrt((np.abs(ifftn_centered(kspace, 2)) ** 2).sum(0))
+    mask = random_column_mask(shape, acceleration=4, center_fraction=0.08, seed=0)
+    result = reconstruct_sense((kspace * mask).astype(np.complex64), mask)
+    assert psnr(reference, result.zero_filled) == pytest.approx(zero_filled, abs=0.01)
+    assert psnr(reference, result.image) > expected - 0.3

@@ -121,10 +121,11 @@ def _add_recon_options(parser, *, one_slice=True):
                        help="regularisation weight (default: data-driven rule, see docs)")
     group.add_argument("--lam-factor", type=positive_float, default=None,
                        help="factor of the data-driven rule (default: by the mask's "
-                            "acceleration, 0.001 at 4x, 0.004 at 8x, with a floor of 0.10-0.15 "
-                            "times the k-space noise level; 0.001 for trajectories and with "
-                            "--level-weights, whose weights were tuned with it); a given "
-                            "factor is used as is; exclusive with --lam")
+                            "acceleration, 0.001 at 4x, 0.004 at 8x, the weight kept above "
+                            "0.10-0.15 times the Cartesian k-space noise level; 0.001 and no "
+                            "floor for trajectories and with --level-weights, whose weights "
+                            "were tuned with it); a given factor is used as is, without the "
+                            "floor; exclusive with --lam")
     group.add_argument("--algorithm", choices=sorted(SOLVERS), default=None,
                        help=f"solver (default: {RECON_DEFAULTS['algorithm']})")
     group.add_argument("--n-iter", type=count, default=None,
@@ -203,8 +204,21 @@ def _center_crop(image, shape):
 
 RECON_DEFAULTS = {"prior": "wavelet", "wavelet": None, "levels": 4, "algorithm": "fista",
                   "n_iter": 100, "formulation": "analysis"}
-"""Defaults of the algorithm's options, filled in by :func:`check_options` (they are None on
-the command line so that one given where it does not apply is told from one left alone)."""
+"""Defaults of the algorithm's options (``wavelet``: the package's default wavelet), taken by
+:func:`algorithm_option` where they are used: on the parsed arguments they stay None, so that
+one given where it does not apply is told from one left alone, however often the arguments
+are checked."""
+
+
+def algorithm_option(args, name):
+    """The value of the algorithm's option ``name``: as given, or its default."""
+    value = getattr(args, name)
+    if value is not None:
+        return value
+    if name == "wavelet":
+        from ..recon import DEFAULT_WAVELET
+        return DEFAULT_WAVELET
+    return RECON_DEFAULTS[name]
 WAVELET_OPTIONS = ("wavelet", "levels", "undecimated", "lam", "lam_factor", "formulation",
                    "level_weights")
 """Options of the wavelet prior."""
@@ -223,11 +237,9 @@ def _given(args, name):
 
 def check_options(args):
     """Raise a UsageError for options that are wrong whatever the input, or that do not
-    apply to what runs (rather than ignore them), then fill in the algorithm's defaults."""
+    apply to what runs (rather than ignore them). It changes nothing: checking twice gives
+    the same answer."""
     from ..operators.wavelet import check_wavelet
-    from ..recon import DEFAULT_WAVELET
-    if getattr(args, "_options_checked", False):
-        return
     posterior = getattr(args, "posterior_samples", None) is not None
     if args.model is not None and posterior:
         raise UsageError("--posterior-samples is exclusive with --model: the samples come "
@@ -276,10 +288,6 @@ def check_options(args):
         raise UsageError(f"--langevin-sigmas MAX MIN: MAX must be >= MIN, received "
                          f"{tuple(args.langevin_sigmas)}")
     _check_smaps_method(args)
-    for name, default in RECON_DEFAULTS.items():
-        if getattr(args, name) is None:
-            setattr(args, name, DEFAULT_WAVELET if name == "wavelet" else default)
-    args._options_checked = True
 
 
 def _check_smaps_method(args):
@@ -478,14 +486,16 @@ def compute_recon(args) -> dict:
 
     prepared = _prepare(args)
     reference = prepared["reference"]
+    option = {name: algorithm_option(args, name) for name in RECON_DEFAULTS}
     options = dict(lam=args.lam, lam_factor=args.lam_factor,
-                   wavelet=args.wavelet, levels=args.levels,
-                   undecimated=args.undecimated, algorithm=args.algorithm, n_iter=args.n_iter,
-                   formulation=args.formulation, progress=not args.no_progress)
+                   wavelet=option["wavelet"], levels=option["levels"],
+                   undecimated=args.undecimated, algorithm=option["algorithm"],
+                   n_iter=option["n_iter"], formulation=option["formulation"],
+                   progress=not args.no_progress)
     if args.level_weights is not None:
         from ..recon.tuning import TunedWaveletPrior
         options["prior"] = TunedWaveletPrior(args.level_weights, lam_factor=args.lam_factor)
-    if args.prior != "wavelet":
+    if option["prior"] != "wavelet":
         try:
             from ..learn import learned_prior
         except ImportError as exc:

@@ -85,7 +85,11 @@ class Wavelet(LinearOperator):
         Number of decomposition levels.
     mode : str
         PyWavelets boundary mode for the decimated transform (default ``'periodization'``,
-        which with an orthogonal wavelet makes the transform orthonormal).
+        which with an orthogonal wavelet makes the transform orthonormal). With
+        ``'periodization'`` and a size that ``2**levels`` does not divide, the image is
+        zero-padded at its end to the next multiple of ``2**levels`` before the transform
+        (``padded_shape``), so that the transform stays an isometry (``W^H W = I``): PyWavelets'
+        own handling of odd sizes is not, and an analysis prior built on it diverged.
     undecimated : bool
         Stationary (undecimated, shift-invariant) transform, normalised so that for an
         orthogonal wavelet it is a Parseval tight frame (``W^H W = I``); needs each size to
@@ -116,6 +120,9 @@ class Wavelet(LinearOperator):
         self.shape, self.ndim, self.levels = shape, len(shape), levels
         self.mode = "periodization" if undecimated else mode
         self.undecimated = bool(undecimated)
+        step = 2 ** levels
+        self.padded_shape = (tuple(-(-s // step) * step for s in shape)
+                             if self.mode == "periodization" else shape)
         self.axes = tuple(range(-self.ndim, 0))
         self._keys = ["".join(k) for k in itertools.product("ad", repeat=self.ndim)][1:]
         self._matrices = self._build_matrices()
@@ -134,7 +141,7 @@ class Wavelet(LinearOperator):
 
     # ---- layout -------------------------------------------------------------------
     def _even_levels(self):
-        for n in self.shape:
+        for n in self.padded_shape:
             for _ in range(self.levels):
                 if n % 2:
                     return False
@@ -142,7 +149,7 @@ class Wavelet(LinearOperator):
         return True
 
     def _layout(self):
-        coeffs = self._pywt_forward(np.zeros(self.shape, dtype=np.float32))
+        coeffs = self._pywt_forward(np.zeros(self.padded_shape, dtype=np.float32))
         bands, start = [], 0
         size = int(np.prod(coeffs[0].shape))
         bands.append(Band("approx", self.levels, tuple(coeffs[0].shape), slice(start, start + size)))
@@ -210,7 +217,7 @@ class Wavelet(LinearOperator):
     def _build_matrices(self):
         """Per axis, per level: (lo, hi) analysis matrices taken from PyWavelets."""
         matrices = []
-        for n in self.shape:
+        for n in self.padded_shape:
             per_level = []
             for level in range(self.levels):
                 eye = np.eye(n)
@@ -286,18 +293,32 @@ class Wavelet(LinearOperator):
         return approx
 
     # ---- operator hooks --------------------------------------------------------------
+    def _pad(self, x):
+        """Zero-pad the image axes of ``x`` at their end to ``padded_shape`` (any kind)."""
+        if self.padded_shape == self.shape:
+            return x
+        extra = [p - s for p, s in zip(self.padded_shape, self.shape)]
+        if is_torch(x):
+            import torch.nn.functional as F
+            widths = [w for e in reversed(extra) for w in (0, e)]
+            return F.pad(x, widths)
+        xp = xp_of(x)
+        return xp.pad(x, [(0, 0)] * (x.ndim - self.ndim) + [(0, e) for e in extra])
+
+    def _crop(self, x):
+        """The image part of a ``padded_shape`` array (the adjoint of :meth:`_pad`)."""
+        return x[(...,) + tuple(slice(0, s) for s in self.shape)]
+
     def _numpy_forward(self, x):
-        return self._flatten(self._pywt_forward(x), np)
+        return self._flatten(self._pywt_forward(self._pad(x)), np)
 
     def _numpy_adjoint(self, y):
         coeffs = self._unflatten(y)
         if self.undecimated:  # rolls: PyWavelets' iswtn is several times slower
             return self._matrix_adjoint(coeffs, self._circulants())
         if self._inverse_is_adjoint:
-            out = self._pywt_inverse(coeffs)
-            # PyWavelets may pad odd sizes; crop to the image shape
-            return out[(...,) + tuple(slice(0, s) for s in self.shape)]
-        return self._matrix_adjoint(coeffs)
+            return self._crop(self._pywt_inverse(coeffs))
+        return self._crop(self._matrix_adjoint(coeffs))
 
     def _external(self, method, tensor):
         return numpy_external(self, method, tensor)
@@ -311,16 +332,17 @@ class Wavelet(LinearOperator):
             return self._numpy_forward(x)
         if self._on_cpu_tensor(x):  # PyWavelets through autograd (backward = adjoint)
             return apply_external(self, "_numpy_forward", "_numpy_adjoint", x)
-        return self._flatten(self._matrix_forward(x), xp_of(x))  # GPU: filter matrices
+        return self._flatten(self._matrix_forward(self._pad(x)), xp_of(x))  # GPU: matrices
 
     def _adj_op(self, y):
         if array_kind(y) == "numpy":
             return self._numpy_adjoint(y)
         if self._on_cpu_tensor(y):
             return apply_external(self, "_numpy_adjoint", "_numpy_forward", y)
-        return self._matrix_adjoint(self._unflatten(y))
+        return self._crop(self._matrix_adjoint(self._unflatten(y)))
 
     def __repr__(self):
         kind = "undecimated" if self.undecimated else "decimated"
+        padded = "" if self.padded_shape == self.shape else f", padded to {self.padded_shape}"
         return (f"Wavelet(shape={self.shape}, wavelet={self.wavelet.name!r}, "
-                f"levels={self.levels}, mode={self.mode!r}, {kind})")
+                f"levels={self.levels}, mode={self.mode!r}, {kind}{padded})")
