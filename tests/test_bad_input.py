@@ -364,3 +364,41 @@ def test_help_states_each_default_once():
     for shown in ("(default: fista)", "(default: 100)", "(default: analysis)", "(default: 4)",
                   "(default: random)", "(default: 0.08)"):
         assert shown in recon
+
+
+def test_what_a_second_audit_found(small):
+    """NaN or all-zero k-space in the map estimators and GRAPPA, real-valued non-Cartesian
+    k-space, a square GRAPPA kernel given as one size, counts and weights checked where
+    they are given, and built-in solvers protected."""
+    from pysap_mri_dl.calibration import espirit, self_calibrated_smaps
+    from pysap_mri_dl.operators import NUFFT
+    from pysap_mri_dl.recon import grappa, reconstruct_sense, register_solver
+    from pysap_mri_dl.sampling import radial
+    kspace = small[0][:, 96:160, 96:160].copy()
+    mask = np.zeros((64, 64), bool)
+    mask[:, ::2] = mask[:, 24:40] = True
+    bad = kspace.copy()
+    bad[0, 2, 2] = np.nan
+    for call, message in [(lambda: grappa(bad, mask), "grappa: kspace contains NaN"),
+                          (lambda: espirit(bad), "espirit: kspace contains NaN"),
+                          (lambda: self_calibrated_smaps(bad), "kspace contains NaN"),
+                          (lambda: reconstruct_sense(np.zeros_like(kspace) * mask, mask),
+                           "zero in the calibration region"),
+                          (lambda: NUFFT(radial(8, 32), (32, 32), n_coils=0), "n_coils"),
+                          (lambda: register_solver("fista", lambda *a, **k: None),
+                           "built in")]:
+        with pytest.raises(ValueError, match=message):
+            call()
+    square = grappa(kspace * mask, mask, kernel=5).image
+    np.testing.assert_allclose(square, grappa(kspace * mask, mask, kernel=(5, 5)).image)
+    trajectory = radial(8, 32)
+    real = np.ones(trajectory.shape[0], np.float32)
+    np.testing.assert_allclose(NUFFT(trajectory, (32, 32)).adj_op(real),
+                               NUFFT(trajectory, (32, 32)).adj_op(real.astype(np.complex64)))
+
+
+def test_learned_prox_checks_its_ensemble_when_built():
+    torch = pytest.importorskip("torch")
+    from pysap_mri_dl.learn.denoisers.prox import LearnedProx
+    with pytest.raises(ValueError, match="ensemble must be one of"):
+        LearnedProx(torch.nn.Identity(), 1.0, scale=1.0, ensemble=3)

@@ -49,6 +49,8 @@ def espirit(kspace, *, mask=None, calib=24, kernel=6, threshold=0.02, crop=0.8, 
     if kspace.ndim != 3:
         raise ValueError(f"espirit: kspace must have shape (n_coils, ny, nx), received "
                          f"{kspace.shape}")
+    if not np.all(np.isfinite(kspace)):
+        raise ValueError("espirit: kspace contains NaN or Inf values")
     n_coils, ny, nx = kspace.shape
     if not 1 <= n_maps <= n_coils:
         raise ValueError(f"espirit: n_maps must be in [1, {n_coils}], received {n_maps}")
@@ -60,6 +62,9 @@ def espirit(kspace, *, mask=None, calib=24, kernel=6, threshold=0.02, crop=0.8, 
     region = calibration_region(np.broadcast_to(np.asarray(mask, dtype=bool), (ny, nx)),
                                 max_size=calib)
     block = kspace[(slice(None),) + region]
+    if not np.any(block):
+        raise ValueError("espirit: kspace is zero in the calibration region (no signal to "
+                         "estimate maps from)")
     if kernel < 1 or any(kernel > s for s in block.shape[1:]):
         raise ValueError(f"espirit: kernel={kernel} does not fit in the fully sampled "
                          f"calibration region of size {block.shape[1:]}; use a smaller kernel "

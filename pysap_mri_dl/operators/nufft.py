@@ -75,6 +75,8 @@ class NUFFT(LinearOperator):
                                  f"received {tuple(smaps.shape)}")
             n_coils = int(smaps.shape[0])
         self.n_coils = int(n_coils)
+        if self.n_coils < 1:
+            raise ValueError(f"NUFFT: n_coils must be >= 1, received {n_coils}")
         if density is not None:
             density = np.asarray(to_numpy(density), dtype=np.float32)
             if density.shape != (self.n_samples,):
@@ -109,6 +111,8 @@ class NUFFT(LinearOperator):
     def _numpy_adjoint(self, y, backend=None):
         lead = y.shape[:-1]
         flat = y.reshape(-1, self.n_samples)
+        if flat.dtype.kind != "c":  # real k-space (a backend takes complex input only)
+            flat = flat.astype(np.complex64)
         out = (backend or self.backend).adjoint(flat) * self.scale
         return out.reshape(lead + self.shape)
 

@@ -68,8 +68,11 @@ def grappa(kspace, mask=None, *, kernel=(5, 5), lamda=1e-3, calib=None):
     if kspace.ndim != 3:
         raise ValueError(f"grappa: kspace must have shape (n_coils, ny, nx), received "
                          f"{kspace.shape}")
+    if not np.all(np.isfinite(kspace)):
+        raise ValueError("grappa: kspace contains NaN or Inf values")
     n_coils = kspace.shape[0]
     mask = as_binary_mask((np.abs(kspace[0]) > 0) if mask is None else mask, kspace.shape[1:])
+    kernel = (kernel, kernel) if np.ndim(kernel) == 0 else kernel  # one size: a square
     kernel = tuple(int(k) for k in kernel)
     if len(kernel) != 2 or min(kernel) < 1:
         raise ValueError(f"grappa: kernel must be two sizes >= 1, received {kernel}")

@@ -25,10 +25,21 @@ SOLVERS = {
 }
 
 
-def register_solver(name, solve):
-    """Register ``solve(data, prior, *, x0, n_iter, tol, callback, track_cost)`` under ``name``."""
+BUILT_IN = frozenset(SOLVERS)
+
+
+def register_solver(name, solve, *, replace=False):
+    """Register ``solve(data, prior, *, n_iter, tol, callback, track_cost)`` under ``name``
+    (``--algorithm NAME``). ``data`` is the data term (``LeastSquares``: ``gradient``,
+    ``cost``, ``lipschitz``); ``prior`` a :class:`~pysap_mri_dl.recon.SparsePrior`:
+    ``prior.as_prox()`` is the proximity operator a forward-backward method takes,
+    ``prior.coef_prox`` and ``prior.linear_op`` what a primal-dual method takes. Returns an
+    :class:`~pysap_mri_dl.optim.OptimResult`. A built-in name is replaced only with
+    ``replace=True``."""
     if not callable(solve):
         raise TypeError(f"solver {name!r} must be callable")
+    if name in BUILT_IN and not replace:
+        raise ValueError(f"solver {name!r} is built in; pass replace=True to replace it")
     SOLVERS[name] = solve
 
 

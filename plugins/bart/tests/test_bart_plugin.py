@@ -79,6 +79,9 @@ def test_pics_runs_on_cartesian_and_radial_data(brain, brain_mask):
     radial_kspace = NUFFT(trajectory, (256, 256), n_coils=4).op(coils.astype(np.complex64))
     image = Bart().pics(radial_kspace, maps, lam=0.0005, n_iter=50, trajectory=trajectory)
     assert psnr(brain.reference, np.abs(image)) > 30
+    for options, message in [(dict(lam=-1), "lam must be"), (dict(n_iter=0), "n_iter must")]:
+        with pytest.raises(ValueError, match=message):
+            Bart().pics(kspace, maps, **options)
 
 
 @pytest.mark.slow

@@ -106,6 +106,9 @@ def test_unsupported_options_raise_named_errors():
         recon.reconstruct(kspace, "fista", num_iterations=2, restart_strategy="greedy")
     with pytest.raises(UnsupportedOptionError, match="condatvu"):
         recon.reconstruct(kspace, "condatvu", num_iterations=2)
+    for bad in (-3, 0, 2.5):
+        with pytest.raises(ValueError, match="num_iterations must be an integer >= 1"):
+            recon.reconstruct(kspace, "fista", num_iterations=bad)
     with pytest.raises(UnsupportedOptionError, match="gamma"):
         SingleChannelReconstructor(fourier_op, regularizer_op=soft, gamma=2)
     with pytest.raises(ValueError, match="optimization_alg"):

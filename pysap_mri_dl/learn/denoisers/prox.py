@@ -126,6 +126,9 @@ class LearnedProx(Prox):
         super().__init__()
         if not lam > 0 or not scale > 0:
             raise ValueError(f"LearnedProx: lam and scale must be > 0, received {lam}, {scale}")
+        if ensemble not in _TRANSFORMS:
+            raise ValueError(f"ensemble must be one of {sorted(_TRANSFORMS)}, received "
+                             f"{ensemble}")
         self.model, self.lam, self.scale = model, float(lam), float(scale)
         self.ensemble = int(ensemble)
 

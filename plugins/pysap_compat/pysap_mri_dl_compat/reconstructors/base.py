@@ -68,6 +68,10 @@ class ReconstructorBase:
         if optimization_alg not in OPTIMIZERS:
             raise ValueError(f"optimization_alg must be one of {list(OPTIMIZERS)}, "
                              f"received {optimization_alg!r}")
+        if isinstance(num_iterations, bool) or int(num_iterations) != num_iterations \
+                or num_iterations < 1:
+            raise ValueError(f"num_iterations must be an integer >= 1, received "
+                             f"{num_iterations!r}")
         if not (isinstance(kspace_data, np.ndarray) or hasattr(kspace_data, "detach")):
             raise UnsupportedOptionError("reconstruct", f"kspace_data of type "
                                          f"{type(kspace_data).__name__}",
