@@ -402,3 +402,6 @@ def test_learned_prox_checks_its_ensemble_when_built():
     from pysap_mri_dl.learn.denoisers.prox import LearnedProx
     with pytest.raises(ValueError, match="ensemble must be one of"):
         LearnedProx(torch.nn.Identity(), 1.0, scale=1.0, ensemble=3)
+    from pysap_mri_dl.learn import learned_prior
+    with pytest.raises(ValueError, match="ensemble must be one of"):
+        learned_prior(ensemble=3)

@@ -108,7 +108,7 @@ def self_calibrated_smaps(kspace, *, mask=None, max_calib=32, window="hann", sup
         raise ValueError(
             f"kspace must have shape (n_coils, *spatial), received {kspace.shape}")
     if not np.all(np.isfinite(kspace)):
-        raise ValueError("kspace contains NaN or Inf values")
+        raise ValueError("self_calibrated_smaps: kspace contains NaN or Inf values")
     if not support >= 0:
         raise ValueError(f"support must be >= 0 (a multiple of the noise level), received "
                          f"{support}")
@@ -119,8 +119,8 @@ def self_calibrated_smaps(kspace, *, mask=None, max_calib=32, window="hann", sup
     low = np.zeros_like(kspace, dtype=np.complex64)
     block = kspace[(slice(None),) + region]
     if not np.any(block):
-        raise ValueError("kspace is zero in the calibration region (no signal to estimate "
-                         "sensitivity maps from)")
+        raise ValueError("self_calibrated_smaps: kspace is zero in the calibration region "
+                         "(no signal to estimate sensitivity maps from)")
     gain = 1.0  # noise amplitude of a low-resolution pixel relative to a k-space sample
     if window == "hann":
         for axis, sl in enumerate(region):

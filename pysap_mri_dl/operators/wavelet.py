@@ -90,6 +90,7 @@ class Wavelet(LinearOperator):
         zero-padded at its end to the next multiple of ``2**levels`` before the transform
         (``padded_shape``), so that the transform stays an isometry (``W^H W = I``): PyWavelets'
         own handling of odd sizes is not, and an analysis prior built on it diverged.
+        ``pad=False`` keeps PyWavelets' layout instead (not an isometry on such sizes).
     undecimated : bool
         Stationary (undecimated, shift-invariant) transform, normalised so that for an
         orthogonal wavelet it is a Parseval tight frame (``W^H W = I``); needs each size to
@@ -97,7 +98,7 @@ class Wavelet(LinearOperator):
     """
 
     def __init__(self, shape, *, wavelet="sym8", levels=4, mode="periodization",
-                 undecimated=False):
+                 undecimated=False, pad=True):
         shape = tuple(int(s) for s in shape)
         if not 1 <= len(shape) <= 3 or any(s < 2 for s in shape):
             raise ValueError(f"Wavelet: shape must have 1 to 3 sizes >= 2, received {shape}")
@@ -122,7 +123,7 @@ class Wavelet(LinearOperator):
         self.undecimated = bool(undecimated)
         step = 2 ** levels
         self.padded_shape = (tuple(-(-s // step) * step for s in shape)
-                             if self.mode == "periodization" else shape)
+                             if self.mode == "periodization" and pad else shape)
         self.axes = tuple(range(-self.ndim, 0))
         self._keys = ["".join(k) for k in itertools.product("ad", repeat=self.ndim)][1:]
         self._matrices = self._build_matrices()

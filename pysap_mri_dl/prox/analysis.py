@@ -13,8 +13,9 @@ class Analysis(Prox):
     """Prox of ``R(W x)`` computed as ``W^H prox_R(W x)``.
 
     Exact when ``W`` is orthonormal (e.g. ``Wavelet(..., mode='periodization')`` with an
-    orthogonal wavelet). For a Parseval tight frame (undecimated wavelets, ``W^H W = I``) it
-    is the usual denoising-by-shrinkage step rather than the exact prox; use
+    orthogonal wavelet, on sizes ``2**levels`` divides). For a Parseval tight frame
+    (undecimated wavelets; the decimated transform zero-padded to such sizes; ``W^H W = I``)
+    it is the usual denoising-by-shrinkage step rather than the exact prox; use
     :func:`pysap_mri_dl.optim.primal_dual` for the exact analysis problem.
     """
 

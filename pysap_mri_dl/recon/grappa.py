@@ -48,7 +48,7 @@ def grappa(kspace, mask=None, *, kernel=(5, 5), lamda=1e-3, calib=None):
     mask : ndarray ``(ny, nx)``, optional
         Acquired locations (default: the non-zero pattern of the first coil). It must
         contain a fully sampled block around the centre (the calibration region).
-    kernel : (int, int)
+    kernel : int or (int, int)
         Window size (odd sizes centre the target).
     lamda : float
         Tikhonov weight, relative to the largest eigenvalue of each normal matrix (1e-3

@@ -20,7 +20,8 @@ class SparsePrior:
     """``R(x) = h(W x)``: a linear transform ``W`` and the prox of ``h`` on its coefficients.
 
     ``as_prox()`` gives the prox used by forward-backward algorithms (exact for orthonormal
-    ``W``; with ``cycle_spin`` a random circular shift each call); primal-dual uses
+    ``W``, shrinkage for a tight frame such as a padded decimated transform; with
+    ``cycle_spin`` a random circular shift each call); primal-dual uses
     ``linear_op`` and ``coef_prox`` directly.
     """
 

@@ -60,9 +60,9 @@ class Bart:
         per pixel. Returns the complex image, or ``(image, seconds)`` with
         ``return_time``: BART's own reported solve time ("Total Time", without process
         start-up and file I/O)."""
-        if not 0 <= lam < float("inf"):
-            raise ValueError(f"pics: lam must be a finite number >= 0, received {lam}")
-        if int(n_iter) != n_iter or n_iter < 1:
+        if not isinstance(lam, (int, float, np.number)) or not 0 <= lam < float("inf"):
+            raise ValueError(f"pics: lam must be a finite number >= 0, received {lam!r}")
+        if not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
             raise ValueError(f"pics: n_iter must be an integer >= 1, received {n_iter}")
         smaps = np.asarray(smaps)
         with tempfile.TemporaryDirectory(prefix="pysap-bart-") as folder:

@@ -78,6 +78,13 @@ def test_wavelet_layout_is_pysaps():
     wavelet = WaveletN("sym8", nb_scale=3)
     np.testing.assert_allclose(wavelet.op(x), flat, atol=1e-5)
     assert wavelet.coeffs_shape[0] == coeffs[0].shape
+    odd = np.random.default_rng(1).standard_normal((100, 90))  # 2**3 divides neither size
+    for mode in ("zero", "periodization"):
+        coeffs = pywt.wavedecn(odd, "db4", mode=mode, level=3)
+        flat = np.concatenate([coeffs[0].ravel()] + [d[k].ravel() for d in coeffs[1:]
+                                                      for k in ("ad", "da", "dd")])
+        wavelet = WaveletN("db4", nb_scale=3, padding_mode=mode)
+        np.testing.assert_allclose(wavelet.op(odd), flat, atol=1e-5)
 
 
 def test_unsupported_options_raise_named_errors():

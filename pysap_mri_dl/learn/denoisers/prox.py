@@ -159,6 +159,9 @@ class LearnedPrior:
         if sigma != "auto" and (isinstance(sigma, (str, bool)) or not 0 < sigma < 1):
             raise ValueError(f"sigma must be 'auto' or a number in (0, 1) (relative to the "
                              f"image maximum), received {sigma!r}")
+        if ensemble not in _TRANSFORMS:
+            raise ValueError(f"ensemble must be one of {sorted(_TRANSFORMS)}, received "
+                             f"{ensemble}")
         self.model, self.name, self.ensemble = model, name, ensemble
         self.sigma = sigma if sigma == "auto" else float(sigma)
 

@@ -74,7 +74,7 @@ class _ZeroPaddedWavelet(Wavelet):
     (pysap_mri_dl's ``Wavelet`` only takes that path for 'periodization')."""
 
     def __init__(self, shape, **options):
-        super().__init__(shape, **options)
+        super().__init__(shape, pad=False, **options)  # pysap's layout at every size
         if self.mode == "zero" and self.wavelet.orthogonal and not self._inverse_is_adjoint:
             rng = np.random.default_rng(0)
             coeffs = rng.standard_normal(self.shape_out).astype(np.complex64)
