@@ -405,3 +405,29 @@ def test_learned_prox_checks_its_ensemble_when_built():
     from pysap_mri_dl.learn import learned_prior
     with pytest.raises(ValueError, match="ensemble must be one of"):
         learned_prior(ensemble=3)
+
+
+def test_what_a_third_audit_found(tmp_path, capsys, small):
+    """Images too small for the score model's Learnlet, its training patch, and a network
+    configuration with a zero size: named errors, exit 2 and nothing written, instead of
+    torch's padding or optimizer tracebacks."""
+    torch = pytest.importorskip("torch")
+    from pysap_mri_dl.learn.denoisers.starlet import Starlet
+    from pysap_mri_dl.learn.weights import build_model
+    with pytest.raises(ValueError, match="needs images larger than 64 pixels"):
+        Starlet(6)(torch.zeros(1, 1, 64, 64))
+    assert len(Starlet(6)(torch.zeros(1, 1, 65, 65))[0]) == 6
+    for config, key in [({"features": 0}, "features"), ({"n_iter": 0}, "n_iter")]:
+        with pytest.raises(ValueError, match=f"{key} must be an integer >= 1"):
+            build_model("pdnet", kind="reconstruction", **config)
+    kspace = small[0][:, 96:160, 96:160]  # 64 x 64
+    path = tmp_path / "small.npz"
+    np.savez(path, kspace=kspace)
+    out = tmp_path / "out"
+    _fails(capsys, out, "recon", path, "--out", out, "--acceleration", 4,
+           "--posterior-samples", 2, "--langevin-levels", 1, "--langevin-steps", 1,
+           "--no-progress", message="needs images larger than 64 pixels")
+    volume = tmp_path / "volume.nii.gz"
+    volume.write_bytes(b"")
+    _fails(capsys, out, "train", volume, "--model", "score", "--patch", 64, "--out", out,
+           message="--patch must be a multiple of 8 larger than 64")

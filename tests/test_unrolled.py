@@ -343,6 +343,23 @@ def test_fastmri_files_feed_the_trainer(tmp_path, brain):
     assert meta["steps"] == 1 and meta["data"].startswith("fastMRI")
     with pytest.raises(ValueError, match="not a folder"):
         FastMRISlices(tmp_path / "absent")
+    # validation is held out: the last slice of the sorted folder (a fifth of 4, at least 1)
+    train, held_out = source.split(4)
+    assert held_out.items == [(folder / "file_b.h5", 1)] and len(train) == 3
+    # resuming on other data is a named error, as resuming with other options is
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "file_a.h5").write_bytes((folder / "file_a.h5").read_bytes())
+    with pytest.raises(ValueError, match="data"):
+        train_reconstruction([], tmp_path / "run", _config(steps=2, batch_size=1,
+                                                           acquisition=AcquisitionConfig(
+                                                               accelerations=(4,))),
+                             fastmri=other, progress=False)
+    # undersampled files are refused: the reference would be built from missing data
+    with h5py.File(other / "file_a.h5", "a") as handle:
+        handle["mask"] = np.arange(256) % 4 == 0
+    with pytest.raises(ValueError, match="holds an undersampling 'mask'"):
+        FastMRISlices(other)
 
 
 def test_simulated_examples_vary_as_configured(tiny_volume):
@@ -396,6 +413,8 @@ def test_train_and_recon_from_the_command_line(tmp_path, tiny_volume, capsys):
                      *argv]) == 2
         assert message in capsys.readouterr().err and not bad.exists()
     for argv, message in [(["--trajectory", "radial"], "trains ncpdnet"),
+                          (["--fastmri", str(tmp_path), "--coils", "2", "3"],
+                           "--coils does not apply to --fastmri"),
                           (["--init", str(tmp_path / "absent.pt")], "--init must be 'shipped'"),
                           (["--coils", "3", "2"], "--coils must satisfy"),
                           ([], "give NIfTI volumes or --fastmri")]:

@@ -87,7 +87,7 @@ def add_train_network_parser(sub):
                         help="steps between validations (default: at the end only)")
     parser.add_argument("--init", default=None, metavar="shipped|FILE",
                         help="start from weights: 'shipped' (learnlet-unrolled and deq: the "
-                             "shipped tied Learnlet; score: the shipped untied Learnlet; "
+                             "shipped tied Learnlet; score: the shipped score model; "
                              "every other network: its own shipped weights, fine-tuned) or a "
                              "weights file of the same model (its configuration is taken "
                              "unless --model-config is given)")
@@ -152,8 +152,29 @@ def _resolve_defaults(args):
             raise ValueError(f"{flag} does not apply to --model {args.model}")
 
 
+SIMULATION_ONLY = ("trajectory", "spokes", "coils", "noise", "shape", "invert_prob", "axis",
+                   "train_slices", "val_slices")
+"""Options of the simulated acquisitions (NIfTI volumes), not of ``--fastmri``'s real k-space."""
+
+
+def _check_fastmri_options(args):
+    """An option of the simulation given with ``--fastmri`` is a usage error."""
+    if args.fastmri is None:
+        return
+    for name in SIMULATION_ONLY:
+        value = getattr(args, name)
+        default = NETWORK_ONLY.get(name)
+        if value is None or value == default or (isinstance(value, (list, tuple))
+                                                 and list(value) == list(default or [])):
+            continue
+        raise ValueError(f"--{name.replace('_', '-')} does not apply to --fastmri (real "
+                         f"Cartesian k-space: coils, noise and size are the files'; only "
+                         f"the masks are drawn, by --acceleration)")
+
+
 def _check(args):
     from ..learn.training import check_device
+    _check_fastmri_options(args)
     _resolve_defaults(args)
     from .outputs import check_out_folder
     check_out_folder(args.out)

@@ -51,9 +51,14 @@ def build_model(name, *, kind="denoiser", **config):
     registry = _registry(kind)
     if name not in registry:
         raise ValueError(f"unknown {kind} model {name!r}; expected one of {sorted(registry)}")
+    for key in ("features", "n_iter", "depth", "n_filters", "n_scales"):
+        value = config.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"invalid configuration {config} for {kind} model {name!r}: "
+                             f"{key} must be an integer >= 1, received {value!r}")
     try:
         return registry[name](**config)
-    except TypeError as exc:
+    except (TypeError, RuntimeError) as exc:
         raise ValueError(f"invalid configuration {config} for {kind} model {name!r}: "
                          f"{exc}") from None
 

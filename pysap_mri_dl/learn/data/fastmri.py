@@ -26,15 +26,31 @@ class FastMRISlices:
             try:
                 with h5py.File(path, "r") as handle:
                     count = handle["kspace"].shape[0]
+                    mask = handle["mask"][()] if "mask" in handle else None
             except (OSError, KeyError) as exc:
                 raise ValueError(f"{path}: not a fastMRI file with a 'kspace' dataset "
                                  f"({exc})") from None
+            if mask is not None and not np.all(mask):
+                raise ValueError(f"{path}: holds an undersampling 'mask'; training needs "
+                                 f"fully sampled k-space (the reference is built from it)")
             self.items += [(path, index) for index in range(count)]
         if not self.items:
             raise ValueError(f"--fastmri {folder}: no .h5 file with slices")
 
     def __len__(self):
         return len(self.items)
+
+    def split(self, count):
+        """``(training, held out)``: the last ``count`` slices of the sorted folder (at most
+        a fifth of them, at least one) held out for validation; a folder of one slice
+        validates on the slice it trains on."""
+        held = min(count, max(1, len(self.items) // 5))
+        train, val = FastMRISlices.__new__(FastMRISlices), FastMRISlices.__new__(FastMRISlices)
+        if len(self.items) == 1:
+            train.items = val.items = list(self.items)
+        else:
+            train.items, val.items = self.items[:-held], self.items[-held:]
+        return train, val
 
     def example(self, index, config, rng):
         """Slice ``index`` with a mask drawn from ``rng`` as ``config`` says (Cartesian)."""

@@ -36,6 +36,10 @@ class Starlet(torch.nn.Module):
 
     def forward(self, image):
         """``image`` ``(B, 1, H, W)`` -> (list of details ``d_1..d_J``, coarse ``c_J``)."""
+        if min(image.shape[-2:]) <= 2 ** self.n_scales:  # the reflect padding of the last scale
+            raise ValueError(f"a Learnlet (starlet) of {self.n_scales} scales needs images "
+                             f"larger than {2 ** self.n_scales} pixels on each side, received "
+                             f"{tuple(image.shape[-2:])}")
         details, coarse = [], image
         for j in range(self.n_scales):
             smooth = self._smooth(coarse, 2 ** j)

@@ -6,8 +6,8 @@ the score of the noise-smoothed prior by Tweedie's formula, ``grad log p_sigma(x
 log-uniformly, each example's error divided by ``sigma^2``: the score-matching weighting
 that gives every noise level the same weight), it serves annealed Langevin sampling from
 large noise levels to small ones (:mod:`.langevin`). The model is the untied Learnlet (the
-structure that generalised from T1 to T2 data where CNNs did not), fine-tuned from the
-shipped ``learnlet-untied`` with ``--init shipped``; the loop is the denoisers' (patches,
+structure that generalised from T1 to T2 data where CNNs did not); ``--init shipped``
+fine-tunes the shipped score model; the loop is the denoisers' (patches,
 augmentation, resumable trainer).
 """
 from __future__ import annotations
@@ -30,11 +30,13 @@ def score_training_config(args, model_config):
     if not 0 < low < high <= 1:
         raise ValueError(f"--sigma-range must satisfy 0 < low < high <= 1, received "
                          f"{tuple(args.sigma_range)}")
-    if args.patch < 16 or args.patch % 8:
-        raise ValueError(f"--patch must be a multiple of 8 >= 16, received {args.patch}")
+    name, config = SCORE_MODEL
+    scales = int({**config, **model_config}.get("n_scales", 4))
+    if args.patch < 16 or args.patch % 8 or args.patch <= 2 ** scales:
+        raise ValueError(f"--patch must be a multiple of 8 larger than {2 ** scales} (the "
+                         f"score model's Learnlet has {scales} scales), received {args.patch}")
     if args.axis not in ("0", "1", "2"):
         raise ValueError(f"--axis must be 0, 1 or 2 for --model score, received {args.axis!r}")
-    name, config = SCORE_MODEL
     return TrainingConfig(
         model=name, model_config={**config, **model_config}, steps=args.steps,
         minutes=args.minutes, stop_at=args.stop_at, batch_size=args.batch_size,
@@ -43,7 +45,7 @@ def score_training_config(args, model_config):
         min_signal=0.0,  # background patches too: the prior must know that it is empty
         invert_prob=args.invert_prob, train_slices=tuple(args.train_slices),
         val_slices=tuple(args.val_slices), axis=int(args.axis), device=args.device,
-        init="learnlet-untied" if args.init == "shipped" else args.init)
+        init="score" if args.init == "shipped" else args.init)
 
 
 def train_score_model(args, model_config, *, command=""):

@@ -200,14 +200,16 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
     acq = config.acquisition
     pool = TrajectoryPool(acq.shape, acq.spokes) if acq.trajectory == "radial" else None
     if fastmri is not None:
-        source = FastMRISlices(fastmri)
+        source, held_out = FastMRISlices(fastmri).split(config.n_val)
         draw = lambda rng, index: source.example(index, acq, rng)  # noqa: E731
-        val = [source.example(i, acq, np.random.default_rng([config.seed, 10 ** 6, i]))
-               for i in range(min(config.n_val, len(source)))]
+        val = [held_out.example(i, acq, np.random.default_rng([config.seed, 10 ** 6, i]))
+               for i in range(len(held_out))]
+        data = {"fastmri": [f"{p.name}:{k}" for p, k in source.items + held_out.items]}
     else:
         train = load_slices(volumes, config.axis, *config.train_slices, stack=False)
         draw = lambda rng, index: simulate_example(train, acq, rng, pool=pool)  # noqa: E731
         val = validation_examples(volumes, config, pool=pool)
+        data = {"volumes": [Path(v).name for v in volumes]}
     real = out_of_distribution(acq)
     device = torch.device(config.device)
 
@@ -230,7 +232,9 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
                         stop_at=config.stop_at, minutes=config.minutes,
                         checkpoint_every=config.checkpoint_every,
                         validate_every=config.validate_every, grad_clip=config.grad_clip)
-    result = fit(net, batch_fn, loss_fn, out, schedule, signature=_signature(config),
+    # the data are part of what a resumed run must match (the file names and slices)
+    result = fit(net, batch_fn, loss_fn, out, schedule, signature={**_signature(config),
+                                                                   "data": data},
                  validate=validate, device=device, resume=resume, progress=progress,
                  desc=f"train {config.model}")
     meta = {"steps": result.step, "seconds": result.seconds, "command": command,
