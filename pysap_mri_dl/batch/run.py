@@ -88,8 +88,12 @@ def reconstruct_many(source, out, args, *, client=None, scheduler=None, workers=
     ``distributed.Client``), on the cluster at ``scheduler``, or on a local cluster of
     ``workers`` processes x ``threads_per_worker`` threads. Writes ``out/summary.json``,
     ``out/summary.csv`` and ``out/errors.json``; returns the summary (``inputs``: one entry
-    per input with the columns of :data:`SUMMARY_COLUMNS`)."""
+    per input with the columns of :data:`SUMMARY_COLUMNS`). Options that are wrong for
+    every input (:func:`~pysap_mri_dl.cli.main.check_options`) raise before any work."""
     from tqdm.auto import tqdm
+
+    from ..cli.main import check_options
+    check_options(args)
     start = time.perf_counter()
     out = Path(out)
     todo, entries = [], {}

@@ -642,8 +642,10 @@ def main(argv=None) -> int:
             else:
                 from .train import run_train as run
             meta = run(args, argv=argv)
-            print(json.dumps(meta, indent=2))
-            print(f"wrote {args.out / 'model.pt'}")
+            from ..learn.training.trainer import distributed_context
+            if distributed_context()[0] == 0:  # under torchrun, the process that writes
+                print(json.dumps(meta, indent=2))
+                print(f"wrote {args.out / 'model.pt'}")
             return 0
         if args.command == "tune":
             from .tune import run_tune
