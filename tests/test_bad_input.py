@@ -431,3 +431,31 @@ def test_what_a_third_audit_found(tmp_path, capsys, small):
     volume.write_bytes(b"")
     _fails(capsys, out, "train", volume, "--model", "score", "--patch", 64, "--out", out,
            message="--patch must be a multiple of 8 larger than 64")
+
+
+def test_volumes_weights_and_loaded_networks_are_named(tmp_path, small):
+    """A NaN or all-zero volume names the file and why; an unreadable weights file does not
+    pass on torch's advice to load unsafely; a loaded network reports its model's name."""
+    pytest.importorskip("torch")
+    import nibabel as nib
+
+    from pysap_mri_dl.learn import reconstruct_network
+    from pysap_mri_dl.learn.data.slices import load_slices
+    from pysap_mri_dl.learn.unrolled import load_network
+    from pysap_mri_dl.learn.weights import WeightsError, read_weights
+    for values, message in [(np.full((8, 8, 8), np.nan), "NaN or Inf"),
+                            (np.zeros((8, 8, 8)), "no positive value")]:
+        path = tmp_path / "volume.nii.gz"
+        nib.save(nib.Nifti1Image(values.astype(np.float32), np.eye(4)), str(path))
+        with pytest.raises(ValueError, match=f"volume.nii.gz: the volume .*{message}"):
+            load_slices([path], 2, 0, 8)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a weights file")
+    with pytest.raises(WeightsError, match="cannot be read") as error:
+        read_weights(junk)
+    assert "weights_only" not in str(error.value)
+    kspace, _ = small
+    mask = np.zeros(kspace.shape[-2:], bool)
+    mask[:, ::4] = mask[:, 112:144] = True
+    assert reconstruct_network(kspace * mask, mask,
+                               model=load_network("xpdnet")[0]).algorithm == "xpdnet"

@@ -57,10 +57,12 @@ def build_model(name, *, kind="denoiser", **config):
             raise ValueError(f"invalid configuration {config} for {kind} model {name!r}: "
                              f"{key} must be an integer >= 1, received {value!r}")
     try:
-        return registry[name](**config)
+        model = registry[name](**config)
     except (TypeError, RuntimeError) as exc:
         raise ValueError(f"invalid configuration {config} for {kind} model {name!r}: "
                          f"{exc}") from None
+    model.model_name = name  # the registry's name (PDNet, XPDNet, NC-PDNet share a class)
+    return model
 
 
 def save_model(path, model, *, name, kind="denoiser", meta=None):
@@ -83,9 +85,10 @@ def read_weights(path, *, expected=None, kind="denoiser"):
         raise WeightsError(f"weights file {path} does not exist")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise WeightsError(f"weights file {path} cannot be read "
-                           f"({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # torch's own message suggests unsafe loading: not repeated
+        raise WeightsError(f"weights file {path} cannot be read ({type(exc).__name__}): "
+                           f"expected a model.pt written by pysap-mri-dl train or "
+                           f"train-denoiser") from None
     if not isinstance(payload, dict) or payload.get("format") not in _READABLE \
             or not {"config", "state_dict"} <= set(payload):
         raise WeightsError(f"weights file {path} is not a pysap_mri_dl weights file ({FORMAT})")

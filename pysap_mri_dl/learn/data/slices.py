@@ -7,6 +7,8 @@ inverted contrast, a random gamma and intensity scale.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 __all__ = ["load_slices", "invert_contrast", "augment", "fit_to"]
@@ -20,6 +22,10 @@ def _read_volume(path):
         raise ValueError(f"{path}: cannot be read as a NIfTI volume ({exc})") from None
     if volume.ndim != 3:
         raise ValueError(f"{path}: expected a 3D volume, received shape {volume.shape}")
+    if not np.all(np.isfinite(volume)):
+        raise ValueError(f"{path}: the volume holds NaN or Inf values")
+    if not np.any(volume > 0):
+        raise ValueError(f"{path}: the volume has no positive value (all zero?)")
     return volume
 
 
@@ -42,7 +48,9 @@ def load_slices(paths, axis, first, stop, *, stack=True):
                 if image.max() > 0 and np.mean(image > 0.1 * image.max()) > 0.05:
                     out.append((image / image.max()).astype(np.float32))
     if not out:
-        raise ValueError("no usable slices in the given range")
+        raise ValueError(f"no usable slices in [{first}, {stop}) of "
+                         f"{', '.join(Path(p).name for p in paths)} (a slice is kept when "
+                         f"more than 5% of it is above a tenth of its maximum)")
     return np.stack(out) if stack and len(axes) == 1 else out
 
 

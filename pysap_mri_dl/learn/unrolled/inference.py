@@ -38,7 +38,8 @@ def reconstruct_network(kspace, mask=None, *, model="pdnet", weights=None, smaps
     """
     start = time.perf_counter()
     if isinstance(model, torch.nn.Module):
-        network, name = model.eval(), type(model).__name__.lower()
+        network = model.eval()
+        name = getattr(model, "model_name", type(model).__name__.lower())
     else:
         network, name = load_network(model, weights=weights)[0], model
     like = kspace
