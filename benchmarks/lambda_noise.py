@@ -26,9 +26,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _cases import fully_sampled_cases  # noqa: E402
 
-from pysap_mri_dl._fourier import ifftn_centered  # noqa: E402
-from pysap_mri_dl.calibration import kspace_noise_level, remove_readout_oversampling  # noqa: E402
-from pysap_mri_dl.data import load_sample  # noqa: E402
+from pysap_mri_dl.calibration import kspace_noise_level  # noqa: E402
+from pysap_mri_dl.data import sample_arrays  # noqa: E402
 from pysap_mri_dl.metrics import psnr  # noqa: E402
 from pysap_mri_dl.recon import reconstruct_sense, reconstruct_single_coil  # noqa: E402
 from pysap_mri_dl.recon.regularisation import (NOISE_LAMBDA_FACTORS,  # noqa: E402
@@ -38,13 +37,6 @@ from pysap_mri_dl.sampling import acceleration_of, random_column_mask  # noqa: E
 
 SWEEP = (0.03, 0.06, 0.12, 0.25, 0.5, 1.0, 2.0)
 """``lam / sigma`` values of the sweep."""
-
-
-def gre_phantom():
-    """The raw GRE phantom as ``recon`` reads it from ``pysap-mri-dl sample gre_raw``."""
-    sample = load_sample("gre_raw")
-    kspace = np.swapaxes(remove_readout_oversampling(sample.kspace), -1, -2)
-    return np.ascontiguousarray(kspace), np.ascontiguousarray(sample.reference.T)
 
 
 def add_noise(kspace, sigma, seed):
@@ -59,14 +51,12 @@ def row(kspace, mask, reference):
     undersampled = (kspace * mask).astype(np.complex64)
     solve = reconstruct_sense if kspace.ndim == 3 else reconstruct_single_coil
     sigma = kspace_noise_level(undersampled, mask)
-    images = ifftn_centered(undersampled, 2)
-    zero_filled = np.sqrt((np.abs(images) ** 2).sum(0)) if kspace.ndim == 3 else np.abs(images)
     rule = solve(undersampled, mask, n_iter=100,
                  lam_factor=lambda_factor(acceleration_of(mask)))
     auto = solve(undersampled, mask, n_iter=100)
     sweep = [psnr(reference, np.abs(solve(undersampled, mask, lam=c * sigma, n_iter=100).image))
              for c in SWEEP]
-    return (psnr(reference, zero_filled), psnr(reference, np.abs(rule.image)),
+    return (psnr(reference, rule.zero_filled), psnr(reference, np.abs(rule.image)),
             psnr(reference, np.abs(auto.image)), sweep, rule.lam / sigma,
             auto.lam > rule.lam)
 
@@ -86,7 +76,8 @@ def main():
     losses = {"rule": [], "auto": []}
     cases = [(name, kspace, reference, level) for name, (kspace, reference)
              in fully_sampled_cases().items() for level in args.noise]
-    cases.append(("GRE phantom, 2 coils", *gre_phantom(), None))
+    gre = sample_arrays("gre_raw")  # as recon reads it from 'pysap-mri-dl sample gre_raw'
+    cases.append(("GRE phantom, 2 coils", gre["kspace"], gre["reference"], None))
     for name, kspace, reference, level in cases:
         noisy = kspace if level is None else add_noise(
             kspace, level * reference.max(), seed=round(level * 1000))  # 10 for 0.01, ...

@@ -600,7 +600,7 @@ def run_demo(args) -> dict:
 def run_sample(args) -> Path:
     """Write a bundled sample as an input file for ``recon``: fully sampled Cartesian
     k-space with its ``reference``, or the radial k-space with its ``trajectory``."""
-    from ..data import atomic_path, load_sample
+    from ..data import atomic_path, sample_arrays
     from .outputs import check_out_folder
     out = Path(args.out)
     if out.suffix != ".npz":
@@ -608,20 +608,7 @@ def run_sample(args) -> Path:
     if out.is_dir():
         raise UsageError(f"--out {out}: is a folder; give a file name ending in .npz")
     check_out_folder(out.parent)
-    sample = load_sample(args.name)
-    if hasattr(sample, "trajectory"):
-        arrays = dict(kspace=sample.kspace, trajectory=sample.trajectory,
-                      shape=np.asarray(sample.shape))
-    elif args.name == "gre_raw":
-        # as 'recon' expects it (fastMRI's order): readout oversampling removed, the readout
-        # on the second-last axis and the phase encodes last, where --acceleration drops
-        # columns (the raw array is (coils, phase encodes, oversampled readout))
-        from ..calibration import remove_readout_oversampling
-        kspace = np.swapaxes(remove_readout_oversampling(sample.kspace), -1, -2)
-        arrays = dict(kspace=np.ascontiguousarray(kspace),
-                      reference=np.ascontiguousarray(sample.reference.T))
-    else:
-        arrays = dict(kspace=sample.kspace, reference=sample.reference)
+    arrays = sample_arrays(args.name)
     with atomic_path(out) as tmp:
         with open(tmp, "wb") as handle:
             np.savez(handle, **arrays)

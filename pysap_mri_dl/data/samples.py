@@ -8,7 +8,7 @@ import numpy as np
 
 from .._fourier import fftn_centered, ifftn_centered
 
-__all__ = ["Sample", "load_sample", "SAMPLES"]
+__all__ = ["Sample", "load_sample", "sample_arrays", "SAMPLES"]
 
 SAMPLES = {
     "brain_4coil": "brain_4coil.npz",
@@ -64,3 +64,22 @@ def load_sample(name: str):
         image = archive["image"].astype(np.float32)
         kspace = fftn_centered(image.astype(np.complex64), 2).astype(np.complex64)
         return Sample(name, kspace, image, str(archive["note"]), "CeCILL-B (pysap-data)")
+
+
+def sample_arrays(name: str) -> dict:
+    """A bundled sample as the arrays ``pysap-mri-dl recon`` reads (what ``pysap-mri-dl
+    sample`` writes): fully sampled Cartesian ``kspace`` and its ``reference``, or the radial
+    ``kspace``, ``trajectory`` and ``shape``. The raw GRE phantom is given as fastMRI orders
+    k-space: readout oversampling removed, the readout on the second-last axis and the phase
+    encodes last, where ``--acceleration`` drops columns (its raw array is (coils, phase
+    encodes, oversampled readout))."""
+    sample = load_sample(name)
+    if hasattr(sample, "trajectory"):
+        return dict(kspace=sample.kspace, trajectory=sample.trajectory,
+                    shape=np.asarray(sample.shape))
+    if name == "gre_raw":
+        from ..calibration import remove_readout_oversampling
+        kspace = np.swapaxes(remove_readout_oversampling(sample.kspace), -1, -2)
+        return dict(kspace=np.ascontiguousarray(kspace),
+                    reference=np.ascontiguousarray(sample.reference.T))
+    return dict(kspace=sample.kspace, reference=sample.reference)
