@@ -56,6 +56,7 @@ def folder(tmp_path_factory):
              shape=np.asarray(cardiac.shape))
     _volume(root / "volume.h5")
     (root / "corrupt.h5").write_bytes(b"not an HDF5 file")
+    (root / "notes.txt").write_text("not an input: a folder's other files are left alone")
     return root
 
 
@@ -173,6 +174,10 @@ def test_python_api_with_a_client(folder, tmp_path):
     (["nothing-here/*.h5"], "no .h5, .hdf5 or .npz file"),
     (["{folder}", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
     (["{folder}", "--wavelet", "nope"], "wavelet"),
+    (["{folder}/notes.txt"], "expected a .h5, .hdf5 or .npz file"),
+    (["{folder}", "--scheduler", "notanaddress"], "--scheduler notanaddress: not a Dask"),
+    (["{folder}", "--scheduler", ""], "--scheduler: expected"),
+    (["{folder}", "--scheduler", "tcp://127.0.0.1:1", "--workers", "3"], "--workers"),
 ])
 def test_bad_usage_exits_2_and_writes_nothing(folder, tmp_path, capsys, argv, message):
     out = tmp_path / "out"
@@ -191,17 +196,23 @@ def _worker_environment():
 def test_local_cluster_workers_start_without_dask_malloc_trim(monkeypatch):
     """Dask's default MALLOC_TRIM_THRESHOLD_ made every reconstruction 1.5x slower inside a
     worker (page faults on every large array); the local cluster's workers start without it,
-    with the thread limits, and this process's environment is left as it was."""
+    with the thread limits (whatever the shell exported: it used to win over Dask's
+    pre-spawn environment) and one task slot (so 2 threads per worker, not 2 x 2), and this
+    process's environment is left as it was."""
     import os
 
     from pysap_mri_dl.batch import local_cluster
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # e.g. left by another cluster
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
     monkeypatch.delenv("PYSAP_MRI_DL_FFT_WORKERS", raising=False)
-    with local_cluster(1, 1) as client:
+    with local_cluster(1, 2) as client:
         seen, = client.run(_worker_environment).values()
-    assert seen == {"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1",
-                    "PYSAP_MRI_DL_FFT_WORKERS": "1"}
+        slots, = client.nthreads().values()
+    assert seen == {"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "2",
+                    "PYSAP_MRI_DL_FFT_WORKERS": "2"}
+    assert slots == 1
     assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"
+    assert os.environ["OMP_NUM_THREADS"] == "8"
     assert "PYSAP_MRI_DL_FFT_WORKERS" not in os.environ
 
 
@@ -229,3 +240,94 @@ def test_batch_with_posterior_samples_gathers_std_and_samples(folder, tmp_path):
     for name in ("recon.nii.gz", "std.nii.gz", "samples.nii.gz"):
         np.testing.assert_allclose(read(out / "volume" / name)[1], read(tmp_path / "one" / name),
                                    rtol=1e-3, atol=1e-4 * read(tmp_path / "one" / name).max())
+
+
+def test_files_the_reader_refuses_fail_alone_with_its_error(tmp_path):
+    """An .h5 whose kspace holds no slice, or is 2-D, fails that input with the reader's
+    error (it used to vanish from the summary, or fan out into 64 tasks)."""
+    import h5py
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    with h5py.File(inputs / "empty.h5", "w") as handle:
+        handle["kspace"] = np.zeros((0, 4, 32, 32), np.complex64)
+    with h5py.File(inputs / "flat.h5", "w") as handle:
+        handle["kspace"] = np.zeros((32, 32), np.complex64)
+    out = tmp_path / "out"
+    assert main(["batch", str(inputs), "--out", str(out), "--workers", "1"] + FAST) == 1
+    errors = json.loads((out / "errors.json").read_text())
+    assert "holds no slices" in errors[str(inputs / "empty.h5")]
+    assert "(slices, [coils,] ky, kx)" in errors[str(inputs / "flat.h5")]
+
+
+def test_volume_metrics_and_a_rerun_s_summary(folder, tmp_path):
+    """A 3-slice input's metrics.json holds what its slices share, their mean figures and
+    the sum of their times (a per-slice lambda only per slice); a rerun that skips it
+    reports the same figures in its summary."""
+    out = tmp_path / "out"
+    argv = ["batch", str(folder / "volume.h5"), "--out", str(out), "--workers", "1"] + FAST
+    assert main(argv) == 0
+    metrics = json.loads((out / "volume" / "metrics.json").read_text())
+    slices = metrics["slices"]
+    assert len({s["lam"] for s in slices}) == 3 and "lam" not in metrics
+    assert metrics["n_iter"] == 10 and metrics["algorithm"] == "fista"
+    assert metrics["seconds"] == pytest.approx(sum(s["seconds"] for s in slices))
+    assert metrics["psnr"] == pytest.approx(np.mean([s["psnr"] for s in slices]))
+    first, = json.loads((out / "summary.json").read_text())["inputs"]
+    assert main(argv) == 0
+    again, = json.loads((out / "summary.json").read_text())["inputs"]
+    assert again["status"] == "skipped"
+    assert {k: again[k] for k in ("slices", "psnr", "ssim", "seconds")} == {
+        k: first[k] for k in ("slices", "psnr", "ssim", "seconds")}
+
+
+def test_two_runs_on_one_cluster_keep_their_own_results(folder, tmp_path):
+    """Two batches at once on one client, the same input, different options: each gets its
+    own reconstruction (tasks were keyed by file and slice only, and Dask handed one run
+    the other's results)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed import Client, LocalCluster
+
+    from pysap_mri_dl.batch import reconstruct_many
+    from pysap_mri_dl.cli.main import build_parser
+    runs = {"a": ["--n-iter", "3"], "b": ["--n-iter", "12"]}
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        def run(name):
+            args = build_parser().parse_args(["batch", "unused", "--out", "unused",
+                                              "--no-progress", *runs[name]])
+            return reconstruct_many(folder / "volume.h5", tmp_path / name, args,
+                                    client=client, progress=False)
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(run, runs))
+    for name, options in runs.items():
+        metrics = json.loads((tmp_path / name / "volume" / "metrics.json").read_text())
+        assert [s["n_iter"] for s in metrics["slices"]] == [int(options[1])] * 3
+
+
+def test_a_remote_worker_in_another_folder_reads_relative_inputs(folder, tmp_path,
+                                                                  monkeypatch):
+    """Inputs given relative to the client's folder reach a worker started elsewhere (paths
+    are sent absolute; the worker does not check --out, which the client writes)."""
+    from distributed import Client, LocalCluster
+    elsewhere = tmp_path / "worker"
+    elsewhere.mkdir()
+    (elsewhere / "out").write_text("a file where the client's --out is a folder")
+    with LocalCluster(n_workers=0, processes=False, protocol="tcp",
+                      dashboard_address=":0") as cluster:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", cluster.scheduler_address,
+             "--nthreads", "1", "--no-dashboard"], cwd=elsewhere,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            with Client(cluster) as client:
+                client.wait_for_workers(1, timeout=60)
+            (tmp_path / "run").mkdir()
+            monkeypatch.chdir(tmp_path / "run")
+            status = main(["batch", os.path.relpath(folder / "slice.npz"), "--out", "out",
+                           "--scheduler", cluster.scheduler_address] + FAST)
+        finally:
+            worker.terminate()
+            worker.wait()
+    assert status == 0
+    assert (tmp_path / "run" / "out" / "slice" / "metrics.json").exists()

@@ -42,22 +42,28 @@ def _distributed():
 
 @contextlib.contextmanager
 def local_cluster(workers=2, threads_per_worker=1):
-    """A ``distributed.Client`` on a new local cluster of ``workers`` processes with
-    ``threads_per_worker`` threads each, started with :func:`worker_environment` and
-    without Dask's ``MALLOC_TRIM_THRESHOLD_`` (module docstring); closed on exit."""
+    """A ``distributed.Client`` on a new local cluster of ``workers`` processes, each running
+    one task at a time on ``threads_per_worker`` compute threads (FFTs, BLAS, torch), started
+    with :func:`worker_environment` and without Dask's ``MALLOC_TRIM_THRESHOLD_`` (module
+    docstring); closed on exit."""
     import dask
     distributed = _distributed()
-    # the nanny writes its pre-spawn environment into this process's os.environ and the
-    # workers inherit os.environ: keep ours as it was once the workers have started
+    # the workers inherit this process's os.environ, which wins over Dask's pre-spawn
+    # environment: set the limits here (a shell's OMP_NUM_THREADS=8 must not reach them)
+    # and put ours back once the workers have started
+    environment = worker_environment(threads_per_worker)
     saved = {name: os.environ.get(name) for name in (*THREAD_VARIABLES, *_UNWANTED)}
     for name in _UNWANTED:
         os.environ.pop(name, None)
+    os.environ.update(environment)
     try:
-        with dask.config.set({"distributed.nanny.pre-spawn-environ":
-                              worker_environment(threads_per_worker)}):
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environment}):
+            # one task slot per worker: its task uses the threads (limit_threads), so N
+            # workers x T threads share the cores; the HTTP server on any free port (8787
+            # may be another cluster's)
             cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                dashboard_address=None, silence_logs=50)
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=":0", silence_logs=50)
     finally:
         for name, value in saved.items():
             if value is None:
@@ -80,9 +86,28 @@ def dask_client(client=None, scheduler=None, workers=2, threads_per_worker=1):
             yield local
         return
     distributed = _distributed()
+    if not str(scheduler).strip():
+        raise ValueError("--scheduler: expected a Dask scheduler's address, e.g. "
+                         "tcp://host:8786, received ''")
+    _check_address(scheduler)
     try:
         connected = distributed.Client(scheduler, timeout="10s")
     except (OSError, TimeoutError) as exc:
         raise ValueError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
     with connected:
         yield connected
+
+
+def _check_address(address):
+    """A malformed address (no port, unknown scheme) is named before a client is made (a
+    client that fails on it leaves Dask's own messages at exit)."""
+    from distributed.comm.addressing import get_address_host_port, parse_address
+    from distributed.comm.registry import get_backend
+    try:
+        scheme, _ = parse_address(address)
+        get_backend(scheme)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            get_address_host_port(address)
+    except ValueError as exc:
+        raise ValueError(f"--scheduler {address}: not a Dask scheduler's address, e.g. "
+                         f"tcp://host:8786 ({exc})") from None

@@ -33,6 +33,9 @@ def find_inputs(source) -> list[Path]:
     if path.is_dir():
         files = [p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file()]
     elif path.is_file():
+        if path.suffix.lower() not in SUFFIXES:
+            raise ValueError(f"INPUT {text}: expected a .h5, .hdf5 or .npz file, a folder or a "
+                             "glob pattern")
         files = [path]
     else:
         files = [Path(p) for p in glob.glob(text, recursive=True)]
@@ -62,20 +65,14 @@ def volumes(files, out) -> list[Volume]:
 
 def count_slices(path) -> int:
     """Slices of an input: the first axis of a fastMRI file's ``kspace``, 1 for ``.npz``;
-    an unreadable file raises the reader's DataError."""
+    a file the reader would refuse (not HDF5, no ``kspace``, wrong dimensions, no slice)
+    raises the reader's DataError."""
     path = Path(path)
     if path.suffix.lower() == ".npz":
         return 1
-    import h5py
-
-    from ..data import DataError
-    try:
-        with h5py.File(path, "r") as handle:
-            if "kspace" not in handle:
-                raise DataError(f"{path}: no dataset 'kspace' (found {sorted(handle.keys())})")
-            return int(handle["kspace"].shape[0])
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read as an HDF5 file ({exc})") from exc
+    from ..data.io import h5_kspace, open_h5
+    with open_h5(path) as handle:
+        return int(h5_kspace(handle, path).shape[0])
 
 
 def finished(volume: Volume) -> bool:

@@ -2,9 +2,12 @@
 output folder per input, resumable, failures recorded per input."""
 from __future__ import annotations
 
+import copy
 import csv
 import io
+import json
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -20,47 +23,82 @@ SUMMARY_COLUMNS = ("input", "output", "status", "slices", "psnr", "ssim", "zero_
 """Columns of ``summary.csv`` (and keys of each entry of ``summary.json``)."""
 
 
-def _volume_metrics(results, seconds):
+def _volume_metrics(results):
     """``metrics.json`` of an input: ``recon``'s own for one slice; for several, the mean
-    PSNR / SSIM / NRMSE and the per-slice metrics in slice order."""
-    if len(results) == 1:
-        return dict(results[0]["computed"]["metrics"])
+    PSNR / SSIM / NRMSE (and coverage), ``seconds`` summed, the other entries that every
+    slice shares (a per-slice value such as ``lam`` only under ``slices``), and the metrics
+    of each slice in slice order."""
     per_slice = [r["computed"]["metrics"] for r in results]
+    if len(per_slice) == 1:
+        return dict(per_slice[0])
     averaged = ("psnr", "ssim", "nrmse", "zero_filled_psnr", "coverage_90",
                 "std_error_correlation")
     merged = {key: value for key, value in per_slice[0].items()
-              if key not in averaged + ("seconds", "seconds_per_iter", "noise_level")}
+              if key not in averaged + ("seconds",) and all(
+                  key in m and m[key] == value for m in per_slice[1:])}
     for key in averaged:
         if all(key in m for m in per_slice):
             merged[key] = float(np.mean([m[key] for m in per_slice]))
-    merged.update(seconds=seconds, slices=per_slice)
+    merged.update(seconds=float(sum(m["seconds"] for m in per_slice)), slices=per_slice)
     return merged
 
 
-def publish_volume(volume, results, seconds):
-    """Stack the slices (in slice order) and write the input's outputs atomically."""
+def publish_volume(volume, results):
+    """Stack the slices (in slice order) and write the input's outputs atomically; the
+    figure shows the middle slice with its own metrics."""
     from ..cli.main import write_recon
     results = sorted(results, key=lambda r: r["slice"])
     computed = [r["computed"] for r in results]
+    middle = computed[len(computed) // 2]
     if len(computed) == 1:
-        shown, image = computed[0], computed[0]["image"]
+        shown, image = middle, middle["image"]
     else:
         image = np.stack([c["image"] for c in computed])
         reference = None if any(c["reference"] is None for c in computed) else np.stack(
             [c["reference"] for c in computed])
         stacked = ("shown_image", "zero_filled", "std", "shown_std", "samples")
-        shown = dict(computed[len(computed) // 2], reference=reference,
+        shown = dict(middle, reference=reference,
                      **{key: np.stack([c[key] for c in computed]) for key in stacked
                         if key in computed[0]})
-    metrics = _volume_metrics(results, seconds)
-    write_recon(volume.out, image, shown, metrics)
+    metrics = _volume_metrics(results)
+    write_recon(volume.out, image, shown, metrics, shown_metrics=middle["metrics"])
     return metrics
+
+
+REPORTED = ("psnr", "ssim", "zero_filled_psnr", "seconds")
+"""Entries of an input's ``metrics.json`` that the summary repeats."""
 
 
 def _entry(volume, status, **values):
     entry = {column: None for column in SUMMARY_COLUMNS}
     entry.update(input=str(volume.path), output=str(volume.out), status=status, **values)
     return entry
+
+
+def _finished_entry(metrics):
+    """The summary's columns for a finished input, from its ``metrics.json``."""
+    slices = len(metrics.get("slices", [])) or 1
+    return {key: metrics.get(key) for key in REPORTED} | {"slices": slices, "error": None}
+
+
+def _skipped(volume):
+    try:
+        metrics = json.loads((volume.out / "metrics.json").read_text())
+    except (OSError, ValueError):  # unreadable: reported as skipped without figures
+        metrics = {}
+    return _entry(volume, "skipped", **_finished_entry(metrics))
+
+
+def _task_args(args):
+    """The options a worker gets: file options as absolute paths (a remote worker runs in
+    another folder), so that every machine reads the same files."""
+    task = copy.copy(args)
+    if getattr(task, "weights", None) is not None:
+        task.weights = Path(task.weights).absolute()
+    smaps = getattr(task, "smaps", None)
+    if smaps is not None and Path(smaps).is_file():
+        task.smaps = str(Path(smaps).absolute())
+    return task
 
 
 def _write_reports(out, entries, extra):
@@ -99,7 +137,7 @@ def reconstruct_many(source, out, args, *, client=None, scheduler=None, workers=
     todo, entries = [], {}
     for volume in volumes(find_inputs(source), out):
         if finished(volume):
-            entries[volume] = _entry(volume, "skipped", error=None)
+            entries[volume] = _skipped(volume)
             continue
         try:
             todo.append((volume, count_slices(volume.path)))
@@ -110,10 +148,11 @@ def reconstruct_many(source, out, args, *, client=None, scheduler=None, workers=
         from distributed import as_completed
         out.mkdir(parents=True, exist_ok=True)  # once the cluster is there: nothing written
         futures, owner = [], {}
+        task_args, run = _task_args(args), uuid.uuid4().hex  # keys unique to this run
         for volume, n_slices in todo:
             for k in range(n_slices):
-                future = dask.submit(reconstruct_slice, args, volume.path, k,
-                                     threads_per_worker, key=f"recon-{volume.name}-{k}",
+                future = dask.submit(reconstruct_slice, task_args, volume.path.absolute(), k,
+                                     threads_per_worker, key=f"recon-{volume.name}-{k}-{run}",
                                      pure=False)
                 futures.append(future)
                 owner[future.key] = (volume, k, n_slices)
@@ -138,16 +177,13 @@ def reconstruct_many(source, out, args, *, client=None, scheduler=None, workers=
                 continue
             gathered[volume].append(result)
             if len(gathered[volume]) == n_slices:
-                seconds = float(sum(r["seconds"] for r in gathered[volume]))
                 try:
-                    metrics = publish_volume(volume, gathered.pop(volume), seconds)
+                    metrics = publish_volume(volume, gathered.pop(volume))
                 except Exception as exc:  # noqa: BLE001 - e.g. a full disk for this input
                     entries[volume] = _entry(volume, "failed", slices=n_slices,
                                              error=f"{type(exc).__name__}: {exc}")
                     continue
-                entries[volume] = _entry(
-                    volume, "ok", slices=n_slices, seconds=seconds, error=None,
-                    **{k: metrics.get(k) for k in ("psnr", "ssim", "zero_filled_psnr")})
+                entries[volume] = _entry(volume, "ok", **_finished_entry(metrics))
         bar.close()
         address = getattr(dask, "scheduler", None)
         address = getattr(address, "address", None) if address is not None else None

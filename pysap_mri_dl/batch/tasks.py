@@ -42,7 +42,7 @@ def reconstruct_slice(args, path, slice_index, threads):
     task = copy.copy(args)
     task.input, task.slice_index, task.no_progress = path, slice_index, True
     try:
-        computed = compute_recon(task)
+        computed = compute_recon(task, check_out=False)
     except Exception as exc:  # noqa: BLE001 - one bad input must not stop the batch
         return {"error": f"{type(exc).__name__}: {exc}", "worker": _worker()}
     return {"computed": computed, "worker": _worker(),

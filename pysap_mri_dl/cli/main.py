@@ -304,15 +304,17 @@ def _check_smaps_method(args):
         raise UsageError(f"--smaps {args.smaps}: {reason}")
 
 
-def _prepare(args):
-    """Read and validate everything before any computation or output."""
+def _prepare(args, check_out=True):
+    """Read and validate everything before any computation or output (``--out`` too unless
+    ``check_out`` is False: a batch task writes nothing, its client does)."""
     from ..calibration import rss
     from ..data import NonCartesianAcquisition, read_acquisition
     from ..sampling import cartesian_mask
     from .._fourier import ifftn_centered
     from .outputs import check_out_folder
 
-    check_out_folder(args.out)
+    if check_out:
+        check_out_folder(args.out)
     check_options(args)
     acq = read_acquisition(args.input, slice_index=args.slice_index)
     if isinstance(acq, NonCartesianAcquisition):
@@ -477,14 +479,15 @@ def _middle_slice(image):
     return image[image.shape[0] // 2] if image.ndim == 3 else image
 
 
-def compute_recon(args) -> dict:
+def compute_recon(args, check_out=True) -> dict:
     """Reconstruct the input of parsed ``recon`` arguments without writing anything; returns
     ``image`` (magnitude), ``zero_filled``, ``reference`` (or None; both cropped to the
-    reference's shape when there is one), ``metrics``, ``baseline`` and ``title``."""
+    reference's shape when there is one), ``metrics``, ``baseline`` and ``title``.
+    ``check_out=False`` leaves ``args.out`` unchecked (a batch task on another machine)."""
     from .._backend import to_numpy
     from ..recon import reconstruct_noncartesian, reconstruct_sense, reconstruct_single_coil
 
-    prepared = _prepare(args)
+    prepared = _prepare(args, check_out)
     reference = prepared["reference"]
     option = {name: algorithm_option(args, name) for name in RECON_DEFAULTS}
     options = dict(lam=args.lam, lam_factor=args.lam_factor,
@@ -546,9 +549,10 @@ def compute_recon(args) -> dict:
                        f"{result.algorithm}, {result.prior}, {result.n_iter} iterations"))
 
 
-def write_recon(out, image, computed, metrics):
+def write_recon(out, image, computed, metrics, shown_metrics=None):
     """Write ``recon.nii.gz`` (``image``), ``recon.png`` (the middle slice of what
-    ``computed`` (a :func:`compute_recon` result) shows), for posterior sampling
+    ``computed`` (a :func:`compute_recon` result) shows, labelled with ``shown_metrics``,
+    by default ``metrics``), for posterior sampling
     ``std.nii.gz`` and ``samples.nii.gz`` (magnitudes, samples on the first axis), and
     ``metrics.json`` into ``out``, all or nothing (``metrics.json`` last: its presence marks
     a finished output)."""
@@ -563,7 +567,8 @@ def write_recon(out, image, computed, metrics):
             path, _middle_slice(computed["shown_image"]),
             zero_filled=_middle_slice(computed["zero_filled"]), baseline=computed["baseline"],
             reference=None if reference is None else _middle_slice(reference),
-            metrics=metrics, title=computed["title"],
+            metrics=metrics if shown_metrics is None else shown_metrics,
+            title=computed["title"],
             std=None if shown_std is None else _middle_slice(shown_std))}
     if "std" in computed:  # posterior sampling
         files["std.nii.gz"] = lambda path: write_nifti(path, computed["std"])

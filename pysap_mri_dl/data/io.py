@@ -95,19 +95,34 @@ def _read_npz(path):
                            source=str(path))
 
 
-def _read_h5(path, slice_index):
+def open_h5(path):
+    """An open fastMRI file; a DataError naming it when it is not HDF5."""
     import h5py
     try:
-        handle = h5py.File(path, "r")
+        return h5py.File(path, "r")
     except OSError as exc:
         raise DataError(f"{path}: cannot be read as an HDF5 file ({exc})") from exc
+
+
+def h5_kspace(handle, path):
+    """The ``kspace`` dataset of an open fastMRI file, checked: (slices, [coils,] ky, kx)
+    with at least one slice."""
+    import h5py
+    if "kspace" not in handle:
+        raise DataError(f"{path}: no dataset 'kspace' (found {sorted(handle.keys())})")
+    dataset = handle["kspace"]
+    if not isinstance(dataset, h5py.Dataset) or dataset.ndim not in (3, 4):
+        raise DataError(f"{path}: dataset 'kspace' must have shape (slices, [coils,] ky, kx), "
+                        f"received {getattr(dataset, 'shape', 'a group')}")
+    if dataset.shape[0] < 1:
+        raise DataError(f"{path}: dataset 'kspace' holds no slices (shape {dataset.shape})")
+    return dataset
+
+
+def _read_h5(path, slice_index):
+    handle = open_h5(path)
     with handle:
-        if "kspace" not in handle:
-            raise DataError(f"{path}: no dataset 'kspace' (found {sorted(handle.keys())})")
-        dataset = handle["kspace"]
-        if not isinstance(dataset, h5py.Dataset) or dataset.ndim not in (3, 4):
-            raise DataError(f"{path}: dataset 'kspace' must have shape (slices, [coils,] ky, kx), "
-                            f"received {getattr(dataset, 'shape', 'a group')}")
+        dataset = h5_kspace(handle, path)
         n_slices = dataset.shape[0]
         if slice_index is None:
             slice_index = n_slices // 2
