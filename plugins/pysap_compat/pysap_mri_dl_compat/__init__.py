@@ -16,5 +16,6 @@ __version__ = "0.1.0"
 def register():
     """Entry point (group ``pysap_mri_dl.plugins``): nothing to add to the core's registries;
     returns what the layer provides."""
-    return {"modules": ["operators", "operators.utils", "reconstructors",
-                        "reconstructors.utils", "utils"]}
+    return {"modules": ["operators", "operators.fourier", "operators.fourier.utils",
+                        "operators.linear", "operators.proximity", "operators.utils",
+                        "reconstructors", "reconstructors.utils", "utils"]}

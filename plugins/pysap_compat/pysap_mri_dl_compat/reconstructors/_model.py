@@ -5,6 +5,7 @@ from pysap_mri_dl.operators import SENSE, Diagonal, Identity, LinearOperator, NU
 
 from ..errors import UnsupportedOptionError
 from ..operators.fourier import FFT, NonCartesianFFT
+from ..operators.linear import WaveletN
 
 
 class Batched(LinearOperator):
@@ -67,3 +68,8 @@ def sparsifying(linear_op, shape, n_coils):
             supported="WaveletN, WaveletUD2 or Identity()")
     engine = linear_op.engine(shape)
     return engine if n_coils == 1 else Batched(engine, n_coils)
+
+
+def default_wavelet(fourier_op, n_coils=1):
+    # pysap-mri's default sparsifying transform
+    return WaveletN("sym8", nb_scale=3, dim=len(fourier_op.shape), n_coils=n_coils)

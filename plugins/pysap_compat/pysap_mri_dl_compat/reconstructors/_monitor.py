@@ -7,6 +7,11 @@ import numpy as np
 from ..errors import reject_unknown
 
 
+MAPPED = ("x_new", "idx", "y_new")
+"""The values a metric's ``mapping`` may ask for: the image, the iteration (from 0) and,
+for Condat-Vu, the dual variable (modopt's names)."""
+
+
 class Monitor:
     """``callback(iteration, state)`` for our algorithms: records ``metrics`` every
     ``metric_call_period`` iterations (and at the last one) on the image, the cost every
@@ -28,8 +33,13 @@ class Monitor:
             if spec.pop("early_stopping", False):
                 from ..errors import UnsupportedOptionError
                 raise UnsupportedOptionError("metrics", f"early_stopping=True for {name!r}")
-            self.metrics[name] = (spec.pop("metric"), spec.pop("mapping", {"x_new": "test"}),
-                                  spec.pop("cst_kwargs", {}))
+            mapping = spec.pop("mapping", {"x_new": "test"})
+            unknown = sorted(set(mapping) - set(MAPPED))
+            if unknown:
+                from ..errors import UnsupportedOptionError
+                raise UnsupportedOptionError(f"metrics[{name!r}]['mapping']",
+                                             f"keys {unknown}", supported=list(MAPPED))
+            self.metrics[name] = (spec.pop("metric"), mapping, spec.pop("cst_kwargs", {}))
             reject_unknown(f"metrics[{name!r}]", spec)
         self.period = metric_call_period
         self.n_iter, self.to_image, self.cost_fn = n_iter, to_image, cost_fn
@@ -40,16 +50,16 @@ class Monitor:
         x = state["x"]
         if self.metrics and self.period is not None and (
                 iteration % self.period == 0 or iteration == self.n_iter - 1):
-            image = self.to_image(x)
+            values = {"x_new": self.to_image(x), "idx": iteration, "y_new": state.get("u")}
             for name, (metric, mapping, constants) in self.metrics.items():
-                kwargs = {v: image for k, v in mapping.items() if k == "x_new" and v}
+                kwargs = {v: values[k] for k, v in mapping.items() if v}
                 record = self.history[name]
                 record["time"].append(time.time())
                 record["index"].append(iteration)
                 record["values"].append(metric(**kwargs, **constants))
-        # modopt counts cost iterations from 1
-        if self.cost_interval is not None and (iteration + 1) % self.cost_interval == 0:
-            self.costs.append(float(self.cost_fn(x)))
+        # pysap-mri's cost counts iterations from 0: iterations 1, 1 + k, 1 + 2k, ...
+        if self.cost_interval is not None and iteration % self.cost_interval == 0:
+            self.costs.append(float(self.cost_fn(state)))
             self._tests.append(self.costs[-1])
             if len(self._tests) == self.test_range:
                 newer = np.mean(self._tests[len(self._tests) // 2:])

@@ -8,10 +8,10 @@ import numpy as np
 from pysap_mri_dl.optim import LeastSquares, pogm, primal_dual
 
 from ..errors import UnsupportedOptionError, reject_unknown
-from ..operators.proximity import to_prox
 from ._modopt_fista import modopt_fista
 from ._model import fourier_model, sparsifying, weighted
 from ._monitor import Monitor
+from ._regularizer import is_identity, to_prox
 
 __all__ = ["ReconstructorBase", "OPTIMIZERS", "LIPSCHITZ_SAFETY"]
 
@@ -86,20 +86,34 @@ class ReconstructorBase:
             raise UnsupportedOptionError("reconstruct", "optimization_alg='condatvu' with "
                                          "gradient_formulation='synthesis'",
                                          supported="condatvu with 'analysis'")
+        if not synthesis and optimization_alg != "condatvu" and not is_identity(
+                self.linear_op):
+            raise UnsupportedOptionError(
+                "reconstruct", f"optimization_alg={optimization_alg!r} with "
+                f"gradient_formulation='analysis' and linear_op="
+                f"{type(self.linear_op).__name__}", supported="linear_op=Identity() (the "
+                "regulariser then acts on the image itself)", hint="an analysis prior "
+                "needs optimization_alg='condatvu' (pysap-mri stops with an AttributeError "
+                "here)")
         model = operator @ transform.H if synthesis else operator
         data = LeastSquares(model, kspace)
         lipschitz = (float(self.lipschitz_cst) if self.lipschitz_cst is not None
                      else LIPSCHITZ_SAFETY * self._lipschitz(model, kspace))
         prox = to_prox(self.prox_op)
         zeros = 0 * operator._adj_op(kspace)
+        if x_init is not None and tuple(x_init.shape) != tuple(zeros.shape):
+            raise ValueError(f"x_init must have the image's shape {tuple(zeros.shape)}, "
+                             f"received {tuple(x_init.shape)}")
         x0 = zeros if x_init is None else x_init
         start = transform._op(x0) if synthesis else x0
         to_image = transform._adj_op if synthesis else (lambda v: v)
         monitor = Monitor(metrics=kwargs.pop("metrics", None),
                           metric_call_period=kwargs.pop("metric_call_period", 5),
                           n_iter=num_iterations, to_image=to_image,
-                          cost_fn=lambda v: data.cost(v) + prox.cost(
-                              transform._op(v) if optimization_alg == "condatvu" else v),
+                          # pysap-mri's costs: the regulariser's at the optimised
+                          # variable, for Condat-Vu at the dual variable (its GenericCost)
+                          cost_fn=lambda state: data.cost(state["x"]) + prox.cost(
+                              state["u"] if optimization_alg == "condatvu" else state["x"]),
                           cost_op_kwargs=cost_op_kwargs)
         run = dict(x0=start, n_iter=int(num_iterations), callback=monitor)
         if optimization_alg == "fista":
@@ -117,10 +131,24 @@ class ReconstructorBase:
         return self.x_final, self.costs, self.metrics
 
     def _lipschitz(self, model, kspace):
-        """``||A||^2`` estimated as pysap-mri does: ``lips_calc_max_iter`` (default 10) power
-        iterations (our closed-form bounds, e.g. 1 for SENSE, would change the step)."""
-        like = None if isinstance(kspace, np.ndarray) else kspace
-        return model.lipschitz(n_iter=self.lips_calc_max_iter, like=like)
+        """``||A||^2`` estimated as pysap-mri does (modopt's power method): from a vector
+        of uniform [0, 1) entries (seeded here), at most ``lips_calc_max_iter`` (default
+        10) iterations, stopping when the norm changes by less than 1e-6 (our closed-form
+        bounds, e.g. 1 for SENSE, would change the step)."""
+        from pysap_mri_dl._backend import norm, same_kind
+        x = np.random.default_rng(0).random(model.shape_in).astype(np.complex64)
+        if not isinstance(kspace, np.ndarray):
+            x = same_kind(x, kspace)
+        normal, x_norm = model.normal(), norm(x)
+        x = x / x_norm
+        for _ in range(self.lips_calc_max_iter):
+            y = normal.op(x)
+            y_norm = norm(y)
+            x = y / y_norm
+            if abs(y_norm - x_norm) < 1e-6:
+                break
+            x_norm = y_norm
+        return y_norm
 
     @staticmethod
     def _fista(data, prox, step, run, kwargs):
@@ -153,12 +181,14 @@ class ReconstructorBase:
         if tau is None:
             # pysap-mri: ||W||^2 from the image of a Dirac; we also take the operator norm
             # so that the convergence condition holds for non-orthogonal wavelets
-            norm2 = max(self._dirac_norm2(transform), transform.lipschitz_constant())
+            norm2 = max(self._dirac_norm2(run["x0"]), transform.lipschitz_constant())
             tau = 1.0 / (lipschitz / 2 + sigma * norm2 + 1e-8)
+        # as pysap-mri, the dual variable starts at W x_init
         return primal_dual(data, prox, transform, tau=float(tau), sigma=sigma,
-                           relaxation=relaxation, **run)
+                           relaxation=relaxation, u0=transform._op(run["x0"]), **run)
 
-    def _dirac_norm2(self, transform):
+    def _dirac_norm2(self, image):
+        """pysap-mri's ``linear_op.l2norm`` of the image's shape (coils included)."""
         if hasattr(self.linear_op, "l2norm"):
-            return self.linear_op.l2norm(tuple(self.fourier_op.shape)) ** 2
+            return self.linear_op.l2norm(tuple(image.shape)) ** 2
         return 1.0

@@ -4,18 +4,19 @@
 a PyWavelets name): ``pywt.wavedecn`` with ``level=nb_scale`` and ``padding_mode``
 (default ``'zero'``), the coefficients flattened as pysap does (coarse band, then each
 level from coarse to fine, bands in PyWavelets' key order), per coil for ``n_coils > 1``.
-Its ``adj_op`` is the exact adjoint (pysap's ``adj_op`` is PyWavelets' inverse, which is
-the adjoint only for orthogonal wavelets with ``padding_mode='periodization'``).
+Its ``adj_op`` is PyWavelets' inverse, as pysap's: the exact adjoint for orthogonal
+wavelets with ``'zero'`` or ``'periodization'`` padding, the inverse otherwise (biorthogonal
+wavelets, ``'symmetric'``, ``'reflect'``, ...), so that results agree with pysap-mri's.
 """
 import numpy as np
 import pywt
 
 from pysap_mri_dl.operators import Wavelet
 
-from ..errors import UnsupportedOptionError, reject_unknown
-from ._arrays import as_array
+from ...errors import UnsupportedOptionError, reject_unknown
+from .._arrays import as_array
 
-__all__ = ["WaveletN", "WaveletUD2"]
+__all__ = ["WaveletN", "WaveletUD2", "pywavelets_name"]
 
 
 class _LazyWavelet:
@@ -53,7 +54,8 @@ class _LazyWavelet:
         return self.engine(self._spatial(data)).op(data)
 
     def adj_op(self, coeffs):
-        """The adjoint of :meth:`op` (run :meth:`op` once first, as in pysap-mri)."""
+        """Back to the image: the adjoint of :meth:`op` for the tight frames, PyWavelets'
+        inverse for ``WaveletN`` (as pysap's; run :meth:`op` once first, as in pysap-mri)."""
         if self._engine is None:
             raise RuntimeError(f"{type(self).__name__}: call op once before adj_op (the image "
                                "shape is learnt from the data)")
@@ -67,27 +69,34 @@ class _LazyWavelet:
         return float(np.linalg.norm(self.op(dirac)))
 
 
-class _ZeroPaddedWavelet(Wavelet):
-    """The engine's ``Wavelet``; with an orthogonal wavelet and ``mode='zero'`` (pysap's
-    default) PyWavelets' inverse is also the exact adjoint (``W^H W = I``), so the fast
-    PyWavelets path replaces the filter-matrix adjoint once a dot-product test confirms it
-    (pysap_mri_dl's ``Wavelet`` only takes that path for 'periodization')."""
+class _PysapWavelet(Wavelet):
+    """The engine's ``Wavelet`` in pysap's layout (no padding to 2**levels), whose adjoint
+    is PyWavelets' inverse, as pysap's ``adj_op``: the exact adjoint for orthogonal
+    wavelets with 'zero' or 'periodization' padding; for the other padding modes and for
+    biorthogonal wavelets it is the inverse, which is what pysap-mri's synthesis iterations
+    use (with the exact adjoint of those redundant transforms they converge much more
+    slowly; tested against pysap-mri)."""
 
     def __init__(self, shape, **options):
         super().__init__(shape, pad=False, **options)  # pysap's layout at every size
-        if self.mode == "zero" and self.wavelet.orthogonal and not self._inverse_is_adjoint:
-            rng = np.random.default_rng(0)
-            coeffs = rng.standard_normal(self.shape_out).astype(np.complex64)
-            exact = self._matrix_adjoint(self._unflatten(coeffs))
-            inverse = self._pywt_inverse(self._unflatten(coeffs))[
-                tuple(slice(0, s) for s in self.shape)]
-            error = np.linalg.norm(exact - inverse) / np.linalg.norm(exact)
-            self._inverse_is_adjoint = bool(error < 1e-5)
+        self._inverse_is_adjoint = True
+
+
+def pywavelets_name(name):
+    """PyWavelets' name of a wavelet as pysap names it: its biorthogonal and reverse
+    biorthogonal families drop the dot (``'bior44'`` is ``'bior4.4'``); PyWavelets' own
+    names are accepted too."""
+    for family in ("rbio", "bior"):
+        rest = str(name)[len(family):]
+        if str(name).startswith(family) and len(rest) == 2 and rest.isdigit():
+            return f"{family}{rest[0]}.{rest[1]}"
+    return name
 
 
 class WaveletN(_LazyWavelet):
     """``WaveletN(wavelet_name, nb_scale=4, verbose=0, dim=2, n_coils=1, n_jobs=1,
-    backend='threading', padding_mode='zero')`` for any discrete PyWavelets name.
+    backend='threading', padding_mode='zero')`` for any discrete PyWavelets name, under
+    pysap's name (``'bior44'``) or PyWavelets' (``'bior4.4'``).
 
     ``n_jobs``, ``backend`` and ``verbose`` only tune pysap-mri's joblib loop over coils
     (here the coils are one batched transform); they are accepted and have no effect.
@@ -104,6 +113,7 @@ class WaveletN(_LazyWavelet):
             raise UnsupportedOptionError("WaveletN", "axes", hint="the transform runs over "
                                          "the last `dim` axes")
         reject_unknown("WaveletN", kwargs)
+        wavelet_name = pywavelets_name(wavelet_name)
         if wavelet_name not in pywt.wavelist(kind="discrete"):
             raise UnsupportedOptionError(
                 "WaveletN", f"wavelet_name={wavelet_name!r}",
@@ -120,7 +130,7 @@ class WaveletN(_LazyWavelet):
     def _make(self, shape):
         if len(shape) != self.dim:
             raise ValueError(f"WaveletN: dim={self.dim} but the data has spatial shape {shape}")
-        return _ZeroPaddedWavelet(shape, wavelet=self.wavelet_name, levels=self.nb_scale,
+        return _PysapWavelet(shape, wavelet=self.wavelet_name, levels=self.nb_scale,
                                   mode=self.padding_mode)
 
 

@@ -1,36 +1,13 @@
-"""pysap-mri's three reconstructors: single channel, self-calibrated (SENSE) and
-calibrationless (all coil images jointly)."""
+"""pysap-mri's ``SelfCalibrationReconstructor`` (``mri.reconstructors.self_calibrating``):
+SENSE with maps from the k-space centre."""
 import numpy as np
 
-from ..errors import UnsupportedOptionError
-from ..operators.utils import check_if_fourier_op_uses_sense
-from ..operators.wavelet import WaveletN
+from ..operators.fourier.utils import check_if_fourier_op_uses_sense
+from ._model import default_wavelet
 from .base import ReconstructorBase
 from .utils import get_Smaps
 
-__all__ = ["SingleChannelReconstructor", "SelfCalibrationReconstructor",
-           "CalibrationlessReconstructor"]
-
-
-def _default_wavelet(fourier_op, n_coils=1):
-    # pysap-mri's default sparsifying transform
-    return WaveletN("sym8", nb_scale=3, dim=len(fourier_op.shape), n_coils=n_coils)
-
-
-class SingleChannelReconstructor(ReconstructorBase):
-    """``SingleChannelReconstructor(fourier_op, linear_op=None,
-    gradient_formulation='synthesis', verbose=0, regularizer_op=None, lipschitz_cst=None)``
-    (default ``linear_op``: ``WaveletN('sym8', nb_scale=3)``)."""
-
-    def __init__(self, fourier_op, linear_op=None, gradient_formulation="synthesis",
-                 verbose=0, **kwargs):
-        linear_op = _default_wavelet(fourier_op) if linear_op is None else linear_op
-        if (fourier_op.n_coils != 1 and not check_if_fourier_op_uses_sense(fourier_op)) or \
-                getattr(linear_op, "n_coils", 1) != 1:
-            raise ValueError("The value of n_coils cannot be greater than 1 for single "
-                             "channel reconstruction")
-        super().__init__(fourier_op, linear_op, gradient_formulation=gradient_formulation,
-                         verbose=verbose, **kwargs)
+__all__ = ["SelfCalibrationReconstructor"]
 
 
 class SelfCalibrationReconstructor(ReconstructorBase):
@@ -43,7 +20,7 @@ class SelfCalibrationReconstructor(ReconstructorBase):
     def __init__(self, fourier_op, linear_op=None, gradient_formulation="synthesis",
                  kspace_portion=0.1, Smaps=None, smaps_extraction_mode="gridding",
                  smaps_gridding_method="linear", n_jobs=1, verbose=0, **kwargs):
-        linear_op = _default_wavelet(fourier_op) if linear_op is None else linear_op
+        linear_op = default_wavelet(fourier_op) if linear_op is None else linear_op
         if getattr(linear_op, "n_coils", 1) != 1:
             raise ValueError("The value of n_coils for linear operation must be 1 for "
                              "Self-Calibrating reconstruction!")
@@ -93,23 +70,3 @@ class SelfCalibrationReconstructor(ReconstructorBase):
         self._recompute = bool(recompute_smaps)
         return super().reconstruct(kspace_data, optimization_alg, x_init, num_iterations,
                                    **kwargs)
-
-
-class CalibrationlessReconstructor(ReconstructorBase):
-    """Joint reconstruction of the coil images (no maps): ``CalibrationlessReconstructor(
-    fourier_op, linear_op=None, gradient_formulation='synthesis', n_jobs=1, verbose=0,
-    regularizer_op=None)``; ``x_final`` has shape ``(n_coils, *shape)``."""
-
-    def __init__(self, fourier_op, linear_op=None, gradient_formulation="synthesis",
-                 n_jobs=1, verbose=0, **kwargs):
-        linear_op = _default_wavelet(fourier_op, fourier_op.n_coils) if linear_op is None \
-            else linear_op
-        if fourier_op.n_coils != getattr(linear_op, "n_coils", fourier_op.n_coils):
-            raise ValueError("The value of n_coils for fourier and wavelet operation must "
-                             "be same for calibrationless reconstruction!")
-        if check_if_fourier_op_uses_sense(fourier_op):
-            raise UnsupportedOptionError("CalibrationlessReconstructor",
-                                         "a fourier_op with smaps")
-        super().__init__(fourier_op, linear_op, gradient_formulation=gradient_formulation,
-                         verbose=verbose, **kwargs)
-        self.n_image_coils, self.n_jobs = fourier_op.n_coils, n_jobs

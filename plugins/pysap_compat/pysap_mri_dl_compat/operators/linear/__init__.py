@@ -1,0 +1,4 @@
+"""pysap-mri's ``mri.operators.linear``: the wavelet transforms."""
+from .wavelet import WaveletN, WaveletUD2
+
+__all__ = ["WaveletN", "WaveletUD2"]
