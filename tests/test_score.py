@@ -297,7 +297,7 @@ def test_bad_schedules_are_named():
         LangevinSchedule(sigma_max=0.01, sigma_min=0.1)
     with pytest.raises(ValueError, match="step_scale"):
         LangevinSchedule(step_scale=2.0)
-    with pytest.raises(ValueError, match="n_levels and steps_per_level"):
+    with pytest.raises(ValueError, match="steps_per_level must be an integer >= 1"):
         LangevinSchedule(steps_per_level=0)
 
 

@@ -259,6 +259,11 @@ def check_options(args):
             if _given(args, name):
                 raise UsageError(f"{_flag(name)} applies to the wavelet prior, not to --prior "
                                  f"{args.prior} (whose strength is --sigma)")
+        from ..recon.core import FORWARD_BACKWARD
+        if args.algorithm is not None and args.algorithm not in FORWARD_BACKWARD:
+            raise UsageError(f"--algorithm {args.algorithm}: a learned --prior runs at the step "
+                             f"of {' or '.join(FORWARD_BACKWARD)} (its noise level follows "
+                             "the step)")
     elif args.sigma is not None:
         raise UsageError("--sigma applies to a learned --prior (learnlet, dncnn, unet) only")
     if args.lam is not None and args.lam_factor is not None:
@@ -497,7 +502,8 @@ def compute_recon(args, check_out=True) -> dict:
                    progress=not args.no_progress)
     if args.level_weights is not None:
         from ..recon.tuning import TunedWaveletPrior
-        options["prior"] = TunedWaveletPrior(args.level_weights, lam_factor=args.lam_factor)
+        options["prior"] = TunedWaveletPrior(args.level_weights,
+                                             lam_factor=options.pop("lam_factor"))
     if option["prior"] != "wavelet":
         try:
             from ..learn import learned_prior

@@ -51,11 +51,20 @@ def build_model(name, *, kind="denoiser", **config):
     registry = _registry(kind)
     if name not in registry:
         raise ValueError(f"unknown {kind} model {name!r}; expected one of {sorted(registry)}")
-    for key in ("features", "n_iter", "depth", "n_filters", "n_scales"):
+    counts = ["features", "n_iter", "depth", "n_filters", "n_scales", "n_primal",
+              "n_cascades", "levels"]
+    if not config.get("primal_only", False):
+        counts.append("n_dual")  # the k-space buffers of learned primal-dual
+    for key in counts:
         value = config.get(key, 1)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"invalid configuration {config} for {kind} model {name!r}: "
                              f"{key} must be an integer >= 1, received {value!r}")
+    sigma = config.get("sigma", 0.5)
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not 0 < sigma < 1:
+        raise ValueError(f"invalid configuration {config} for {kind} model {name!r}: sigma "
+                         f"must be a number in (0, 1) (relative to the image maximum), "
+                         f"received {sigma!r}")
     try:
         model = registry[name](**config)
     except (TypeError, RuntimeError) as exc:

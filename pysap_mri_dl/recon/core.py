@@ -12,7 +12,11 @@ from .priors import SparsePrior, identity_prior, wavelet_prior
 from .regularisation import data_lambda
 from .solvers import get_solver
 
-__all__ = ["Reconstruction", "solve"]
+__all__ = ["Reconstruction", "solve", "FORWARD_BACKWARD"]
+
+FORWARD_BACKWARD = ("fista", "ista")
+"""The solvers that take the prox at the fixed step 1/L: the only ones a prior built for
+that step (``forward_backward_step``, e.g. a learned denoiser) runs under."""
 
 
 @dataclass
@@ -60,17 +64,33 @@ def solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, u
            seed):
     if formulation not in ("analysis", "synthesis"):
         raise ValueError(f"formulation must be 'analysis' or 'synthesis', received {formulation!r}")
-    if hasattr(prior, "build"):  # a prior built from the data (e.g. a learned prox)
-        prior = prior.build(operator, kspace)
-        lam = getattr(prior, "lam", lam if lam is not None else 0.0)
-    elif lam is None:
-        lam = data_lambda(operator, kspace, lam_factor)
-    elif not 0 <= lam < float("inf"):
-        raise ValueError(f"lam must be a finite number >= 0, received {lam}")
-    spin = cycle_spin and formulation == "analysis"
-    sparse = _make_prior(prior, shape, lam, wavelet, levels, undecimated, spin, seed)
     solve = get_solver(algorithm)
     name = algorithm if isinstance(algorithm, str) else getattr(algorithm, "__name__", "custom")
+    default_prior = prior is None or (isinstance(prior, str) and prior == "wavelet")
+    if lam is not None and not 0 <= lam < float("inf"):
+        raise ValueError(f"lam must be a finite number >= 0, received {lam}")
+    if isinstance(prior, SparsePrior):  # thresholds set by the caller, who may label them
+        lam = float("nan") if lam is None else lam
+    elif not default_prior:
+        # lambda is the default wavelet prior's: another prior carries its own strength
+        if lam is not None or lam_factor not in (None, "auto"):
+            given = "lam" if lam is not None else "lam_factor"
+            raise ValueError(f"{given} applies to the default wavelet prior; this prior "
+                             f"({type(prior).__name__}) sets its own strength (a learned "
+                             "prior: its sigma; TunedWaveletPrior: its lam_factor)")
+        if hasattr(prior, "build"):  # a prior built from the data (e.g. a learned prox)
+            prior = prior.build(operator, kspace)
+        step = getattr(prior, "forward_backward_step", None)
+        if step is not None and name not in FORWARD_BACKWARD:
+            raise ValueError(f"algorithm {name!r}: this prior ({type(prior).__name__}) runs "
+                             f"at the step 1/L of {' or '.join(FORWARD_BACKWARD)} (a learned "
+                             "denoiser's noise level follows the step), not at the steps "
+                             f"{name} takes")
+        lam = float(getattr(prior, "lam", float("nan")))
+    elif lam is None:
+        lam = data_lambda(operator, kspace, lam_factor)
+    spin = cycle_spin and formulation == "analysis"
+    sparse = _make_prior(prior, shape, lam, wavelet, levels, undecimated, spin, seed)
 
     bar = None
     if progress:

@@ -52,7 +52,16 @@ def denoise(model, image, sigma, *, ensemble=1):
     An average of non-expansive maps conjugated by isometries stays non-expansive."""
     if ensemble not in _TRANSFORMS:
         raise ValueError(f"ensemble must be one of {sorted(_TRANSFORMS)}, received {ensemble}")
+    if len(getattr(image, "shape", ())) < 2:
+        raise ValueError(f"image must have shape (..., H, W), received "
+                         f"{tuple(getattr(image, 'shape', ()))}")
     kind = array_kind(image)
+    # gradients only when the caller differentiates through the image
+    with torch.enable_grad() if kind == "torch" and image.requires_grad else torch.no_grad():
+        return _denoise(model, image, kind, sigma, ensemble)
+
+
+def _denoise(model, image, kind, sigma, ensemble):
     if kind == "torch":
         tensor = image
     elif kind == "cupy":
@@ -122,6 +131,10 @@ class LearnedProx(Prox):
         Geometric self-ensemble of :func:`denoise` (1 = a single pass).
     """
 
+    forward_backward_step = None
+    """The step 1/L this prox was built for by :meth:`LearnedPrior.build` (the noise level
+    follows the step, so the reconstructors accept only ISTA/FISTA with it)."""
+
     def __init__(self, model, lam, *, scale, ensemble=1):
         super().__init__()
         if not lam > 0 or not scale > 0:
@@ -141,11 +154,8 @@ class LearnedProx(Prox):
         return float(np.sqrt(step * self.lam) / self.scale)
 
     def prox(self, x, step):
-        grad_context = torch.enable_grad() if array_kind(x) == "torch" and x.requires_grad \
-            else torch.no_grad()
-        with grad_context:
-            return denoise(self.model, x / self.scale, self.sigma(step),
-                           ensemble=self.ensemble) * self.scale
+        return denoise(self.model, x / self.scale, self.sigma(step),
+                       ensemble=self.ensemble) * self.scale
 
 
 class LearnedPrior:
@@ -178,8 +188,10 @@ class LearnedPrior:
             raise ValueError("cannot scale the learned prior: the adjoint image is zero")
         from ...optim import LeastSquares
         step = 1.0 / LeastSquares(operator, kspace).lipschitz()  # the step FISTA will take
-        return LearnedProx.from_sigma(self.model, self.sigma_for(operator), scale=scale,
+        prox = LearnedProx.from_sigma(self.model, self.sigma_for(operator), scale=scale,
                                       step=step, ensemble=self.ensemble)
+        prox.forward_backward_step = step
+        return prox
 
 
 def learned_prior(model="learnlet", *, weights=None, sigma="auto", ensemble=1):

@@ -49,9 +49,11 @@ class LangevinSchedule:
         if not 0 < self.sigma_min <= self.sigma_max < float("inf"):
             raise ValueError(f"noise levels must satisfy 0 < sigma_min <= sigma_max, received "
                              f"{self.sigma_min}, {self.sigma_max}")
-        if self.n_levels < 1 or self.steps_per_level < 1:
-            raise ValueError(f"n_levels and steps_per_level must be >= 1, received "
-                             f"{self.n_levels}, {self.steps_per_level}")
+        for name in ("n_levels", "steps_per_level"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, received {value!r}")
         if not 0 < self.step_scale <= 1:
             raise ValueError(f"step_scale must be in (0, 1], received {self.step_scale}")
 

@@ -80,11 +80,16 @@ class ScoreModel:
 
 
 def load_score_model(weights=None):
-    """The shipped score model (``weights=None``), or the denoiser file ``weights``: any
-    denoiser trained by this package is a score model over the noise levels it saw (a
-    file trained by ``train --model score`` also carries its calibration)."""
-    from ..weights import load_denoiser, pretrained_path
-    path = pretrained_path("score") if weights is None else weights
+    """The shipped score model (``weights=None``), a shipped denoiser by name
+    (``'learnlet'``, ``'learnlet-untied'``, ..., as :func:`~..denoisers.learned_prior`
+    takes them) or the denoiser file ``weights``: any denoiser trained by this package is
+    a score model over the noise levels it saw (a file trained by ``train --model score``
+    also carries its calibration)."""
+    from ..weights import PRETRAINED, load_denoiser, pretrained_path
+    if weights is None or (isinstance(weights, str) and weights in PRETRAINED):
+        path = pretrained_path("score" if weights is None else weights)
+    else:
+        path = weights
     denoiser, meta = load_denoiser(path)
     for parameter in denoiser.parameters():
         parameter.requires_grad_(False)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..._backend import to_numpy
+from ..._backend import check_same_kind, to_numpy
 from ...recon.cartesian import zero_filled as cartesian_zero_filled
 from ..unrolled.models import START_IMAGES, start_image
 from ..unrolled.physics import cartesian_measurement, noncartesian_measurement
@@ -163,7 +163,15 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     if start != "auto" and start not in START_IMAGES:
         raise ValueError(f"start must be 'auto' or one of {START_IMAGES}, received {start!r}")
     schedule = LangevinSchedule() if schedule is None else schedule
+    if not isinstance(schedule, LangevinSchedule):
+        raise TypeError(f"schedule must be a LangevinSchedule (e.g. LangevinSchedule("
+                        f"n_levels=2)), received a {type(schedule).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0 (the chains are seeded), received "
+                         f"{seed!r}")
     model = weights if isinstance(weights, ScoreModel) else load_score_model(weights)
+    if not isinstance(smaps, str):
+        check_same_kind(kspace, smaps, name="smaps", reference_name="kspace")
     data = to_numpy(kspace)
     if not np.all(np.isfinite(data)):
         raise ValueError("kspace contains NaN or Inf values")

@@ -1,12 +1,13 @@
 """Reconstruct with a trained network in one call, beside ``reconstruct_sense``."""
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
 import torch
 
-from ..._backend import array_kind, same_kind, to_numpy
+from ..._backend import array_kind, check_same_kind, same_kind, to_numpy
 from ...optim import OptimResult
 from ...recon.cartesian import zero_filled as recon_zero_filled
 from ...recon.core import Reconstruction
@@ -37,12 +38,10 @@ def reconstruct_network(kspace, mask=None, *, model="pdnet", weights=None, smaps
     loaded ``torch.nn.Module`` (then ``weights`` is ignored). NumPy or torch input.
     """
     start = time.perf_counter()
-    if isinstance(model, torch.nn.Module):
-        network = model.eval()
-        name = getattr(model, "model_name", type(model).__name__.lower())
-    else:
-        network, name = load_network(model, weights=weights)[0], model
+    network, name = _network(model, weights)
     like = kspace
+    if not isinstance(smaps, str):
+        check_same_kind(kspace, smaps, name="smaps", reference_name="kspace")
     data = to_numpy(kspace)
     if not np.all(np.isfinite(data)):
         raise ValueError("kspace contains NaN or Inf values")
@@ -58,22 +57,72 @@ def reconstruct_network(kspace, mask=None, *, model="pdnet", weights=None, smaps
         m = noncartesian_measurement(data, to_numpy(trajectory), shape, density=density,
                                      smaps=smaps if isinstance(smaps, str) else to_numpy(smaps),
                                      device=device)
-    network = network.to(device)
+    ndim = getattr(network, "config", {}).get("ndim", 2)
+    if len(m.shape) != ndim:
+        raise WeightsError(f"{name} reconstructs {ndim}D images, received a {len(m.shape)}D "
+                           f"shape {tuple(m.shape)} (train a model with "
+                           f"--model-config '{{\"ndim\": {len(m.shape)}}}')")
     if m.trajectory is not None and getattr(network, "kspace_nets", None) is not None:
         raise WeightsError(f"{name} has k-space networks and needs Cartesian data; use "
                            "ncpdnet for trajectories")
-    with torch.no_grad():
+    with _inference_mode(network, device):
         image = network(m) * m.scale
+        iterations, reason = _iterations(network)
     if trajectory is None:  # the same baselines as the CS reconstructors
         zero_filled = recon_zero_filled(data * m.mask)
     else:
         zero_filled = _adjoint_rss(data, np.asarray(trajectory), tuple(shape), m.density, None,
                                    1e-4)
     seconds = time.perf_counter() - start
+    if data.dtype in (np.complex128, np.float64):  # the precision the k-space came in
+        image = image.to(torch.complex128)
     out = same_kind(image, like) if array_kind(like) == "torch" else image.cpu().numpy()
-    # the unrolled iterations (0 for networks without: U-net, and the DEQ, whose
-    # fixed-point iterations vary)
-    result = OptimResult(x=out, n_iter=int(getattr(network, "config", {}).get("n_iter", 0)),
-                         seconds=seconds)
+    result = OptimResult(x=out, n_iter=iterations, seconds=seconds, stop_reason=reason)
     return Reconstruction(out, zero_filled, 0.0, name, "network", result, seconds,
                           smaps=None if m.smaps is None else m.smaps.cpu().numpy())
+
+
+def _network(model, weights):
+    """``(network, name)`` from a shipped name or a reconstruction network given by the
+    caller; a named error for anything else (a denoiser, ``load_network``'s tuple)."""
+    from ..weights import _registry
+    names = sorted(_registry("reconstruction"))
+    if isinstance(model, str):
+        return load_network(model, weights=weights)[0], model
+    if isinstance(model, torch.nn.Module) and getattr(model, "model_name", None) in names:
+        return model, model.model_name
+    hint = ("load_network returns (network, meta): pass its first item"
+            if isinstance(model, tuple) else
+            "a denoiser plugs into the algorithms with learned_prior(model)"
+            if isinstance(model, torch.nn.Module) else "")
+    raise TypeError(f"model must be one of {names} or a reconstruction network "
+                    f"(load_network(name)[0], build_model(name, kind='reconstruction')), "
+                    f"received a {type(model).__name__}" + (f"; {hint}" if hint else ""))
+
+
+@contextlib.contextmanager
+def _inference_mode(network, device):
+    """Evaluation mode on ``device`` without gradients for the call; the caller's module
+    gets its mode and device back."""
+    parameter = next(iter(network.parameters()), None)
+    before = parameter.device if parameter is not None else None
+    training = network.training
+    network.eval().to(device)
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        network.train(training)
+        if before is not None:
+            network.to(before)
+
+
+def _iterations(network):
+    """``(iterations, stop reason)`` of the call just made: the DEQ's fixed-point solve as
+    its ``info`` records it, the unrolled iterations or cascades of the others, 0 for the
+    U-net."""
+    info = getattr(network, "info", None)
+    if isinstance(info, dict) and "forward_iterations" in info:
+        return int(info["forward_iterations"]), str(info["stop_reason"])
+    config = getattr(network, "config", {})
+    return int(config.get("n_iter", config.get("n_cascades", 0))), "n_iter"

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ...calibration import noncartesian_smaps, self_calibrated_smaps, voronoi_density
+from ...data.validation import check_density
 from ...operators import FFT, NUFFT, SENSE, Diagonal
 from ...optim import LeastSquares
 from ...sampling import as_binary_mask
@@ -132,6 +133,16 @@ class Measurement:
                            self.mask, self.trajectory)
 
 
+def _check_smaps(smaps, multi_coil):
+    """``smaps`` is 'auto' or an array, the latter for multi-coil k-space only."""
+    if isinstance(smaps, str):
+        if smaps != "auto":
+            raise ValueError(f"smaps must be 'auto' or an array, received {smaps!r}")
+    elif not multi_coil:
+        raise ValueError("smaps were given for single-coil k-space (no coil axis): give the "
+                         "k-space with its coil axis, or no maps")
+
+
 def _scale(image):
     scale = float(np.abs(image).max())
     if not scale > 0:
@@ -148,6 +159,7 @@ def cartesian_measurement(kspace, mask, *, smaps="auto", device="cpu"):
         kspace = kspace[0]
     if kspace.ndim not in (2, 3):
         raise ValueError(f"kspace must have shape ([coils,] ny, nx), received {kspace.shape}")
+    _check_smaps(smaps, kspace.ndim == 3)
     shape = kspace.shape[-2:]
     mask = as_binary_mask(mask, shape)
     kspace = (kspace * mask).astype(np.complex64)
@@ -175,6 +187,10 @@ def noncartesian_measurement(kspace, trajectory, shape, *, smaps="auto", density
     if kspace.ndim == 2 and kspace.shape[0] == 1 and isinstance(smaps, str):
         kspace = kspace[0]
     shape = tuple(int(s) for s in shape)
+    _check_smaps(smaps, kspace.ndim == 2)
+    if density is None:
+        raise ValueError("density=None: the networks' data consistency on trajectories is "
+                         "density-compensated; give 'auto', 'voronoi', 'pipe' or an array")
     if isinstance(density, str):
         if density == "auto":
             density = "voronoi" if len(shape) == 2 else "pipe"
@@ -183,8 +199,9 @@ def noncartesian_measurement(kspace, trajectory, shape, *, smaps="auto", density
                              f"received {density!r}")
         density = (voronoi_density(trajectory, shape) if density == "voronoi"
                    else pipe_density(trajectory, shape))
-    density = np.asarray(density, np.float32)
-    density = (density / np.median(density)).astype(np.float32)  # steps keep their scale
+    density = check_density(density, np.shape(trajectory)[0])
+    # median 1 (of the weighted samples), so that the networks' steps keep their scale
+    density = (density / np.median(density[density > 0])).astype(np.float32)
     maps_t = None
     if kspace.ndim == 2:
         maps = (noncartesian_smaps(kspace, trajectory, shape, density=density)
