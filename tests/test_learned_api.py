@@ -133,3 +133,16 @@ def test_posterior_options_are_named(case):
     by_file = sample_posterior(kspace, mask, schedule=tiny, **options,
                                weights=pretrained_path("learnlet"))
     np.testing.assert_array_equal(by_name.samples, by_file.samples)
+
+
+def test_recon_of_the_deq_records_its_fixed_point_iterations(case, tmp_path):
+    import json
+
+    from pysap_mri_dl.cli import main
+    kspace, mask = case
+    np.savez(tmp_path / "crop.npz", kspace=kspace, mask=mask)
+    assert main(["recon", str(tmp_path / "crop.npz"), "--out", str(tmp_path / "out"),
+                 "--model", "deq", "--no-progress"]) == 0
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["fixed_point_iterations"] >= 1 and "unrolled_iterations" not in metrics
+    assert metrics["stop_reason"] in ("converged", "max_iter", "diverged")

@@ -540,7 +540,10 @@ def compute_recon(args, check_out=True) -> dict:
     if args.model is not None:  # a network: no lambda, and no iterations of its own to time
         metrics = {"seconds": result.seconds, "algorithm": args.model, "prior": "network",
                    "baseline": baseline, **sampling}
-        if result.n_iter:
+        if args.model == "deq":  # its fixed-point solve's iterations vary with the input
+            metrics.update(fixed_point_iterations=result.n_iter,
+                           stop_reason=result.optim.stop_reason)
+        elif result.n_iter:
             metrics["unrolled_iterations"] = result.n_iter
     else:
         metrics = {"n_iter": result.n_iter, "seconds": result.seconds,
