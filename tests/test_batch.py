@@ -168,6 +168,9 @@ def test_python_api_with_a_client(folder, tmp_path):
                                    client=client, progress=False)
     assert [e["status"] for e in summary["inputs"]] == ["ok"]
     assert summary["inputs"][0]["psnr"] > 31.6  # zero-filled 31.57 on this 4x mask
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ValueError, match="exists and is not a folder"):  # before any task
+        reconstruct_many(folder / "slice.npz", tmp_path / "a-file", args, client=client)
 
 
 @pytest.mark.parametrize("argv, message", [

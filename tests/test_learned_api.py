@@ -41,9 +41,12 @@ def test_lambda_options_and_algorithms_that_do_not_apply_to_a_learned_prior(case
         with pytest.raises(ValueError, match="applies to the default wavelet prior"):
             reconstruct_sense(kspace, mask, prior=learned_prior(), n_iter=2, **option)
     for algorithm in ("pogm", "primal-dual"):
-        with pytest.raises(ValueError, match="step 1/L of fista or ista"):
+        with pytest.raises(ValueError, match="step 1/L that ista and fista take"):
             reconstruct_sense(kspace, mask, prior=learned_prior(), n_iter=2,
                               algorithm=algorithm)
+    from pysap_mri_dl.recon import SOLVERS
+    reconstruct_sense(kspace, mask, prior=learned_prior(), n_iter=2,
+                      algorithm=SOLVERS["fista"])  # a solver given as a callable runs
     result = reconstruct_sense(kspace, mask, prior=learned_prior(sigma=0.01), n_iter=2)
     prox = learned_prior(sigma=0.01).build(result_operator(kspace, mask, result), kspace)
     assert result.lam == pytest.approx(prox.lam, rel=1e-6)  # the lambda the prox ran with
@@ -61,6 +64,9 @@ def test_network_options_are_checked(case):
     with pytest.raises(ValueError, match="smaps were given for single-coil"):
         reconstruct_network(kspace[0], mask, model="cascade",
                             smaps=np.full((1, 64, 64), 0.5, np.complex64))
+    from pysap_mri_dl.learn.unrolled.models import CascadeNet
+    own = CascadeNet(n_cascades=1, features=4, depth=2)  # a network built from its class
+    assert reconstruct_network(kspace, mask, model=own).algorithm == "cascadenet"
     with pytest.raises(TypeError, match="load_network returns"):
         reconstruct_network(kspace, mask, model=load_network("unet"))
     with pytest.raises(TypeError, match="learned_prior"):

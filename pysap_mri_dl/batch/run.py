@@ -77,7 +77,7 @@ def _entry(volume, status, **values):
 
 def _finished_entry(metrics):
     """The summary's columns for a finished input, from its ``metrics.json``."""
-    slices = len(metrics.get("slices", [])) or 1
+    slices = (len(metrics.get("slices", [])) or 1) if metrics else None
     return {key: metrics.get(key) for key in REPORTED} | {"slices": slices, "error": None}
 
 
@@ -131,7 +131,9 @@ def reconstruct_many(source, out, args, *, client=None, scheduler=None, workers=
     from tqdm.auto import tqdm
 
     from ..cli.main import check_options
+    from ..cli.outputs import check_out_folder
     check_options(args)
+    check_out_folder(out)
     start = time.perf_counter()
     out = Path(out)
     todo, entries = [], {}

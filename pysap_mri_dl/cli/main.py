@@ -259,11 +259,10 @@ def check_options(args):
             if _given(args, name):
                 raise UsageError(f"{_flag(name)} applies to the wavelet prior, not to --prior "
                                  f"{args.prior} (whose strength is --sigma)")
-        from ..recon.core import FORWARD_BACKWARD
-        if args.algorithm is not None and args.algorithm not in FORWARD_BACKWARD:
+        from ..recon.core import OTHER_STEPS
+        if args.algorithm in OTHER_STEPS:
             raise UsageError(f"--algorithm {args.algorithm}: a learned --prior runs at the step "
-                             f"of {' or '.join(FORWARD_BACKWARD)} (its noise level follows "
-                             "the step)")
+                             "1/L of ista and fista (its noise level follows the step)")
     elif args.sigma is not None:
         raise UsageError("--sigma applies to a learned --prior (learnlet, dncnn, unet) only")
     if args.lam is not None and args.lam_factor is not None:

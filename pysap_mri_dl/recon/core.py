@@ -12,11 +12,12 @@ from .priors import SparsePrior, identity_prior, wavelet_prior
 from .regularisation import data_lambda
 from .solvers import get_solver
 
-__all__ = ["Reconstruction", "solve", "FORWARD_BACKWARD"]
+__all__ = ["Reconstruction", "solve", "OTHER_STEPS"]
 
-FORWARD_BACKWARD = ("fista", "ista")
-"""The solvers that take the prox at the fixed step 1/L: the only ones a prior built for
-that step (``forward_backward_step``, e.g. a learned denoiser) runs under."""
+OTHER_STEPS = ("pogm", "primal-dual")
+"""Built-in solvers whose prox steps are not the fixed 1/L of ISTA/FISTA: a prior built for
+that step (``forward_backward_step``, e.g. a learned denoiser, whose noise level follows the
+step) is refused under them."""
 
 
 @dataclass
@@ -80,10 +81,10 @@ def solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, u
                              "prior: its sigma; TunedWaveletPrior: its lam_factor)")
         if hasattr(prior, "build"):  # a prior built from the data (e.g. a learned prox)
             prior = prior.build(operator, kspace)
-        step = getattr(prior, "forward_backward_step", None)
-        if step is not None and name not in FORWARD_BACKWARD:
+        if getattr(prior, "forward_backward_step", None) is not None \
+                and any(solve is get_solver(other) for other in OTHER_STEPS):
             raise ValueError(f"algorithm {name!r}: this prior ({type(prior).__name__}) runs "
-                             f"at the step 1/L of {' or '.join(FORWARD_BACKWARD)} (a learned "
+                             f"at the step 1/L that ista and fista take (a learned "
                              "denoiser's noise level follows the step), not at the steps "
                              f"{name} takes")
         lam = float(getattr(prior, "lam", float("nan")))

@@ -86,18 +86,19 @@ def _network(model, weights):
     """``(network, name)`` from a shipped name or a reconstruction network given by the
     caller; a named error for anything else (a denoiser, ``load_network``'s tuple)."""
     from ..weights import _registry
-    names = sorted(_registry("reconstruction"))
     if isinstance(model, str):
         return load_network(model, weights=weights)[0], model
-    if isinstance(model, torch.nn.Module) and getattr(model, "model_name", None) in names:
-        return model, model.model_name
+    denoiser = tuple(_registry("denoiser").values())
+    if isinstance(model, torch.nn.Module) and not isinstance(model, denoiser):
+        return model, getattr(model, "model_name", type(model).__name__.lower())
     hint = ("load_network returns (network, meta): pass its first item"
             if isinstance(model, tuple) else
             "a denoiser plugs into the algorithms with learned_prior(model)"
             if isinstance(model, torch.nn.Module) else "")
-    raise TypeError(f"model must be one of {names} or a reconstruction network "
-                    f"(load_network(name)[0], build_model(name, kind='reconstruction')), "
-                    f"received a {type(model).__name__}" + (f"; {hint}" if hint else ""))
+    raise TypeError(f"model must be one of {sorted(_registry('reconstruction'))} or a "
+                    f"reconstruction network (load_network(name)[0], build_model(name, "
+                    f"kind='reconstruction'), a module taking a Measurement), received a "
+                    f"{type(model).__name__}" + (f"; {hint}" if hint else ""))
 
 
 @contextlib.contextmanager

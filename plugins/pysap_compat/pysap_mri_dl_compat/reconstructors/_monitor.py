@@ -19,7 +19,7 @@ class Monitor:
     the means of the two halves of ``test_range`` costs below ``tolerance``) says so."""
 
     def __init__(self, *, metrics, metric_call_period, n_iter, to_image, cost_fn,
-                 cost_op_kwargs):
+                 cost_op_kwargs, dual=False):
         options = dict(cost_op_kwargs or {})
         self.cost_interval = options.pop("cost_interval", None)
         self.tolerance = float(options.pop("tolerance", 1e-4))
@@ -34,11 +34,13 @@ class Monitor:
                 from ..errors import UnsupportedOptionError
                 raise UnsupportedOptionError("metrics", f"early_stopping=True for {name!r}")
             mapping = spec.pop("mapping", {"x_new": "test"})
-            unknown = sorted(set(mapping) - set(MAPPED))
+            unknown = sorted(set(mapping) - set(MAPPED if dual else MAPPED[:2]))
             if unknown:
                 from ..errors import UnsupportedOptionError
                 raise UnsupportedOptionError(f"metrics[{name!r}]['mapping']",
-                                             f"keys {unknown}", supported=list(MAPPED))
+                                             f"keys {unknown}",
+                                             supported=list(MAPPED if dual else MAPPED[:2]),
+                                             hint="y_new (the dual variable) with condatvu")
             self.metrics[name] = (spec.pop("metric"), mapping, spec.pop("cst_kwargs", {}))
             reject_unknown(f"metrics[{name!r}]", spec)
         self.period = metric_call_period

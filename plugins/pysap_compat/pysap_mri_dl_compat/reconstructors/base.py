@@ -108,6 +108,7 @@ class ReconstructorBase:
         start = transform._op(x0) if synthesis else x0
         to_image = transform._adj_op if synthesis else (lambda v: v)
         monitor = Monitor(metrics=kwargs.pop("metrics", None),
+                          dual=optimization_alg == "condatvu",
                           metric_call_period=kwargs.pop("metric_call_period", 5),
                           n_iter=num_iterations, to_image=to_image,
                           # pysap-mri's costs: the regulariser's at the optimised
@@ -179,10 +180,9 @@ class ReconstructorBase:
             kwargs.pop(unused, None)
         reject_unknown(where, kwargs)
         if tau is None:
-            # pysap-mri: ||W||^2 from the image of a Dirac; we also take the operator norm
-            # so that the convergence condition holds for non-orthogonal wavelets
-            norm2 = max(self._dirac_norm2(run["x0"]), transform.lipschitz_constant())
-            tau = 1.0 / (lipschitz / 2 + sigma * norm2 + 1e-8)
+            # pysap-mri's ||W||^2: the norm of a Dirac's coefficients (WaveletN's adjoint
+            # being PyWavelets' inverse, a power iteration would measure W^-1 W, not W)
+            tau = 1.0 / (lipschitz / 2 + sigma * self._dirac_norm2(run["x0"]) + 1e-8)
         # as pysap-mri, the dual variable starts at W x_init
         return primal_dual(data, prox, transform, tau=float(tau), sigma=sigma,
                            relaxation=relaxation, u0=transform._op(run["x0"]), **run)

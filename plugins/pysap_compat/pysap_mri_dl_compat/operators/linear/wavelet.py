@@ -5,13 +5,16 @@ a PyWavelets name): ``pywt.wavedecn`` with ``level=nb_scale`` and ``padding_mode
 (default ``'zero'``), the coefficients flattened as pysap does (coarse band, then each
 level from coarse to fine, bands in PyWavelets' key order), per coil for ``n_coils > 1``.
 Its ``adj_op`` is PyWavelets' inverse, as pysap's: the exact adjoint for orthogonal
-wavelets with ``'zero'`` or ``'periodization'`` padding, the inverse otherwise (biorthogonal
-wavelets, ``'symmetric'``, ``'reflect'``, ...), so that results agree with pysap-mri's.
+wavelets with ``'zero'`` padding, or ``'periodization'`` at sizes ``2**nb_scale`` divides,
+the inverse otherwise (biorthogonal wavelets, ``'symmetric'``, ``'reflect'``, ...), so that
+results agree with pysap-mri's.
 """
 import numpy as np
 import pywt
 
+from pysap_mri_dl._backend import array_kind, same_kind, to_numpy
 from pysap_mri_dl.operators import Wavelet
+from pysap_mri_dl.operators._autograd import apply_external
 
 from ...errors import UnsupportedOptionError, reject_unknown
 from .._arrays import as_array
@@ -62,24 +65,46 @@ class _LazyWavelet:
         return self._engine.adj_op(as_array(coeffs))
 
     def l2norm(self, shape):
-        """``||op(delta)||`` for a centred Dirac of (even-rounded) ``shape``."""
-        shape = np.asarray(shape) + np.asarray(shape) % 2
-        dirac = np.zeros(tuple(shape), dtype=np.complex64)
-        dirac[tuple(shape // 2)] = 1
+        """``||op(delta)||`` for a centred Dirac of ``shape`` (its image axes rounded up to
+        even sizes, as pysap's; a leading coil axis is kept, the Dirac in one coil)."""
+        shape = np.asarray(shape)
+        lead = 1 if self.n_coils > 1 and len(shape) > 1 else 0
+        spatial = shape[lead:] + shape[lead:] % 2
+        dirac = np.zeros(tuple(shape[:lead]) + tuple(spatial), dtype=np.complex64)
+        dirac[(0,) * lead + tuple(spatial // 2)] = 1
         return float(np.linalg.norm(self.op(dirac)))
 
 
 class _PysapWavelet(Wavelet):
     """The engine's ``Wavelet`` in pysap's layout (no padding to 2**levels), whose adjoint
-    is PyWavelets' inverse, as pysap's ``adj_op``: the exact adjoint for orthogonal
-    wavelets with 'zero' or 'periodization' padding; for the other padding modes and for
-    biorthogonal wavelets it is the inverse, which is what pysap-mri's synthesis iterations
-    use (with the exact adjoint of those redundant transforms they converge much more
-    slowly; tested against pysap-mri)."""
+    is PyWavelets' inverse, as pysap's ``adj_op``, on every array kind. That is the exact
+    adjoint (``exact_adjoint``, then ``lipschitz_bound`` 1) for orthogonal wavelets with
+    'zero' padding, or 'periodization' at sizes 2**levels divides (checked by a dot-product
+    test); otherwise (biorthogonal wavelets, 'symmetric', 'reflect', ... padding) it is the
+    inverse, which is what pysap-mri's iterations use (tested against pysap-mri), and
+    gradients through ``op`` on tensors follow it, not the exact adjoint."""
 
     def __init__(self, shape, **options):
         super().__init__(shape, pad=False, **options)  # pysap's layout at every size
-        self._inverse_is_adjoint = True
+        exact = self._inverse_is_adjoint
+        if not exact and self.wavelet.orthogonal and self.mode in ("zero", "periodization"):
+            rng = np.random.default_rng(0)
+            coeffs = rng.standard_normal(self.shape_out).astype(np.complex64)
+            error = np.linalg.norm(self._matrix_adjoint(self._unflatten(coeffs))
+                                   - self._numpy_adjoint(coeffs))
+            exact = bool(error < 1e-5 * np.linalg.norm(self._numpy_adjoint(coeffs)))
+        self.exact_adjoint = self._inverse_is_adjoint = exact
+
+    def _numpy_adjoint(self, y):
+        return self._crop(self._pywt_inverse(self._unflatten(y)))
+
+    def _adj_op(self, y):
+        kind = array_kind(y)
+        if kind == "numpy":
+            return self._numpy_adjoint(y)
+        if kind == "torch":  # on the host, through autograd
+            return apply_external(self, "_numpy_adjoint", "_numpy_forward", y)
+        return same_kind(self._numpy_adjoint(to_numpy(y)), y)  # CuPy: on the host
 
 
 def pywavelets_name(name):
