@@ -101,3 +101,30 @@ def test_a_shipped_network_is_named_in_its_errors(tmp_path):
     from pysap_mri_dl.learn.weights import WeightsError
     with pytest.raises(WeightsError, match="holds a 'unet' model, expected 'pdnet'"):
         load_network("pdnet", weights=network_path("unet"))
+
+
+# benchmarks/indistribution_weights: XPDNet fine-tuned on the held-out case's own acquisition
+# (docs/unrolled.rst, "Trained on the test's own acquisition"; benchmarks/unrolled.py)
+IN_DISTRIBUTION_4X = {"Colin27 held-out, 8 coils": 37.80, "dipy T1, 8 coils": 43.50,
+                      "T2 brain, 4 real coils": 34.53}
+
+
+@pytest.mark.slow
+def test_in_distribution_xpdnet_reaches_its_figures(shared_data):
+    import importlib.util
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1] / "benchmarks"
+    spec = importlib.util.spec_from_file_location("bench_unrolled", root / "unrolled.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    network, _ = load_network("xpdnet", weights=root / "indistribution_weights" / "xpdnet"
+                              / "model.pt")
+    figures = {}
+    for (name, _), (kspace, mask, reference) in bench.cases((4,)).items():
+        column = "Colin27 held-out, 8 coils" if name.startswith("Colin27") and \
+            name.endswith("8 coils") else name
+        if column in IN_DISTRIBUTION_4X:
+            image = reconstruct_network(kspace, mask, model=network).image
+            figures.setdefault(column, []).append(psnr(reference, np.abs(image)))
+    for column, figure in IN_DISTRIBUTION_4X.items():
+        assert abs(np.mean(figures[column]) - figure) < 0.3, column
