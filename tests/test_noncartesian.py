@@ -225,3 +225,57 @@ def test_bad_input_is_named(call, match):
     kspace = np.ones((2, len(trajectory)), np.complex64)
     with pytest.raises((ValueError, TypeError), match=match):
         call(kspace, trajectory)
+
+
+def test_natural_inputs_of_the_non_cartesian_api_are_named_or_handled():
+    """An audit's findings: PyNUFFT on odd sizes (half a pixel off), ducc0 below its
+    single-precision accuracy (raw RuntimeError), shapes and coil counts (raw TypeError or
+    silent truncation), maps of a torch acquisition (NumPy), a density validated and one
+    whose median is zero (NaN)."""
+    torch = pytest.importorskip("torch")
+
+    from pysap_mri_dl.calibration import noncartesian_smaps, voronoi_density
+    from pysap_mri_dl.data import load_sample
+    from pysap_mri_dl.operators import NUFFT
+    from pysap_mri_dl.sampling import kooshball
+    rng = np.random.default_rng(0)
+    for shape in ((33, 47), (15, 17, 19)):
+        points = rng.uniform(-0.5, 0.5, (200, len(shape)))
+        image = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(
+            np.complex64)
+        ours = NUFFT(points, shape, backend="pynufft").op(image)
+        reference = NUFFT(points, shape, backend="ducc0").op(image)
+        assert np.linalg.norm(ours - reference) / np.linalg.norm(reference) < 3e-3
+    NUFFT(kooshball(10, 16), (16, 16, 16), eps=1e-7).op(np.ones((16,) * 3, np.complex64))
+    cardiac = load_sample("radial_cardiac")
+    trajectory, shape = cardiac.trajectory, tuple(cardiac.shape)
+    for call, match in ((lambda: NUFFT(trajectory, 64), "shape must be a tuple"),
+                        (lambda: NUFFT(trajectory, (64.5, 64)), "integer sizes"),
+                        (lambda: NUFFT(np.zeros((0, 2)), (64, 64)), "no sample"),
+                        (lambda: NUFFT(trajectory, shape, n_coils=2.5), "n_coils must be"),
+                        (lambda: NUFFT(trajectory, shape, n_coils=8,
+                                       smaps=np.ones((4,) + shape, np.complex64)), "n_coils=8"),
+                        (lambda: NUFFT(trajectory * 64, shape), "divide column d by"),
+                        (lambda: noncartesian_smaps(cardiac.kspace, trajectory, shape,
+                                                    density=np.ones(100)), "one value per")):
+        with pytest.raises(ValueError, match=match):
+            call()
+    maps = noncartesian_smaps(torch.as_tensor(cardiac.kspace), trajectory, shape)
+    assert isinstance(maps, torch.Tensor)
+    density = voronoi_density(trajectory, shape)
+    density[: len(density) * 6 // 10] = 0  # gated out: a median of zero
+    result = reconstruct_noncartesian(cardiac.kspace, trajectory, shape, density=density,
+                                      n_iter=3)
+    assert np.all(np.isfinite(result.image))
+    with pytest.raises(ValueError, match="lam and lam_factor are exclusive"):
+        reconstruct_noncartesian(cardiac.kspace, trajectory, shape, lam=1e-5, lam_factor=0.5)
+
+
+def test_self_calibration_caps_its_region_on_short_axes():
+    """A 3D slab of 16 partitions with the default max_calib=32 (it required every axis to
+    be at least 32 long)."""
+    from pysap_mri_dl.calibration import self_calibrated_smaps
+    rng = np.random.default_rng(1)
+    kspace = (rng.standard_normal((4, 16, 64, 64))
+              + 1j * rng.standard_normal((4, 16, 64, 64))).astype(np.complex64)
+    assert self_calibrated_smaps(kspace, support=0).shape == (4, 16, 64, 64)

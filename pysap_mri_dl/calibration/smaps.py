@@ -30,19 +30,20 @@ def _centred_run(line):
     return start, stop
 
 
-def calibration_region(mask, *, max_size=None):
+def calibration_region(mask, *, max_size=None, name="calib", needs="give smaps"):
     """The fully sampled block around the k-space centre, as a tuple of slices.
 
     Found by growing a run along each axis through the centre and shrinking the block until
-    every location in it is sampled; with ``max_size``, each side is then trimmed to at most
-    ``max_size`` samples centred on the k-space centre. Raises a ValueError when the centre
-    is not sampled or ``max_size`` is not between 1 and the k-space size.
+    every location in it is sampled; with ``max_size`` (a cap: an axis shorter than it keeps
+    its whole block), each side is then trimmed to at most ``max_size`` samples centred on
+    the k-space centre. Raises a ValueError when the centre is not sampled (suggesting
+    ``needs``) or ``max_size`` (the caller's option ``name``) is not an integer >= 1.
     """
     mask = np.asarray(mask, dtype=bool)
-    if max_size is not None and not 1 <= max_size <= min(mask.shape):
-        raise ValueError(f"calib={max_size} must be between 1 and the k-space size "
-                         f"{mask.shape}")
-    region = _fully_sampled_block(mask)
+    if max_size is not None and (isinstance(max_size, bool) or int(max_size) != max_size
+                                 or max_size < 1):
+        raise ValueError(f"{name}={max_size!r} must be an integer >= 1")
+    region = _fully_sampled_block(mask, needs)
     if max_size is None:
         return region
     trimmed = []
@@ -53,7 +54,7 @@ def calibration_region(mask, *, max_size=None):
     return tuple(trimmed)
 
 
-def _fully_sampled_block(mask):
+def _fully_sampled_block(mask, needs="give smaps"):
     mask = np.asarray(mask, dtype=bool)
     centre = tuple(n // 2 for n in mask.shape)
     runs = []
@@ -65,7 +66,7 @@ def _fully_sampled_block(mask):
         if any(stop - start < 1 for start, stop in runs):
             raise ValueError(
                 "mask: no fully sampled k-space centre was found; self-calibration needs one "
-                "(use a mask with a centre fraction, or give smaps)")
+                f"(use a mask with a centre fraction, or {needs})")
         block = tuple(slice(a, b) for a, b in runs)
         if mask[block].all():
             return block
@@ -115,7 +116,7 @@ def self_calibrated_smaps(kspace, *, mask=None, max_calib=32, window="hann", sup
     if mask is None:
         mask = np.abs(kspace[0]) > 0
     mask = np.broadcast_to(np.asarray(mask, dtype=bool), kspace.shape[1:])
-    region = calibration_region(mask, max_size=max_calib)
+    region = calibration_region(mask, max_size=max_calib, name="max_calib")
     low = np.zeros_like(kspace, dtype=np.complex64)
     block = kspace[(slice(None),) + region]
     if not np.any(block):
@@ -180,14 +181,17 @@ def noncartesian_smaps(kspace, trajectory, shape, *, density=None, calib_width=3
 
     Returns
     -------
-    smaps : ndarray ``(n_coils, *shape)`` complex64, RSS 1 where there is signal.
+    smaps : ``(n_coils, *shape)`` complex64 of the k-space's array kind, RSS 1 where there
+    is signal.
     """
+    from .._backend import same_kind, to_numpy
+    from ..data.validation import check_density
     from ..operators import NUFFT
-    from ..operators.nufft import check_trajectory
+    from ..operators.nufft import check_image_shape, check_trajectory
     from .density import pipe_density
-    shape = tuple(int(s) for s in shape)
+    shape = check_image_shape(shape)
     trajectory = check_trajectory(trajectory, len(shape))
-    kspace = np.asarray(kspace)
+    like, kspace = kspace, np.asarray(to_numpy(kspace))
     if kspace.ndim != 2 or kspace.shape[1] != len(trajectory):
         raise ValueError(f"kspace must have shape (n_coils, {len(trajectory)}) to match the "
                          f"trajectory, received {kspace.shape}")
@@ -200,7 +204,8 @@ def noncartesian_smaps(kspace, trajectory, shape, *, density=None, calib_width=3
                          f"{calib_width} of the k-space centre; increase calib_width")
     centre = trajectory[inside]
     weights = (pipe_density(centre, shape, backend=backend) if density is None
-               else np.asarray(density, dtype=np.float32)[inside])
+               else check_density(density, len(trajectory))[inside])
     weights = weights * 0.5 * (1 + np.cos(np.pi * radius[inside]))
     op = NUFFT(centre, shape, n_coils=kspace.shape[0], backend=backend, eps=1e-4)
-    return _normalise_by_rss(op.adj_op((kspace[:, inside] * weights).astype(np.complex64)))
+    maps = _normalise_by_rss(op.adj_op((kspace[:, inside] * weights).astype(np.complex64)))
+    return maps if isinstance(like, np.ndarray) else same_kind(maps, like)

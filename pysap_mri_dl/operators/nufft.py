@@ -1,6 +1,7 @@
 """Non-uniform Fourier operator (2D/3D) on library backends (ducc0, FINUFFT, PyNUFFT)."""
 from __future__ import annotations
 
+import numbers
 from importlib.util import find_spec
 
 import numpy as np
@@ -10,7 +11,20 @@ from ._autograd import apply_external, numpy_external
 from .base import LinearOperator
 from .nufft_backends import make_backend
 
-__all__ = ["NUFFT", "check_trajectory"]
+__all__ = ["NUFFT", "check_trajectory", "check_image_shape"]
+
+
+def check_image_shape(shape, what="shape"):
+    """A 2D or 3D image shape: a sequence of 2 or 3 integers >= 2 (a named error for an
+    int, a non-integer size, ...)."""
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__"):
+        raise ValueError(f"{what} must be a tuple of 2 or 3 sizes, e.g. (256, 256), received "
+                         f"{shape!r}")
+    sizes = tuple(shape)
+    if len(sizes) not in (2, 3) or any(
+            isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2 for n in sizes):
+        raise ValueError(f"{what} must have 2 or 3 integer sizes >= 2, received {sizes!r}")
+    return tuple(int(n) for n in sizes)
 
 
 def check_trajectory(trajectory, ndim=None):
@@ -20,13 +34,15 @@ def check_trajectory(trajectory, ndim=None):
         raise ValueError(f"trajectory must have shape (n_samples, 2 or 3), received {trajectory.shape}")
     if ndim is not None and trajectory.shape[1] != ndim:
         raise ValueError(f"trajectory has {trajectory.shape[1]} columns but the image has {ndim} axes")
+    if trajectory.shape[0] < 1:
+        raise ValueError("trajectory holds no sample")
     if not np.issubdtype(trajectory.dtype, np.floating) or not np.all(np.isfinite(trajectory)):
         raise ValueError("trajectory must hold finite real coordinates")
     low, high = trajectory.min(), trajectory.max()
     if low < -0.5 or high >= 0.5:
         raise ValueError(f"trajectory must lie in [-0.5, 0.5) cycles per pixel, found values in "
-                         f"[{low:.4f}, {high:.4f}]; rescale it (k / (2 k_max) for a trajectory "
-                         "reaching k_max)")
+                         f"[{low:.4f}, {high:.4f}]; rescale it: divide column d by the image "
+                         "size N_d for pixel units (-N/2 .. N/2, BART's), by 2 pi for radians")
     return trajectory.astype(np.float64)
 
 
@@ -60,23 +76,27 @@ class NUFFT(LinearOperator):
 
     def __init__(self, trajectory, shape, *, n_coils=1, smaps=None, density=None, backend=None,
                  eps=1e-6):
-        shape = tuple(int(s) for s in shape)
-        if len(shape) not in (2, 3) or any(s < 2 for s in shape):
-            raise ValueError(f"NUFFT: shape must have 2 or 3 sizes >= 2, received {shape}")
+        shape = check_image_shape(shape, "NUFFT: shape")
         self.trajectory = check_trajectory(trajectory, len(shape))
         if not 1e-14 < eps < 1e-1:
             raise ValueError(f"NUFFT: eps must be in (1e-14, 0.1), received {eps}")
         self.shape, self.ndim, self.eps = shape, len(shape), float(eps)
         self.n_samples = self.trajectory.shape[0]
+        if isinstance(n_coils, bool) or not isinstance(n_coils, numbers.Integral) \
+                or n_coils < 1:
+            raise ValueError(f"NUFFT: n_coils must be an integer >= 1, received {n_coils!r}")
+        if smaps is not None and not hasattr(smaps, "shape"):
+            smaps = np.asarray(smaps)  # e.g. a list of coil maps
         self.smaps = smaps
         if smaps is not None:
             if tuple(smaps.shape[1:]) != shape:
                 raise ValueError(f"NUFFT: smaps must have shape (n_coils, *{shape}), "
                                  f"received {tuple(smaps.shape)}")
+            if n_coils not in (1, smaps.shape[0]):
+                raise ValueError(f"NUFFT: n_coils={n_coils} but smaps hold "
+                                 f"{smaps.shape[0]} coils (give one or the other)")
             n_coils = int(smaps.shape[0])
         self.n_coils = int(n_coils)
-        if self.n_coils < 1:
-            raise ValueError(f"NUFFT: n_coils must be >= 1, received {n_coils}")
         if density is not None:
             density = np.asarray(to_numpy(density), dtype=np.float32)
             if density.shape != (self.n_samples,):

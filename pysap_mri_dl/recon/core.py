@@ -70,6 +70,9 @@ def solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, u
     default_prior = prior is None or (isinstance(prior, str) and prior == "wavelet")
     if lam is not None and not 0 <= lam < float("inf"):
         raise ValueError(f"lam must be a finite number >= 0, received {lam}")
+    if default_prior and lam is not None and lam_factor not in (None, "auto"):
+        raise ValueError("lam and lam_factor are exclusive: lam_factor scales the data-driven "
+                         "rule that lam replaces")
     if isinstance(prior, SparsePrior):  # thresholds set by the caller, who may label them
         lam = float("nan") if lam is None else lam
     elif not default_prior:

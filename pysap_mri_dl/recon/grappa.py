@@ -78,7 +78,7 @@ def grappa(kspace, mask=None, *, kernel=(5, 5), lamda=1e-3, calib=None):
         raise ValueError(f"grappa: kernel must be two sizes >= 1, received {kernel}")
     if lamda < 0:
         raise ValueError(f"grappa: lamda must be >= 0, received {lamda}")
-    region = calibration_region(mask, max_size=calib)
+    region = calibration_region(mask, max_size=calib, needs="use SENSE with maps")
     acs = kspace[(slice(None),) + region]
     if any(k > s for k, s in zip(kernel, acs.shape[1:])):
         raise ValueError(f"grappa: kernel {kernel} is larger than the fully sampled "

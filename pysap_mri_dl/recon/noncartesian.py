@@ -10,7 +10,7 @@ from .._backend import all_finite, array_kind, same_kind, to_numpy
 from ..calibration import noncartesian_smaps, pipe_density, rss, voronoi_density
 from ..data.validation import check_density
 from ..operators import NUFFT
-from ..operators.nufft import check_trajectory
+from ..operators.nufft import check_image_shape, check_trajectory
 from ..optim import OptimResult, conjugate_gradient
 
 from .core import Reconstruction, solve
@@ -22,9 +22,7 @@ DENSITY_METHODS = ("auto", "pipe", "voronoi")
 
 
 def _check_kspace(kspace, trajectory, shape, smaps=None):
-    shape = tuple(int(s) for s in shape)
-    if len(shape) not in (2, 3):
-        raise ValueError(f"shape must have 2 or 3 sizes, received {shape}")
+    shape = check_image_shape(shape)
     trajectory = check_trajectory(trajectory, len(shape))
     if array_kind(kspace) == "numpy":
         kspace = np.asarray(kspace)
@@ -143,7 +141,8 @@ DEFAULT_DENSITY_WEIGHTING = 0.5
 
 
 def weighted_model(op, kspace, density, power=DEFAULT_DENSITY_WEIGHTING):
-    """``diag(w^1/2) A`` and ``w^1/2 y`` with ``w = d^power`` normalised to median 1."""
+    """``diag(w^1/2) A`` and ``w^1/2 y`` with ``w = d^power`` normalised to median 1 over
+    the samples it weights (zero weights, e.g. gated-out samples, left out of the median)."""
     from ..operators import Diagonal
     if power == 0:
         return op, kspace
@@ -151,7 +150,7 @@ def weighted_model(op, kspace, density, power=DEFAULT_DENSITY_WEIGHTING):
         raise ValueError("density_weighting > 0 needs a density ('auto', 'pipe', 'voronoi' or "
                          "an array)")
     weights = np.asarray(to_numpy(density), dtype=np.float64) ** power
-    root = np.sqrt(weights / np.median(weights)).astype(np.float32)
+    root = np.sqrt(weights / np.median(weights[weights > 0])).astype(np.float32)
     root = np.ascontiguousarray(np.broadcast_to(root, op.shape_out))
     return Diagonal(root) @ op, kspace * same_kind(root, kspace)
 

@@ -45,13 +45,18 @@ class Bart:
         return done.stdout
 
     def ecalib(self, kspace, *, n_maps=1):
-        """ESPIRiT maps ``(n_coils, ny, nx)`` from Cartesian k-space ``(n_coils, ny, nx)``."""
+        """ESPIRiT maps ``(n_coils, ny, nx)`` from Cartesian k-space ``(n_coils, ny, nx)``, or
+        ``(n_maps, n_coils, ny, nx)`` when ``n_maps > 1`` (as
+        :func:`pysap_mri_dl.calibration.espirit`)."""
+        n_coils = np.shape(kspace)[0]
         with tempfile.TemporaryDirectory(prefix="pysap-bart-") as folder:
             write_cfl(Path(folder) / "ksp", _cartesian_kspace(kspace))
             self.run("ecalib", f"-m{n_maps}", "ksp", "sens", folder=folder)
             maps = read_cfl(Path(folder) / "sens")
-        maps = maps.reshape(maps.shape[:2] + (-1,))[:, :, : np.shape(kspace)[0]]
-        return np.ascontiguousarray(np.transpose(maps, (2, 0, 1)))
+        # BART: (x, y, z=1, coils, maps, 1, ...); ours: (maps, coils, x, y)
+        maps = maps.reshape(maps.shape[:2] + (n_coils, n_maps), order="F")
+        maps = np.ascontiguousarray(np.transpose(maps, (3, 2, 0, 1)))
+        return maps[0] if n_maps == 1 else maps
 
     def pics(self, kspace, smaps, *, lam=0.001, n_iter=100, trajectory=None, shape=None,
              return_time=False):
