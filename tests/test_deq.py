@@ -365,6 +365,12 @@ def test_tuned_weights_plug_into_reconstruct_sense_as_the_tuned_problem(tuning_c
         reconstruct_sense(kspace[:, :56, :56], mask[:56, :56], prior=TunedWaveletPrior(weights))
     with pytest.raises(ValueError, match="one per detail level"):
         TunedWaveletPrior([1, 1, 1])
+    with pytest.raises(ValueError, match="the analysis problem it was tuned in"):
+        reconstruct_sense(kspace, mask, prior=TunedWaveletPrior(weights), n_iter=1,
+                          formulation="synthesis")
+    with pytest.raises(ValueError, match="lam_factor must be"):
+        TunedWaveletPrior(weights, lam_factor=-1)
+    assert TunedWaveletPrior(weights, lam_factor="auto").lam_factor is None
 
 
 def test_tuning_stops_at_its_time_budget(tuning_case):
@@ -374,6 +380,11 @@ def test_tuning_stops_at_its_time_budget(tuning_case):
     assert len(result.trace) == 1  # the first step already exceeds the budget
     with pytest.raises(ValueError, match="max_seconds must be positive"):
         tune_wavelet_weights([tuning_case], max_seconds=0)
+    for options, match in (({"steps": 0}, "steps must be"), ({"lr": -1.0}, "lr must be"),
+                           ({"delta": 0.0}, "delta must be"),
+                           ({"theta0": [0, 0, 0]}, "theta0 must be")):
+        with pytest.raises(ValueError, match=match):
+            tune_wavelet_weights([tuning_case], **options)
 
 
 def test_tune_command_writes_weights_that_recon_uses(tmp_path, tiny_volume, capsys):
@@ -391,9 +402,20 @@ def test_tune_command_writes_weights_that_recon_uses(tmp_path, tiny_volume, caps
     weights = [f"{w}" for w in tuned["weights"]]
     assert main(["recon", str(sample), "--out", str(tmp_path / "recon"), "--acceleration",
                  "4", "--n-iter", "5", "--level-weights", *weights, "--no-progress"]) == 0
-    assert main(["recon", str(sample), "--out", str(tmp_path / "bad"), "--level-weights",
-                 *weights, "--levels", "3"]) == 2
-    assert "--level-weights applies to the default wavelet prior" in capsys.readouterr().err
+    metrics = json.loads((tmp_path / "recon" / "metrics.json").read_text())
+    assert metrics["prior"].endswith("-tuned")  # what ran is recorded, weights included
+    assert metrics["level_weights"] == pytest.approx(tuned["weights"], rel=1e-12)
+    for option in (["--levels", "3"], ["--formulation", "synthesis"]):
+        assert main(["recon", str(sample), "--out", str(tmp_path / "bad"), "--level-weights",
+                     *weights, *option]) == 2
+        assert "--level-weights sets the tuned prior" in capsys.readouterr().err
     assert main(["tune", str(tiny_volume), "--out", str(tmp_path / "t2"), "--opa",
                  "--hypergradient", "implicit"]) == 2
-    assert not (tmp_path / "bad").exists() and not (tmp_path / "t2").exists()
+    assert main(["tune", str(tiny_volume), "--out", str(tmp_path / "t3"), "--train-slices",
+                 "0", "8", "--val-slices", "6", "10"]) == 2  # held-out slices it trains on
+    assert "overlaps --train-slices" in capsys.readouterr().err
+    assert main(["tune", str(tiny_volume), "--out", str(tmp_path / "t4"), "--steps", "2",
+                 "--examples", "1", "--shape", "48", "48", "--coils", "2", "2",
+                 "--train-slices", "0", "8", "--val-slices", "8", "10", "--lr", "1e6"]) == 2
+    assert "the tuning diverged" in capsys.readouterr().err  # no non-finite weights written
+    assert not any((tmp_path / name).exists() for name in ("bad", "t2", "t3", "t4"))

@@ -269,11 +269,11 @@ def check_options(args):
         raise UsageError("--lam and --lam-factor are exclusive: --lam-factor scales the "
                          "data-driven rule that --lam replaces")
     if args.level_weights is not None:
-        clash = [_flag(n) for n in ("lam", "levels", "wavelet", "undecimated")
+        clash = [_flag(n) for n in ("lam", "levels", "wavelet", "undecimated", "formulation")
                  if _given(args, n)]
         if clash:
-            raise UsageError(f"--level-weights applies to the default wavelet prior (Haar, 4 "
-                             f"decimated levels, the lambda rule) only: not with "
+            raise UsageError(f"--level-weights sets the tuned prior (undecimated Haar, 4 "
+                             f"levels, the lambda rule, the analysis formulation): not with "
                              f"{', '.join(clash)}")
     if args.wavelet is not None:
         check_wavelet(args.wavelet)
@@ -548,6 +548,8 @@ def compute_recon(args, check_out=True) -> dict:
         metrics = {"n_iter": result.n_iter, "seconds": result.seconds,
                    "seconds_per_iter": result.seconds_per_iter, "algorithm": result.algorithm,
                    "prior": result.prior, "lam": result.lam, "baseline": baseline, **sampling}
+        if args.level_weights is not None:
+            metrics["level_weights"] = [float(w) for w in args.level_weights]
     if prepared["smaps_source"] is not None:
         metrics["smaps"] = prepared["smaps_source"]
     shown_image, shown_zf = _quality(metrics, reference, image, result.zero_filled)

@@ -65,7 +65,8 @@ def run_tune(args, argv=None) -> dict:
     check_out_folder(args.out)
     for path in args.volumes:
         if not path.is_file():
-            raise ValueError(f"volume {path} does not exist")
+            raise ValueError(f"volume {path} " + ("is a folder: give NIfTI files"
+                                                 if path.is_dir() else "does not exist"))
     if args.steps < 1 or args.examples < 1 or args.acceleration < 1:
         raise ValueError("--steps, --examples and --acceleration must be >= 1")
     if not 0 < args.lr < float("inf"):
@@ -74,6 +75,10 @@ def run_tune(args, argv=None) -> dict:
         raise ValueError("--opa is an option of --hypergradient shine")
     if args.axis not in (0, 1, 2) or min(args.shape) < 32 or min(args.shape) % 16:
         raise ValueError("--axis must be 0, 1 or 2 and --shape multiples of 16, >= 32")
+    (a, b), (c, d) = args.train_slices, args.val_slices
+    if max(a, c) < min(b, d):
+        raise ValueError(f"--val-slices {c} {d} overlaps --train-slices {a} {b}: the held-out "
+                         "loss must come from slices the tuning does not see")
     if not 1 <= args.coils[0] <= args.coils[1]:
         raise ValueError(f"--coils must satisfy 1 <= low <= high, received {args.coils}")
     train, held_out = _examples(args)

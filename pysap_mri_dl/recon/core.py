@@ -82,6 +82,11 @@ def solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, u
             raise ValueError(f"{given} applies to the default wavelet prior; this prior "
                              f"({type(prior).__name__}) sets its own strength (a learned "
                              "prior: its sigma; TunedWaveletPrior: its lam_factor)")
+        required = getattr(prior, "formulation", None)
+        if required is not None and formulation != required:
+            raise ValueError(f"formulation={formulation!r}: this prior "
+                             f"({type(prior).__name__}) is the {required} problem it was "
+                             "tuned in")
         if hasattr(prior, "build"):  # a prior built from the data (e.g. a learned prox)
             prior = prior.build(operator, kspace)
         if getattr(prior, "forward_backward_step", None) is not None \

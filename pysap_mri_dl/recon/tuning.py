@@ -31,6 +31,7 @@ FISTA), which ``reconstruct_sense`` / ``reconstruct_single_coil`` take as ``prio
 """
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -203,8 +204,10 @@ def lbfgs(fun, x0, *, memory=10, tol=1e-6, max_iter=300, extra_direction=None, e
 @dataclass
 class TuningResult:
     """Tuned log-weights ``theta`` (per detail level, coarse to fine) and the trace: per
-    outer step, ``seconds`` (cumulative, tuning only), training ``loss``, ``held_out``
-    loss (when held-out examples were given) and ``backward_seconds``."""
+    outer step, ``seconds`` (cumulative, tuning only), the training ``loss`` at the weights
+    the step started from (the point its hypergradient was taken at), ``theta`` after the
+    step's update, the ``held_out`` loss at that updated ``theta`` (when held-out examples
+    were given) and ``backward_seconds``."""
 
     theta: np.ndarray
     method: str
@@ -241,6 +244,16 @@ def tune_wavelet_weights(examples, *, method="shine", opa=False, steps=20, lr=0.
         raise ValueError("opa is an option of the SHINE hypergradient")
     if max_seconds is not None and not max_seconds > 0:
         raise ValueError(f"max_seconds must be positive, received {max_seconds}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, received {steps!r}")
+    for name, value in (("lr", lr), ("delta", delta)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not 0 < value < float("inf"):
+            raise ValueError(f"{name} must be a finite number > 0, received {value!r}")
+    if theta0 is not None and (np.shape(theta0) != (LEVELS,)
+                               or not np.all(np.isfinite(theta0))):
+        raise ValueError(f"theta0 must be {LEVELS} finite log-weights (coarse to fine), "
+                         f"received {theta0!r}")
     problems = [SmoothWaveletProblem(*e, delta=delta) for e in examples]
     checks = [SmoothWaveletProblem(*e, delta=delta) for e in held_out]
     if not problems:
@@ -269,6 +282,10 @@ def tune_wavelet_weights(examples, *, method="shine", opa=False, steps=20, lr=0.
         second = 0.999 * second + 0.001 * gradient ** 2
         theta = theta - lr * (moment / (1 - 0.9 ** step)) / (
             np.sqrt(second / (1 - 0.999 ** step)) + 1e-12)
+        if not np.all(np.isfinite(np.exp(theta))):
+            raise ValueError(f"the tuning diverged at step {step} (weights exp(theta) = "
+                             f"{np.exp(theta).tolist()}): lower the learning rate lr "
+                             f"({lr})")
         elapsed += time.perf_counter() - began
         row = {"step": step, "seconds": elapsed, "loss": float(np.mean(losses)),
                "backward_seconds": backward, "theta": theta.tolist()}
@@ -296,7 +313,16 @@ class TunedWaveletPrior:
     factor stays 0.001, the one the weights are tuned with, at every acceleration). Image
     sizes must be multiples of 16."""
 
+    formulation = "analysis"
+    """The formulation the weights were tuned in (the reconstructors refuse another)."""
+
     def __init__(self, weights, *, lam_factor=None):
+        if isinstance(lam_factor, str) and lam_factor == "auto":
+            lam_factor = None  # the factor the weights were tuned with
+        if lam_factor is not None and (isinstance(lam_factor, (bool, str))
+                                       or not 0 < lam_factor < float("inf")):
+            raise ValueError(f"lam_factor must be None, 'auto' or a finite number > 0, "
+                             f"received {lam_factor!r}")
         weights = np.asarray(weights, np.float64)
         if weights.shape != (LEVELS,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
             raise ValueError(f"weights must be {LEVELS} finite non-negative numbers (one per "
@@ -318,4 +344,6 @@ class TunedWaveletPrior:
                     for f, b in zip(level_factors(transform), transform.bands)]
         prior.coef_prox = SoftThreshold(lam * transform.expand(per_band))
         prior.lam = lam
+        prior.name = prior.name + "-tuned"  # what ran: the level weights are recorded too
+        prior.level_weights = self.weights.tolist()
         return prior
