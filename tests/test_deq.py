@@ -418,4 +418,7 @@ def test_tune_command_writes_weights_that_recon_uses(tmp_path, tiny_volume, caps
                  "--examples", "1", "--shape", "48", "48", "--coils", "2", "2",
                  "--train-slices", "0", "8", "--val-slices", "8", "10", "--lr", "1e6"]) == 2
     assert "the tuning diverged" in capsys.readouterr().err  # no non-finite weights written
-    assert not any((tmp_path / name).exists() for name in ("bad", "t2", "t3", "t4"))
+    assert main(["tune", str(tiny_volume), "--out", str(tmp_path / "t5"), "--shape", "32",
+                 "32", "--acceleration", "30"]) == 2  # no centre column left on 32 columns
+    assert "--acceleration 30" in capsys.readouterr().err
+    assert not any((tmp_path / name).exists() for name in ("bad", "t2", "t3", "t4", "t5"))

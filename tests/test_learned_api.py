@@ -40,6 +40,9 @@ def test_lambda_options_and_algorithms_that_do_not_apply_to_a_learned_prior(case
     for option in ({"lam": 0.5}, {"lam_factor": 0.002}):
         with pytest.raises(ValueError, match="applies to the default wavelet prior"):
             reconstruct_sense(kspace, mask, prior=learned_prior(), n_iter=2, **option)
+    for option in ({"levels": 2}, {"wavelet": "db4"}, {"undecimated": True}):
+        with pytest.raises(ValueError, match="set the default wavelet prior"):
+            reconstruct_sense(kspace, mask, prior=learned_prior(), n_iter=2, **option)
     for algorithm in ("pogm", "primal-dual"):
         with pytest.raises(ValueError, match="step 1/L that ista and fista take"):
             reconstruct_sense(kspace, mask, prior=learned_prior(), n_iter=2,

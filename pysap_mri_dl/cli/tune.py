@@ -75,6 +75,13 @@ def run_tune(args, argv=None) -> dict:
         raise ValueError("--opa is an option of --hypergradient shine")
     if args.axis not in (0, 1, 2) or min(args.shape) < 32 or min(args.shape) % 16:
         raise ValueError("--axis must be 0, 1 or 2 and --shape multiples of 16, >= 32")
+    from ..learn.data.acquisitions import AcquisitionConfig
+    width = args.shape[-1]
+    if round(width * AcquisitionConfig().center_fraction(args.acceleration)) < 1:
+        raise ValueError(f"--acceleration {args.acceleration}: the masks keep fastMRI's "
+                         f"centre fraction (0.32 / acceleration) of the {width} columns of "
+                         f"--shape, none at this acceleration; the self-calibration and the "
+                         f"lambda rule need that centre (below {0.64 * width:g}x here)")
     (a, b), (c, d) = args.train_slices, args.val_slices
     if max(a, c) < min(b, d):
         raise ValueError(f"--val-slices {c} {d} overlaps --train-slices {a} {b}: the held-out "

@@ -73,7 +73,9 @@ def reconstruct_single_coil(kspace, mask=None, *, prior="wavelet", lam=None,
         Factor of that rule; 'auto' (default) takes it from the mask's effective
         acceleration (:func:`~pysap_mri_dl.recon.regularisation.lambda_factor`: 0.001 at
         4x, 0.004 at 8x).
-    wavelet, levels, undecimated, cycle_spin : wavelet prior options.
+    wavelet, levels, undecimated, cycle_spin : wavelet prior options (errors with another
+        prior, except ``cycle_spin``: random shifts at each prox call, analysis formulation
+        only; the synthesis formulation has none).
     formulation : 'analysis' or 'synthesis'.
     algorithm : 'fista', 'pogm', 'ista', 'primal-dual' or a callable solver.
     n_iter, tol, callback, track_cost : passed to the algorithm.

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..optim import LeastSquares, OptimResult
 
-from .priors import SparsePrior, identity_prior, wavelet_prior
+from .priors import DEFAULT_WAVELET, SparsePrior, identity_prior, wavelet_prior
 from .regularisation import data_lambda
 from .solvers import get_solver
 
@@ -82,6 +82,13 @@ def solve(operator, kspace, shape, *, prior, lam, lam_factor, wavelet, levels, u
             raise ValueError(f"{given} applies to the default wavelet prior; this prior "
                              f"({type(prior).__name__}) sets its own strength (a learned "
                              "prior: its sigma; TunedWaveletPrior: its lam_factor)")
+        given = [name for name, value, default in (("wavelet", wavelet, DEFAULT_WAVELET),
+                                                   ("levels", levels, 4),
+                                                   ("undecimated", undecimated, False))
+                 if value is not None and value != default]
+        if given:
+            raise ValueError(f"{', '.join(given)} set the default wavelet prior; this prior "
+                             f"({type(prior).__name__}) has its own transform")
         required = getattr(prior, "formulation", None)
         if required is not None and formulation != required:
             raise ValueError(f"formulation={formulation!r}: this prior "
