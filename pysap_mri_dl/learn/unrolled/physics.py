@@ -19,6 +19,7 @@ import torch
 from ...calibration import noncartesian_smaps, self_calibrated_smaps, voronoi_density
 from ...data.validation import check_density
 from ...operators import FFT, NUFFT, SENSE, Diagonal
+from ...operators.nufft import check_image_shape
 from ...optim import LeastSquares
 from ...sampling import as_binary_mask
 
@@ -186,7 +187,7 @@ def noncartesian_measurement(kspace, trajectory, shape, *, smaps="auto", density
     kspace = kspace.detach().cpu().numpy() if isinstance(kspace, torch.Tensor) else np.asarray(kspace)
     if kspace.ndim == 2 and kspace.shape[0] == 1 and isinstance(smaps, str):
         kspace = kspace[0]
-    shape = tuple(int(s) for s in shape)
+    shape = check_image_shape(shape)
     _check_smaps(smaps, kspace.ndim == 2)
     if density is None:
         raise ValueError("density=None: the networks' data consistency on trajectories is "
