@@ -221,6 +221,9 @@ def test_sense_lipschitz_bounded_by_coil_energy():
     (lambda: SENSE(np.ones((2, 4, 4), np.complex64), mask=np.ones((5, 5))), "do not match the mask"),
     (lambda: SENSE(np.ones(4, np.complex64)), "smaps must have shape"),
     (lambda: FFT((4, 4)) @ FFT((5, 5)), "cannot compose"),
+    (lambda: FFT(8), r"FFT: shape must be a tuple"),
+    (lambda: Wavelet(8), r"Wavelet: shape must be a tuple"),
+    (lambda: FiniteDifference((8, 2.5)), r"FiniteDifference: shape must have 1 to 3 integer"),
 ])
 def test_bad_input_raises_named_error(make, message):
     with pytest.raises((ValueError, TypeError), match=message):
@@ -336,3 +339,106 @@ def test_decimated_wavelet_is_an_isometry_at_any_size(shape, levels, wavelet):
     np.testing.assert_allclose(matrix.numpy(), op.op(x), atol=1e-5)
     back = op._crop(op._matrix_adjoint(op._unflatten(matrix)))
     np.testing.assert_allclose(back.numpy(), x, atol=1e-5)
+
+
+# ---- what a SigPy / deepinv user does with an operator ----------------------------------
+def test_external_operators_have_differentiable_gradients():
+    """Wavelet and NUFFT (computed outside torch) differentiate twice: their backward runs
+    the transpose through the same autograd function (create_graph, gradient penalties)."""
+    import torch
+    from pysap_mri_dl.sampling import radial
+    wavelet = Wavelet((8, 8), wavelet="haar", levels=1)
+    nufft = NUFFT(radial(8, 16, golden=True), (8, 8))
+    for op, dtype in ((wavelet, torch.float64), (wavelet, torch.complex128),
+                      (nufft, torch.complex128)):
+        x = torch.rand(8, 8, dtype=dtype, requires_grad=True)
+        assert torch.autograd.gradgradcheck(op.op, (x,))
+        grad, = torch.autograd.grad(op.op(x).abs().pow(2).sum(), x, create_graph=True)
+        assert grad.requires_grad and grad.dtype == dtype
+
+
+def test_nufft_keeps_double_precision_and_real_inputs_get_real_gradients():
+    import torch
+    from pysap_mri_dl.sampling import radial
+    nufft = NUFFT(radial(8, 16, golden=True), (8, 8))
+    rng = np.random.default_rng(0)
+    assert nufft.op(rng.random((8, 8))).dtype == np.complex128
+    assert nufft.adj_op(rng.random(nufft.n_samples)).dtype == np.complex128
+    assert nufft.op(rng.random((8, 8)).astype(np.float32)).dtype == np.complex64
+    x = torch.rand(8, 8, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: nufft.op(t).abs(), (x,))
+    y = torch.rand(nufft.n_samples, requires_grad=True)
+    nufft.adj_op(y).abs().sum().backward()
+    assert y.grad.dtype == torch.float32
+
+
+def test_sense_with_maps_made_under_inference_mode():
+    import torch
+    with torch.inference_mode():
+        sense = SENSE(torch.ones(2, 4, 4, dtype=torch.complex64) / 2 ** 0.5)
+        out = sense.op(torch.ones(4, 4, dtype=torch.complex64))
+    assert out.shape == (2, 4, 4)
+    assert torch.allclose(sense.adj_op(out.clone()), torch.ones(4, 4, dtype=torch.complex64))
+
+
+def test_operator_arithmetic_with_arrays_and_scalars():
+    """``A @ x`` and ``A * x`` (SigPy's idiom) apply the operator; ``c * A`` scales it for
+    Python, NumPy and 0-d torch scalars, keeping single precision in both directions; an
+    array on the left is a named error (NumPy used to make an object array of operators)."""
+    import torch
+    op = FFT((8, 8))
+    x = random_array((8, 8), seed=0)
+    np.testing.assert_array_equal(op @ x, op.op(x))
+    np.testing.assert_array_equal(op * x, op.op(x))
+    for scalar in (2, np.float32(2), torch.tensor(2.0), np.array(2.0)):
+        scaled = scalar * op
+        assert scaled.op(x).dtype == scaled.adj_op(x).dtype == np.complex64
+        np.testing.assert_allclose(scaled.adj_op(x), 2 * op.adj_op(x), rtol=1e-6)
+    assert (op - op).adj_op(x).dtype == np.complex64
+    assert (-FiniteDifference((8, 8))).adj_op(np.zeros((2, 8, 8), np.float32)).dtype == np.float32
+    with pytest.raises(TypeError, match="applies from the left"):
+        x * op
+
+
+def test_lipschitz_runs_on_the_kind_of_the_operators_own_maps():
+    import torch
+    maps = torch.ones(2, 8, 8, dtype=torch.complex64) / 2 ** 0.5
+    for op in (SENSE(maps, mask=np.ones((8, 8))), 3 * SENSE(maps)):
+        expected = 1.0 if isinstance(op, SENSE) else 9.0
+        assert op.lipschitz() == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("shape, boundary", [((16,), "neumann"), ((9, 12), "neumann"),
+                                             ((9, 12), "periodic"), ((4, 5, 6), "periodic")])
+def test_finite_difference_lipschitz_bound_is_exact(shape, boundary):
+    op = FiniteDifference(shape, boundary=boundary)
+    n = int(np.prod(shape))
+    matrix = np.stack([op.op(e.reshape(shape)).ravel() for e in np.eye(n)], axis=1)
+    assert op.lipschitz_bound() == pytest.approx(np.linalg.norm(matrix, 2) ** 2, rel=1e-9)
+
+
+def test_diagonal_weights_follow_the_input_precision():
+    import torch
+    op = Diagonal(np.linspace(0.5, 2, 64).reshape(8, 8))  # float64 weights
+    x = random_array((8, 8), seed=1)
+    assert op.op(x).dtype == op.adj_op(x).dtype == np.complex64
+    assert op.op(x.astype(np.complex128)).dtype == np.complex128
+    assert op.op(torch.from_numpy(x)).dtype == torch.complex64
+    np.testing.assert_allclose(op.op(x.astype(np.complex128)), op.op(x), rtol=1e-6)
+
+
+def test_wavelet_takes_a_pywavelets_object_and_its_gpu_matrices_serve_autograd_after_inference(
+        monkeypatch):
+    """The filter-matrix path (CUDA tensors; forced here on the CPU) caches its matrices
+    outside inference mode: a first call under ``torch.inference_mode()`` must not break a
+    later backward pass."""
+    import pywt
+    import torch
+    op = Wavelet((16, 16), wavelet=pywt.Wavelet("db2"), levels=2)
+    monkeypatch.setattr(Wavelet, "_on_cpu_tensor", staticmethod(lambda x: False))
+    x = torch.rand(16, 16, dtype=torch.float64)
+    with torch.inference_mode():
+        op.op(x)
+    x.requires_grad_(True)
+    op.op(x).pow(2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy(), rtol=1e-9, atol=1e-12)

@@ -30,7 +30,7 @@ def test_fista_on_torch_matches_numpy(problem):
     out = _run(torch.as_tensor(kspace), torch.as_tensor(smaps), mask, lam)
     assert isinstance(out, torch.Tensor) and out.dtype == torch.complex64
     err = np.linalg.norm(out.numpy() - ref) / np.linalg.norm(ref)
-    assert err < 1e-5, err
+    assert err < 2e-6, err  # measured 1.1e-6 (README: "about 1e-6")
 
 
 def test_gradient_to_regularisation_weight_matches_finite_differences():

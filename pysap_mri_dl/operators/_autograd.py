@@ -19,13 +19,19 @@ def _function():
         class ExternalLinear(torch.autograd.Function):
             @staticmethod
             def forward(ctx, x, operator, method, transpose):
-                ctx.operator, ctx.transpose = operator, transpose
+                ctx.operator, ctx.method, ctx.transpose = operator, method, transpose
+                ctx.dtype = x.dtype
                 return operator._external(method, x.detach().resolve_conj().contiguous())
 
             @staticmethod
             def backward(ctx, grad):
-                grad = grad.resolve_conj().contiguous()
-                return ctx.operator._external(ctx.transpose, grad), None, None, None
+                # the transpose through this same Function, so that the gradient is itself
+                # differentiable (create_graph=True, double backward)
+                out = apply_external(ctx.operator, ctx.transpose, ctx.method,
+                                     grad.resolve_conj().contiguous())
+                if not ctx.dtype.is_complex and out.is_complex():  # real input: real gradient
+                    out = out.real
+                return out.to(ctx.dtype), None, None, None
 
         _FUNCTION.append(ExternalLinear)
     return _FUNCTION[0]

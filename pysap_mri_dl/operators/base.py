@@ -90,10 +90,17 @@ class LinearOperator:
         """The normal operator ``A^H A`` (subclasses may override with a faster form)."""
         return _Composition(self.H, self)
 
+    # NumPy defers its operators to the methods below (``2 * A``, ``A * x``) instead of
+    # broadcasting over the operator as an object
+    __array_ufunc__ = None
+
     def __matmul__(self, other):
-        if not isinstance(other, LinearOperator):
-            return NotImplemented
-        return _Composition(self, other)
+        """``A @ B`` composes operators; ``A @ x`` applies ``A`` to an array (``A(x)``)."""
+        if isinstance(other, LinearOperator):
+            return _Composition(self, other)
+        if _is_array(other):
+            return self.op(other)
+        return NotImplemented
 
     def __add__(self, other):
         if not isinstance(other, LinearOperator):
@@ -105,12 +112,23 @@ class LinearOperator:
             return NotImplemented
         return _Sum(self, _Scaled(other, -1.0))
 
-    def __mul__(self, scalar):
-        if not isinstance(scalar, numbers.Number):
-            return NotImplemented
-        return _Scaled(self, scalar)
+    def __mul__(self, other):
+        """``A * c`` scales by a scalar; ``A * x`` applies ``A`` to an array (SigPy's idiom)."""
+        scalar = _as_scalar(other)
+        if scalar is not None:
+            return _Scaled(self, scalar)
+        if _is_array(other):
+            return self.op(other)
+        return NotImplemented
 
-    __rmul__ = __mul__
+    def __rmul__(self, other):
+        scalar = _as_scalar(other)
+        if scalar is not None:
+            return _Scaled(self, scalar)
+        if _is_array(other):
+            raise TypeError(f"array * {type(self).__name__}: an operator applies from the "
+                            "left, A @ x, A * x or A(x)")
+        return NotImplemented
 
     def __neg__(self):
         return _Scaled(self, -1.0)
@@ -138,8 +156,11 @@ class LinearOperator:
         """Largest eigenvalue of ``A^H A`` (``||A||^2``), estimated by power iteration
         (cached per operator and settings: operators do not change after construction).
 
-        ``like`` (optional) is an array whose kind/device the iterations use.
+        ``like`` (optional) is an array whose kind/device the iterations use; by default
+        that of the operator's own arrays (torch or CuPy maps, weights), else NumPy.
         """
+        if like is None:
+            like = self._own_array()
         if not isinstance(seed, (int, np.integer)):  # a Generator or a seed sequence
             return self._power_iteration(n_iter, tol, seed, like)
         cache = self.__dict__.setdefault("_lipschitz_cache", {})
@@ -147,6 +168,22 @@ class LinearOperator:
         if key not in cache:
             cache[key] = self._power_iteration(n_iter, tol, seed, like)
         return cache[key]
+
+    def _own_array(self):
+        """A non-NumPy array the operator holds (maps, weights), searched through the
+        operators it is made of; None when all it holds is NumPy (or nothing)."""
+        for value in vars(self).values():
+            if isinstance(value, LinearOperator):
+                found = value._own_array()
+            elif isinstance(value, (list, tuple)):
+                found = next((v._own_array() for v in value if isinstance(v, LinearOperator)
+                              and v._own_array() is not None), None)
+            else:
+                found = value if (_is_array(value) and type(value).__module__.startswith(
+                    ("torch", "cupy"))) else None
+            if found is not None:
+                return found
+        return None
 
     def _power_iteration(self, n_iter, tol, seed, like):
         rng = np.random.default_rng(seed)
@@ -260,8 +297,37 @@ class _Scaled(LinearOperator):
         return self.scalar * self.operator._op(x)
 
     def _adj_op(self, y):
-        return np.conj(self.scalar) * self.operator._adj_op(y)
+        # a Python scalar's conjugate: NumPy's (a NumPy scalar) would promote single precision
+        return self.scalar.conjugate() * self.operator._adj_op(y)
 
     def lipschitz_bound(self):
         inner = self.operator.lipschitz_bound()
         return None if inner is None else abs(self.scalar) ** 2 * inner
+
+
+def _as_scalar(value):
+    """``value`` as a Python number when it is a scalar (a number, or a 0-d NumPy, CuPy or
+    torch array), else None."""
+    if isinstance(value, numbers.Number):
+        return value.item() if hasattr(value, "item") else value
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return value.item()
+    return None
+
+
+def _is_array(value):
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def image_shape(shape, owner, minimum=1):
+    """``shape`` as a tuple of 1 to 3 integer sizes >= ``minimum``, or a ValueError naming
+    ``owner`` (an int such as ``FFT(8)`` is named, not a bare TypeError)."""
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__"):
+        raise ValueError(f"{owner}: shape must be a tuple of 1 to 3 sizes, e.g. (256, 256), "
+                         f"received {shape!r}")
+    sizes = tuple(shape)
+    if not 1 <= len(sizes) <= 3 or any(isinstance(n, bool) or not isinstance(n, numbers.Integral)
+                                       or n < minimum for n in sizes):
+        raise ValueError(f"{owner}: shape must have 1 to 3 integer sizes >= {minimum}, "
+                         f"received {sizes!r}")
+    return tuple(int(n) for n in sizes)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import KindCache, subtract_fresh
+from .._backend import KindCache, subtract_fresh, to_numpy
 from .._fourier import apply_factors, centring_phases, fftn_plain, precision_of
-from .base import LinearOperator
+from .base import LinearOperator, image_shape
 
 __all__ = ["FFT"]
 
@@ -30,9 +30,7 @@ class FFT(LinearOperator):
     """
 
     def __init__(self, shape, *, mask=None, n_coils=None, dtype=np.complex64):
-        shape = tuple(int(s) for s in shape)
-        if not 1 <= len(shape) <= 3 or any(s < 1 for s in shape):
-            raise ValueError(f"FFT: shape must have 1 to 3 positive sizes, received {shape}")
+        shape = image_shape(shape, "FFT", minimum=1)
         if n_coils is not None and int(n_coils) < 1:
             raise ValueError(f"FFT: n_coils must be a positive integer, received {n_coils}")
         self.ndim = len(shape)
@@ -46,7 +44,7 @@ class FFT(LinearOperator):
 
     @staticmethod
     def _validate_mask(mask, shape):
-        mask = np.asarray(mask)
+        mask = np.asarray(to_numpy(mask))  # a CuPy or torch mask too
         if mask.dtype == bool:
             mask = mask.astype(np.float32)
         if not np.issubdtype(mask.dtype, np.number) or np.iscomplexobj(mask):

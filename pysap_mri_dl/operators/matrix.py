@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import KindCache, is_torch
+from .._backend import KindCache, array_kind, is_torch
+from .._fourier import precision_of
 from .base import LinearOperator
 
 __all__ = ["MatrixOperator", "Diagonal"]
@@ -46,10 +47,18 @@ class Diagonal(LinearOperator):
         self._consts = KindCache()
 
     def _op(self, x):
-        return x * self._consts.get("w", self.weights, x)
+        return x * self._weights_like("w", self.weights, x)
 
     def _adj_op(self, y):
-        return y * self._consts.get("wh", self.weights.conj(), y)
+        return y * self._weights_like("wh", self.weights.conj(), y)
+
+    def _weights_like(self, name, weights, x):
+        """``weights`` at ``x``'s precision (double weights would promote single-precision
+        data) and of its array kind."""
+        if precision_of(x) == "complex64" and array_kind(weights) == "numpy":
+            weights = weights.astype(np.complex64 if weights.dtype.kind == "c" else np.float32,
+                                     copy=False)
+        return self._consts.get((name, weights.dtype.str), weights, x)
 
     def lipschitz_bound(self):
         return float(np.max(np.abs(self.weights)) ** 2) if self.weights.size else 0.0

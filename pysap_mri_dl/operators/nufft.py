@@ -123,16 +123,16 @@ class NUFFT(LinearOperator):
     def _numpy_forward(self, x, backend=None):
         lead = x.shape[: x.ndim - self.ndim]
         flat = x.reshape((-1,) + self.shape)
-        if flat.dtype.kind != "c":
-            flat = flat.astype(np.complex64)
+        if flat.dtype.kind != "c":  # real images (a backend takes complex input only)
+            flat = flat.astype(_complex_dtype(flat.dtype))
         out = (backend or self.backend).forward(flat) * self.scale
         return out.reshape(lead + (self.n_samples,))
 
     def _numpy_adjoint(self, y, backend=None):
         lead = y.shape[:-1]
         flat = y.reshape(-1, self.n_samples)
-        if flat.dtype.kind != "c":  # real k-space (a backend takes complex input only)
-            flat = flat.astype(np.complex64)
+        if flat.dtype.kind != "c":  # real k-space
+            flat = flat.astype(_complex_dtype(flat.dtype))
         out = (backend or self.backend).adjoint(flat) * self.scale
         return out.reshape(lead + self.shape)
 
@@ -189,6 +189,11 @@ class NUFFT(LinearOperator):
     def __repr__(self):
         return (f"NUFFT(shape={self.shape}, n_samples={self.n_samples}, n_coils={self.n_coils}, "
                 f"backend={self.backend.name!r}, eps={self.eps:g})")
+
+
+def _complex_dtype(real_dtype):
+    """The complex type of a real array's precision (float64 stays double)."""
+    return np.complex128 if real_dtype == np.float64 else np.complex64
 
 
 def _gpu_libraries() -> bool:

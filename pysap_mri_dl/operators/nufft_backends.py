@@ -14,7 +14,8 @@ import numpy as np
 
 __all__ = ["BACKENDS", "available_backends", "default_backend", "make_backend"]
 
-_THREADS = os.cpu_count() or 1
+_THREADS = int(os.environ.get("PYSAP_MRI_DL_FFT_WORKERS", os.cpu_count() or 1))
+"""Threads of the CPU NUFFT backends: the FFT's setting (``PYSAP_MRI_DL_FFT_WORKERS``)."""
 
 
 _DUCC0_SINGLE_EPS = 1e-6

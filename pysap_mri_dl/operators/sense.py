@@ -33,6 +33,8 @@ class SENSE(LinearOperator):
     """
 
     def __init__(self, smaps, *, fourier=None, mask=None):
+        if isinstance(smaps, (list, tuple)):
+            smaps = np.asarray(smaps)
         if smaps.ndim < 2:
             raise ValueError(
                 f"SENSE: smaps must have shape (n_coils, *spatial), received {tuple(smaps.shape)}"
@@ -83,8 +85,7 @@ class SENSE(LinearOperator):
         if getattr(smaps, "requires_grad", False):
             folded = apply_factors(smaps, self.fourier.input_phase(x))
             return folded, folded.conj()
-        key = (str(getattr(smaps, "device", "cpu")), precision_of(x),
-               getattr(smaps, "_version", 0))
+        key = (str(getattr(smaps, "device", "cpu")), precision_of(x), _version(smaps))
         if key not in self._folded:
             with outside_inference_mode(smaps):
                 folded = apply_factors(smaps, self.fourier.input_phase(x))
@@ -158,3 +159,11 @@ class MapSets(LinearOperator):
         maps = to_numpy(self.maps)
         per_pixel = np.moveaxis(maps.reshape(maps.shape[:2] + (-1,)), -1, 0)  # (P, sets, coils)
         return float(np.linalg.norm(per_pixel, ord=2, axis=(1, 2)).max() ** 2)
+
+
+def _version(smaps):
+    """The in-place version counter of torch maps (0 for NumPy/CuPy maps and for inference
+    tensors, which cannot change in place outside inference mode and have no counter)."""
+    if getattr(smaps, "is_inference", lambda: True)():
+        return 0
+    return smaps._version

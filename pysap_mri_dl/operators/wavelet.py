@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pywt
 
-from .._backend import array_kind, is_torch, xp_of
+from .._backend import array_kind, is_torch, outside_inference_mode, xp_of
 from ._autograd import apply_external, numpy_external
-from .base import LinearOperator
+from .base import LinearOperator, image_shape
 
 __all__ = ["Wavelet", "Band", "check_wavelet"]
 
@@ -59,7 +59,10 @@ class Band:
 
 
 def check_wavelet(wavelet):
-    """Return ``pywt.Wavelet(wavelet)`` or raise a ValueError naming the argument."""
+    """Return ``pywt.Wavelet(wavelet)`` (a ``pywt.Wavelet`` as it is) or raise a ValueError
+    naming the argument."""
+    if isinstance(wavelet, pywt.Wavelet):
+        return wavelet
     if wavelet not in pywt.wavelist(kind="discrete"):
         raise ValueError(
             f"Wavelet: unknown wavelet {wavelet!r}; expected a discrete PyWavelets name "
@@ -99,9 +102,7 @@ class Wavelet(LinearOperator):
 
     def __init__(self, shape, *, wavelet="sym8", levels=4, mode="periodization",
                  undecimated=False, pad=True):
-        shape = tuple(int(s) for s in shape)
-        if not 1 <= len(shape) <= 3 or any(s < 2 for s in shape):
-            raise ValueError(f"Wavelet: shape must have 1 to 3 sizes >= 2, received {shape}")
+        shape = image_shape(shape, "Wavelet", minimum=2)
         self.wavelet = check_wavelet(wavelet)
         if mode not in pywt.Modes.modes:
             raise ValueError(f"Wavelet: unknown mode {mode!r}; expected one of {pywt.Modes.modes}")
@@ -223,8 +224,10 @@ class Wavelet(LinearOperator):
             for level in range(self.levels):
                 eye = np.eye(n)
                 if self.undecimated:
-                    (lo, hi), = pywt.swt(eye, self.wavelet, level=1, start_level=level,
-                                         axis=0, trim_approx=False, norm=True)
+                    with warnings.catch_warnings():  # a biorthogonal wavelet's frame is not
+                        warnings.simplefilter("ignore", UserWarning)  # tight: no bound of 1
+                        (lo, hi), = pywt.swt(eye, self.wavelet, level=1, start_level=level,
+                                             axis=0, trim_approx=False, norm=True)
                 else:
                     lo, hi = pywt.dwt(eye, self.wavelet, mode=self.mode, axis=0)
                     n = lo.shape[0]
@@ -240,8 +243,9 @@ class Wavelet(LinearOperator):
                 convert = lambda m: xp.as_tensor(m, dtype=x.dtype, device=x.device)  # noqa: E731
             else:
                 convert = lambda m: xp.asarray(m, dtype=x.dtype)  # noqa: E731
-            self._cache[key] = [[(convert(lo), convert(hi)) for lo, hi in axis]
-                                for axis in self._matrices]
+            with outside_inference_mode(x):  # cached: must serve autograd later too
+                self._cache[key] = [[(convert(lo), convert(hi)) for lo, hi in axis]
+                                    for axis in self._matrices]
         return self._cache[key]
 
     def _circulants(self):
