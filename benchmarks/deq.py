@@ -61,10 +61,13 @@ def _step(net, example, device):
     """One training step's forward and backward: (seconds, saved MB, peak MB or nan)."""
     if torch.device(device).type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+    cuda = torch.device(device).type == "cuda"
+    torch.cuda.synchronize(device) if cuda else None
     start = time.perf_counter()
     with saved_for_backward() as saved:
         loss = _example_loss(net, example, "l1", device)
     loss.backward()
+    torch.cuda.synchronize(device) if cuda else None  # the kernels run asynchronously
     seconds = time.perf_counter() - start
     peak = (torch.cuda.max_memory_allocated(device) / 2 ** 20
             if torch.device(device).type == "cuda" else float("nan"))

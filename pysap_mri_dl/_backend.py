@@ -8,6 +8,7 @@ CuPy are imported lazily, only once such an array is seen, so that
 from __future__ import annotations
 
 import contextlib
+import functools
 import operator
 
 import numpy as np
@@ -225,3 +226,19 @@ class KindCache:
             with outside_inference_mode(like):
                 self._store[key] = same_kind(array, like)
         return self._store[key]
+
+
+def computed_on_numpy(function):
+    """Run a NumPy-only ``function`` on NumPy copies of its array arguments and return its
+    array result in the kind and on the device of the first argument (calibration code:
+    CuPy arrays and torch tensors in, the same kind out)."""
+    @functools.wraps(function)
+    def wrapper(first, *args, **kwargs):
+        kind = array_kind(first) if hasattr(first, "shape") else "numpy"
+        if kind == "numpy":
+            return function(first, *args, **kwargs)
+        convert = lambda v: to_numpy(v) if hasattr(v, "shape") else v  # noqa: E731
+        out = function(to_numpy(first), *map(convert, args),
+                       **{k: convert(v) for k, v in kwargs.items()})
+        return same_kind(out, first)
+    return wrapper

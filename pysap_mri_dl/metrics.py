@@ -69,9 +69,7 @@ def interval_coverage(reference, mean, std, *, z=Z_90, mask=None) -> float:
     """Fraction of the pixels of ``mask`` (default :func:`foreground`) whose reference lies
     within ``mean +- z std`` (magnitudes): 0.90 for calibrated 90% intervals."""
     reference, mean = _pair(reference, mean)
-    std = np.asarray(to_numpy(std), np.float64)
-    if std.shape != mean.shape or not np.all(np.isfinite(std)) or np.any(std < 0):
-        raise ValueError(f"std must be a finite non-negative array of shape {mean.shape}")
+    std = _checked_std(std, mean.shape)
     mask = foreground(reference) if mask is None else np.asarray(mask, bool)
     return float(np.mean(np.abs(reference - mean)[mask] <= z * std[mask]))
 
@@ -82,6 +80,16 @@ def uncertainty_correlation(reference, mean, std, *, mask=None) -> float:
     errors?"""
     from scipy.stats import spearmanr
     reference, mean = _pair(reference, mean)
-    std = np.asarray(to_numpy(std), np.float64)
+    std = _checked_std(std, mean.shape)
     mask = foreground(reference) if mask is None else np.asarray(mask, bool)
+    if np.ptp(std[mask]) == 0:
+        raise ValueError("std is constant over the mask: a rank correlation is undefined")
     return float(spearmanr(std[mask], np.abs(reference - mean)[mask]).statistic)
+
+
+def _checked_std(std, shape):
+    std = np.asarray(to_numpy(std), np.float64)
+    if std.shape != shape or not np.all(np.isfinite(std)) or np.any(std < 0):
+        raise ValueError(f"std must be a finite non-negative array of shape {shape}, received "
+                         f"shape {std.shape}")
+    return std

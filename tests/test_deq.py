@@ -61,6 +61,16 @@ def test_a_run_away_iterate_is_not_taken_for_a_fixed_point():
     assert solution.stop_reason == "diverged" and solution.iterations < 5000  # tol: 10,000
 
 
+@pytest.mark.parametrize("solver", [anderson, broyden, fixed_point])
+def test_no_fixed_point_is_never_reported_converged(solver):
+    """With a loose tolerance a run-away iterate's relative residual falls below it before
+    the norm guard fires: the iterate returned (the best by the residual's norm) decides,
+    and it does not meet the tolerance."""
+    solution = solver(lambda z: z + 1, torch.zeros(1, 4), tol=0.05, max_iter=500)
+    assert solution.stop_reason != "converged"
+    assert float(solution.residual.max()) > 0.05
+
+
 def test_broyden_restarts_from_its_best_iterate_after_a_bad_secant_step():
     """``g(z) = atan(z - 0.5)`` from z = 5: the secant steps overshoot and the plain method
     runs away (as Newton does on atan); with the restart safeguard (the default) a bad step
@@ -270,6 +280,10 @@ def test_train_and_recon_deq_commands(tmp_path, tiny_volume):
     (["--model", "deq", "--backward", "shine", "--solver", "anderson", "--opa"],
      "needs --solver broyden"),
     (["--model", "deq", "--max-iter", "0"], "--max-iter"),
+    (["--model", "deq", "--model-config", '{"backward": "shine"}', "--backward", "implicit"],
+     "backward given twice, differently: in --model-config and as --backward"),
+    (["--model", "deq", "--model-config", '{"memory": 0}'], "memory must be an integer >= 1"),
+    (["--model", "deq", "--model-config", '{"sigma": -1}'], "sigma must be a number in (0, 1)"),
 ])
 def test_deq_usage_errors(argv, message, tmp_path, capsys):
     volume = tmp_path / "v.nii.gz"
@@ -422,3 +436,22 @@ def test_tune_command_writes_weights_that_recon_uses(tmp_path, tiny_volume, caps
                  "32", "--acceleration", "30"]) == 2  # no centre column left on 32 columns
     assert "--acceleration 30" in capsys.readouterr().err
     assert not any((tmp_path / name).exists() for name in ("bad", "t2", "t3", "t4", "t5"))
+
+
+def test_a_trained_deq_is_fine_tuned_with_another_backward_pass(tmp_path, tiny_volume):
+    """--init FILE takes the file's network and changes how it runs (SHINE with Broyden after
+    implicit gradients with Anderson); its structure stays the file's."""
+    common = [str(tiny_volume), "--model", "deq", "--steps", "1", "--shape", "48", "48",
+              "--axis", "2", "--train-slices", "0", "8", "--val-slices", "8", "10",
+              "--coils", "2", "2", "--no-progress"]
+    assert main(["train", *common, "--out", str(tmp_path / "first"),
+                 "--model-config", json.dumps(TINY)]) == 0
+    assert main(["train", *common, "--out", str(tmp_path / "second"), "--init",
+                 str(tmp_path / "first" / "model.pt"), "--backward", "shine",
+                 "--solver", "broyden", "--max-iter", "3"]) == 0
+    from pysap_mri_dl.learn import load_model
+    first, _ = load_model(tmp_path / "first" / "model.pt", kind="reconstruction")
+    second, _ = load_model(tmp_path / "second" / "model.pt", kind="reconstruction")
+    assert (first.config["backward"], second.config["backward"]) == ("implicit", "shine")
+    assert second.config["solver"] == "broyden" and second.config["max_iter"] == 3
+    assert second.config["learnlet"] == first.config["learnlet"]

@@ -103,7 +103,8 @@ CLAIMS = {
         and 0.8 < number(out, "coverage", 1) < 0.97
         and number(out, "mean std", 1) > 1.7 * number(out, "mean std", 0)),
     # 225 steps: 23.70 zero-filled -> 24.47 (1500 steps in the gallery)
-    "plot_train_tiny_pdnet": lambda out: db(out, "tiny PDNet") > db(out, "zero-filled") + 0.45,
+    # 450 steps: measured +1.40 dB (1 thread) and +1.56 (2 threads)
+    "plot_train_tiny_pdnet": lambda out: db(out, "tiny PDNet") > db(out, "zero-filled") + 1.1,
 }
 
 

@@ -213,7 +213,9 @@ def test_plug_and_play_learnlet_is_stable_and_beats_wavelet_fista(brain, brain_m
     # measured: 35.52 dB against 34.81 dB (+0.71; wavelet FISTA is best at 100 iterations)
     assert psnr(brain.reference, learned.image) > psnr(brain.reference, wavelet.image) + 0.45
     assert np.all(np.isfinite(learned.image))
-    assert np.mean(changes[-20:]) < 0.1 * np.mean(changes[:20])  # settles, no divergence
+    # settles, no divergence: the relative change per iteration, 9.7e-3 at iteration 10,
+    # 5.2e-5 at 200 (docs/learned_priors.rst)
+    assert changes[-1] < 6e-5 and changes[-1] < changes[9] / 150, (changes[9], changes[-1])
 
 
 def test_pnp_sigma_follows_the_acceleration_of_the_mask(brain, brain_mask):

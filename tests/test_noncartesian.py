@@ -86,8 +86,9 @@ def _simulate(coil_images, trajectory):
 
 
 @pytest.mark.parametrize("name, trajectory, floor", [
-    ("radial 80 golden spokes", radial(80, 256, golden=True), 40),        # 3.2x fewer samples
-    ("spiral 24 interleaves", spiral(24, 582, n_turns=2, density_power=2), 30),  # 4.7x
+    # the docs' table (benchmarks/noncartesian_cs.py): 41.00 and 33.01 dB
+    ("radial 80 golden spokes", radial(80, 256, golden=True), 40.7),      # 3.2x fewer samples
+    ("spiral 24 interleaves", spiral(24, 582, n_turns=2, density_power=2), 32.7),  # 4.7x
 ])
 def test_wavelet_fista_beats_gridding_by_3db_on_the_brain_slice(brain_slice_256, name,
                                                                 trajectory, floor):

@@ -44,7 +44,7 @@ def test_espirit_recovers_known_maps(smooth_coils):
 
 def test_espirit_sense_cs_close_to_self_calibrated(brain, brain_mask):
     """Measured: ESPIRiT maps 34.44 dB, the default self-calibrated maps (noise-relative
-    support) 34.84 dB on the 4-coil brain at 4x."""
+    support) 34.81 dB on the 4-coil brain at 4x."""
     kspace = brain.kspace * brain_mask
     maps = espirit(kspace, mask=brain_mask)
     with_espirit = reconstruct_sense(kspace, brain_mask, smaps=maps, n_iter=100)
@@ -85,7 +85,7 @@ def test_grappa_on_the_real_brain_matches_pygrappa(brain, acceleration, axis):
     filled = pygrappa.mdgrappa(kspace, calib, kernel_size=(5, 5), coil_axis=0)
     theirs = psnr(brain.reference, rss(ifftn_centered(filled, 2)))
     assert ours >= theirs - 0.5, (ours, theirs)
-    assert ours > {2: 44.0, 3: 37.3}[acceleration]
+    assert ours > {(2, 0): 44.0, (2, 1): 44.0, (3, 0): 37.3, (3, 1): 38.46}[acceleration, axis]
 
 
 @pytest.mark.parametrize("call, match", [

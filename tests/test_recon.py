@@ -16,7 +16,7 @@ def test_sense_default_beats_zero_filled_by_8db(brain, brain_mask):
     zf = psnr(brain.reference, result.zero_filled)
     rec = psnr(brain.reference, result.image)
     assert 25.0 < zf < 26.0  # 4x random columns, 8% centre
-    assert rec > 34.5, (zf, rec)  # measured 34.84 dB (zero-filled 25.46)
+    assert rec > 34.5, (zf, rec)  # measured 34.81 dB (zero-filled 25.46)
     assert result.n_iter == 100 and result.seconds > 0 and result.lam > 0
 
 

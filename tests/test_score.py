@@ -299,6 +299,8 @@ def test_bad_schedules_are_named():
         LangevinSchedule(step_scale=2.0)
     with pytest.raises(ValueError, match="steps_per_level must be an integer >= 1"):
         LangevinSchedule(steps_per_level=0)
+    with pytest.raises(ValueError, match="sigma_max <= 10"):  # relative to the image maximum
+        LangevinSchedule(sigma_max=1e20)
 
 
 @pytest.fixture(scope="module")
@@ -337,6 +339,8 @@ def test_recon_posterior_samples_writes_mean_std_samples_and_coverage(tmp_path, 
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0 < metrics["coverage_90"] < 1 and -1 <= metrics["std_error_correlation"] <= 1
     assert metrics["posterior_samples"] == 3 and metrics["n_iter"] == 6
+    # per Langevin step: the chains alone, not the start's plug-and-play or the loading
+    assert metrics["seconds_per_iter"] * metrics["n_iter"] < 0.8 * metrics["seconds"]
     assert metrics["std_smoothing"] == smoothing
     assert metrics["psnr"] > metrics["zero_filled_psnr"]
 
@@ -372,6 +376,8 @@ def test_bad_posterior_sample_counts_exit_2(tmp_path, brain_file, capsys, argv, 
     (["--noise-level", "0.1"], "--noise-level applies to --posterior-samples only"),
     (["--std-smoothing", "2"], "--std-smoothing applies to --posterior-samples only"),
     (["--posterior-samples", "4", "--langevin-sigmas", "0.001", "0.01"], "MAX must be >= MIN"),
+    (["--posterior-samples", "2", "--std-smoothing", "1e12"], "std_smoothing must be a number "
+                                                              "of pixels in [0, 64]"),
 ])
 def test_posterior_usage_errors_exit_2_and_write_nothing(tmp_path, brain_file, capsys, argv,
                                                          message):
@@ -519,3 +525,37 @@ def test_posterior_on_the_real_t2_brain_is_what_the_docs_say(brain, acceleration
     assert posterior.calibration == pytest.approx(measured["factor"], abs=0.01)
     std = posterior.std[foreground(reference)].mean() / reference.max()
     assert std == pytest.approx(measured["std"], rel=0.05)
+
+
+def test_a_later_run_of_another_kind_leaves_no_posterior_maps(tmp_path, brain_file, untied):
+    """recon into a folder that holds a posterior run's outputs: its std and samples go,
+    they would not describe the new image."""
+    from pysap_mri_dl.cli import main
+    out = tmp_path / "out"
+    assert main(["recon", str(brain_file), "--out", str(out), "--acceleration", "4",
+                 "--posterior-samples", "2", "--weights", str(untied), "--no-progress",
+                 *TINY]) == 0
+    assert (out / "std.nii.gz").exists()
+    assert main(["recon", str(brain_file), "--out", str(out), "--acceleration", "4",
+                 "--n-iter", "2", "--no-progress"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "recon.nii.gz",
+                                                     "recon.png"]
+
+
+def test_posterior_api_names_what_does_not_apply(untied, small_brain):
+    from pysap_mri_dl.learn.score import sample_posterior
+    from pysap_mri_dl.learn.score.posterior import pooled_std
+    from pysap_mri_dl.metrics import uncertainty_correlation
+    kspace, mask = small_brain
+    with pytest.raises(ValueError, match="shape and density apply to data on a trajectory"):
+        sample_posterior(kspace, mask, shape=(96, 96), density="pipe", weights=untied)
+    with pytest.raises(ValueError, match="mask applies to Cartesian k-space"):
+        sample_posterior(kspace[:, :, 0], mask, trajectory=np.zeros((96, 2)), shape=(96, 96),
+                         weights=untied)
+    with pytest.raises(ValueError, match="K >= 2 samples"):
+        pooled_std(np.ones((1, 8, 8)))
+    reference = np.random.default_rng(0).random((16, 16)) + 1
+    with pytest.raises(ValueError, match=r"std must be a finite non-negative array of shape"):
+        uncertainty_correlation(reference, reference, np.ones((8, 8)))
+    with pytest.raises(ValueError, match="std is constant"):
+        uncertainty_correlation(reference, reference, np.ones((16, 16)))

@@ -41,6 +41,17 @@ def test_every_network_is_registered_with_a_tiny_configuration():
     assert sorted(TINY) == sorted(UNROLLED_MODELS)
 
 
+def test_seed_size_parameter_counts_are_the_documented_ones():
+    """Each constructor's default is the seed's size: the counts of docs/unrolled.rst's
+    table (benchmarks/gpu/training_steps.py prints them too)."""
+    documented = {"pdnet": 318_280, "xpdnet": 1_192_338, "ncpdnet": 156_260,
+                  "learnlet-unrolled": 6_552, "cascade": 320_655, "kiki": 1_171_018,
+                  "unet": 481_745}
+    counts = {name: sum(p.numel() for p in build_model(name, kind="reconstruction").parameters())
+              for name in documented}
+    assert counts == documented
+
+
 @pytest.mark.parametrize("name", sorted(set(TINY) - {"ncpdnet"}))
 def test_forward_backward_reach_every_parameter(name, small_case):
     """The zero-initialised output layers move at the first steps; after three, every
@@ -254,7 +265,9 @@ def test_data_parallel_matches_one_process(tmp_path, tiny_volume):
     script = tmp_path / "ddp.py"
     script.write_text(_DDP_SCRIPT.format(tests=os.path.dirname(__file__), volume=str(tiny_volume),
                                          out=str(tmp_path / "ddp")))
-    env = {**os.environ, "PYSAP_MRI_DL_DDP_BACKEND": "gloo", "OMP_NUM_THREADS": "1"}
+    # no backend named: CPU training takes gloo by itself (also on a machine with a GPU)
+    env = {**{k: v for k, v in os.environ.items() if k != "PYSAP_MRI_DL_DDP_BACKEND"},
+           "OMP_NUM_THREADS": "1"}
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node",
                            "2", "--master_port", "29517", str(script)], capture_output=True,
                           text=True, env=env, timeout=300)
@@ -263,6 +276,27 @@ def test_data_parallel_matches_one_process(tmp_path, tiny_volume):
     b, _ = load_model(tmp_path / "ddp" / "model.pt", kind="reconstruction")
     for pa, pb in zip(a.state_dict().values(), b.state_dict().values()):
         torch.testing.assert_close(pa, pb, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("model", ["cascade", "learnlet-unrolled", "xpdnet"])
+def test_mixed_precision_training_runs_and_resumes_without_it(tmp_path, tiny_volume, model):
+    """--amp: the forward pass under bfloat16 autocast (CUDA's use; the CPU runs it too):
+    the networks return to complex64 at their boundary (the Learnlet stays in single
+    precision), the loss is finite and the weights move; amp is not part of what a
+    resumed run must match."""
+    import csv
+    from pysap_mri_dl.learn.training.reconstruction import train_reconstruction
+    config = dict(model=model, model_config=TINY[model], steps=3, batch_size=1, lr=1e-2)
+    train_reconstruction([tiny_volume], tmp_path, _config(**config, amp=True, stop_at=2),
+                         progress=False)
+    rows = [r for r in csv.DictReader(open(tmp_path / "log.csv")) if r["kind"] == "step"]
+    assert len(rows) == 2 and all(np.isfinite(float(r["loss"])) and not r["skipped"]
+                                  for r in rows)
+    train_reconstruction([tiny_volume], tmp_path, _config(**config), progress=False)
+    trained, _ = load_model(tmp_path / "model.pt", kind="reconstruction")
+    start = _net(model)
+    assert any(not torch.equal(a, b) for a, b in zip(trained.state_dict().values(),
+                                                     start.state_dict().values()))
 
 
 def test_the_psnr_loss_is_minus_the_reported_figure(tmp_path, tiny_volume):

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import computed_on_numpy
 from .smaps import calibration_region
 
 __all__ = ["espirit"]
 
 
+@computed_on_numpy
 def espirit(kspace, *, mask=None, calib=24, kernel=6, threshold=0.02, crop=0.8, n_maps=1):
     """ESPIRiT coil sensitivity maps from multi-coil 2D Cartesian k-space.
 

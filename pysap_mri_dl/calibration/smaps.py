@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import xp_of
+from .._backend import computed_on_numpy, xp_of
 from .._fourier import ifftn_centered
 
 __all__ = ["calibration_region", "self_calibrated_smaps", "noncartesian_smaps", "rss"]
@@ -74,6 +74,7 @@ def _fully_sampled_block(mask, needs="give smaps"):
         runs[widest] = [runs[widest][0] + 1, runs[widest][1] - 1]
 
 
+@computed_on_numpy
 def self_calibrated_smaps(kspace, *, mask=None, max_calib=32, window="hann", support=10.0):
     """Low-resolution sensitivity maps from the k-space centre (a la SENSE calibration).
 

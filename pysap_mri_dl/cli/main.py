@@ -52,7 +52,8 @@ def _add_posterior_options(parser):
     group.add_argument("--std-smoothing", type=non_negative_float, metavar="PIXELS",
                        default=POSTERIOR_DEFAULTS["std_smoothing"],
                        help="width of the Gaussian window over which the samples' variance is "
-                            "pooled (0: per pixel; the calibration was fitted for the default)")
+                            "pooled, at most 64 (0: per pixel; the calibration was fitted for "
+                            f"the default, {POSTERIOR_DEFAULTS['std_smoothing']:g})")
     group.add_argument("--no-calibration", action="store_true",
                        help="report the raw standard deviation of the samples, without the "
                             "score model's fitted calibration factor")
@@ -457,7 +458,7 @@ def _posterior(args, prepared):
         sampling = {"acceleration": float(result.acquisition["acceleration"])}
         baseline = "zero-filled"
     metrics = {"n_iter": schedule.n_steps, "seconds": result.seconds,
-               "seconds_per_iter": result.seconds / schedule.n_steps,
+               "seconds_per_iter": result.sampling_seconds / schedule.n_steps,
                "algorithm": "annealed Langevin", "prior": "score model",
                "baseline": baseline, "posterior_samples": args.posterior_samples,
                "noise_level": result.noise_level, "calibration": result.calibration,
@@ -584,7 +585,7 @@ def write_recon(out, image, computed, metrics, shown_metrics=None):
         files["std.nii.gz"] = lambda path: write_nifti(path, computed["std"])
         files["samples.nii.gz"] = lambda path: write_nifti(path, computed["samples"])
     files["metrics.json"] = lambda path: write_json(path, metrics)
-    publish(out, files)
+    publish(out, files, others=("std.nii.gz", "samples.nii.gz"))
 
 
 def run_recon(args) -> dict:

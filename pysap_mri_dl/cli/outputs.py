@@ -70,9 +70,11 @@ def remove_stale_staging(out):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def publish(out, writers):
-    """Write ``{name: write(path)}`` into ``out`` all or nothing (see the module docstring).
-    Returns the final paths."""
+def publish(out, writers, *, others=()):
+    """Write ``{name: write(path)}`` into ``out`` all or nothing (see the module docstring);
+    ``others``: names another kind of run writes there, removed once the new files are in
+    place unless written now (no posterior maps beside a later network's image). Returns
+    the final paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)
@@ -82,6 +84,8 @@ def publish(out, writers):
             write(staging / name)
         for name in writers:
             (staging / name).replace(out / name)
+        for name in set(others) - set(writers):
+            (out / name).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return [out / name for name in writers]

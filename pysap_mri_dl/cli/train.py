@@ -45,6 +45,9 @@ def add_train_parser(sub):
                         help="slice range of the validation slices")
     parser.add_argument("--axis", type=int, default=2, help="slicing axis")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
+    parser.add_argument("--amp", action="store_true",
+                        help="mixed precision: the forward pass under bfloat16 autocast (meant for CUDA; "
+                             "complex operators stay in single precision)")
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     parser.add_argument("--no-progress", action="store_true")
     return parser
@@ -89,7 +92,7 @@ def run_train(args, argv=None) -> dict:
                             batch_size=args.batch_size, patch=args.patch,
                             sigma_range=(0.0, args.sigma_max), lr=args.lr, seed=args.seed,
                             intensity_range=(low, high), invert_prob=args.invert_prob,
-                            device=args.device,
+                            device=args.device, amp=args.amp,
                             train_slices=tuple(args.train_slices),
                             val_slices=tuple(args.val_slices), axis=args.axis)
     argv = sys.argv[1:] if argv is None else argv

@@ -109,21 +109,25 @@ def add_train_network_parser(sub):
                        default=None,
                        help="how gradients pass the fixed point (docs/deq.rst: on the "
                             "plug-and-play DEQ only implicit gets the step and noise-level "
-                            "gradients right)")
+                            "gradients right; default implicit)")
     group.add_argument("--refine", type=non_negative_int, default=None,
-                       help="SHINE: backward Broyden iterations started from the estimate")
+                       help="SHINE: backward Broyden iterations started from the estimate "
+                            "(default 0)")
     group.add_argument("--opa", action="store_true",
                        help="SHINE: outer-problem awareness (extra updates along the loss "
                             "gradient in the forward solve)")
     group.add_argument("--max-iter", type=count, default=None,
-                       help="cap of the forward fixed-point solve")
+                       help="cap of the forward fixed-point solve (default 100)")
     group.add_argument("--tol", type=positive_float, default=None,
-                       help="relative residual at which the forward solve stops")
+                       help="relative residual at which the forward solve stops (default 1e-5)")
     group.add_argument("--solver", choices=["broyden", "anderson", "fixed-point"],
                        default=None,
                        help="forward root finder (SHINE reuses the inverse estimate of "
-                            "broyden or anderson; --opa needs broyden)")
+                            "broyden or anderson; --opa needs broyden; default anderson)")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
+    parser.add_argument("--amp", action="store_true",
+                        help="mixed precision: the forward pass under bfloat16 autocast (meant for CUDA; "
+                             "complex operators stay in single precision)")
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     parser.add_argument("--no-progress", action="store_true")
     return parser
@@ -137,11 +141,9 @@ def _resolve_defaults(args):
         if getattr(args, name) is None:
             setattr(args, name, pair[score])
     wrong = dict(NETWORK_ONLY if score else SCORE_ONLY)
-    for name, default in DEQ_ONLY.items():  # given only with --model deq
+    for name in DEQ_ONLY:  # given only with --model deq (_check resolves them)
         given = getattr(args, name) is not None and getattr(args, name) is not False
-        if args.model == "deq" and not given:
-            setattr(args, name, default)
-        elif args.model != "deq" and given:
+        if args.model != "deq" and given:
             raise ValueError(f"--{name.replace('_', '-')} does not apply to --model "
                              f"{args.model}")
     for name, default in wrong.items():
@@ -214,19 +216,38 @@ def _check(args):
     if not isinstance(config, dict):
         raise ValueError(f"--model-config must be a JSON object, received {args.model_config!r}")
     if args.model == "deq":
-        if args.refine < 0 or args.max_iter < 1 or not args.tol > 0:
-            raise ValueError(f"--refine must be >= 0, --max-iter >= 1 and --tol > 0, "
-                             f"received {args.refine}, {args.max_iter} and {args.tol}")
-        if (args.refine or args.opa) and args.backward != "shine":
-            raise ValueError("--refine and --opa are options of --backward shine")
-        if args.backward == "shine" and args.solver == "fixed-point":
-            raise ValueError("--backward shine reuses the forward solver's inverse estimate: "
-                             "it needs --solver broyden or anderson")
-        if args.opa and args.solver != "broyden":
-            raise ValueError("--opa updates Broyden's inverse estimate: it needs --solver "
-                             "broyden")
-        config.update({name: getattr(args, name) for name in DEQ_ONLY})
+        config.update(_deq_options(args, config))
     return config
+
+
+def _deq_options(args, config):
+    """The DEQ options given on the command line, checked together with what they run with:
+    the file's settings (``--init FILE``) or the defaults, under ``--model-config``'s."""
+    given = {name: getattr(args, name) for name in DEQ_ONLY
+             if getattr(args, name) is not None and getattr(args, name) is not False}
+    twice = sorted(name for name in set(given) & set(config) if given[name] != config[name])
+    if twice:
+        raise ValueError(f"{', '.join(twice)} given twice, differently: in --model-config "
+                         f"and as {', '.join('--' + n.replace('_', '-') for n in twice)}")
+    base = dict(DEQ_ONLY)
+    if args.init not in (None, "shipped"):
+        from ..learn.weights import read_weights
+        base.update({k: v for k, v in read_weights(args.init, expected="deq",
+                                                   kind="reconstruction")["config"].items()
+                     if k in DEQ_ONLY})
+    run = {**base, **{k: config[k] for k in DEQ_ONLY if k in config}, **given}
+    if run["refine"] < 0 or run["max_iter"] < 1 or not run["tol"] > 0:
+        raise ValueError(f"--refine must be >= 0, --max-iter >= 1 and --tol > 0, "
+                         f"received {run['refine']}, {run['max_iter']} and {run['tol']}")
+    if (run["refine"] or run["opa"]) and run["backward"] != "shine":
+        raise ValueError("--refine and --opa are options of --backward shine")
+    if run["backward"] == "shine" and run["solver"] == "fixed-point":
+        raise ValueError("--backward shine reuses the forward solver's inverse estimate: "
+                         "it needs --solver broyden or anderson")
+    if run["opa"] and run["solver"] != "broyden":
+        raise ValueError("--opa updates Broyden's inverse estimate: it needs --solver "
+                         "broyden")
+    return given
 
 
 def run_train_network(args, argv=None) -> dict:
@@ -253,7 +274,7 @@ def run_train_network(args, argv=None) -> dict:
         seed=args.seed, axis=args.axis if args.axis == "all" else int(args.axis),
         train_slices=tuple(args.train_slices), val_slices=tuple(args.val_slices),
         validate_every=args.validate_every, minutes=args.minutes, stop_at=args.stop_at,
-        device=args.device, init=args.init)
+        device=args.device, amp=args.amp, init=args.init)
     meta = train_reconstruction(args.volumes, args.out, config, fastmri=args.fastmri,
                                 resume=not args.no_resume, progress=not args.no_progress,
                                 command=command)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+import importlib
 from importlib.util import find_spec
 
 import numpy as np
@@ -196,9 +197,23 @@ def _complex_dtype(real_dtype):
     return np.complex128 if real_dtype == np.float64 else np.complex64
 
 
+_GPU_LIBRARIES = []
+
+
 def _gpu_libraries() -> bool:
-    """True when CuPy and cuFINUFFT are importable (CUDA tensors then avoid the host)."""
-    return find_spec("cupy") is not None and find_spec("cufinufft") is not None
+    """True when CuPy and cuFINUFFT import (CUDA tensors then avoid the host); a library
+    that is installed but cannot load (a wheel built for another CUDA) counts as missing,
+    and CUDA tensors then go through the CPU backend."""
+    if not _GPU_LIBRARIES:
+        ok = find_spec("cupy") is not None and find_spec("cufinufft") is not None
+        if ok:
+            try:
+                for name in ("cupy", "cufinufft"):
+                    importlib.import_module(name)
+            except (ImportError, OSError, RuntimeError):
+                ok = False
+        _GPU_LIBRARIES.append(ok)
+    return _GPU_LIBRARIES[0]
 
 
 def _cupy_device(device):

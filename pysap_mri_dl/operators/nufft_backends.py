@@ -18,9 +18,10 @@ _THREADS = int(os.environ.get("PYSAP_MRI_DL_FFT_WORKERS", os.cpu_count() or 1))
 """Threads of the CPU NUFFT backends: the FFT's setting (``PYSAP_MRI_DL_FFT_WORKERS``)."""
 
 
-_DUCC0_SINGLE_EPS = 1e-6
-"""The finest accuracy ducc0 has a single-precision kernel for in 2D and 3D (below about
-5e-7, 3D from 8e-7, it has none and raises): a finer ``eps`` is capped there."""
+_SINGLE_EPS = 1e-6
+"""The finest accuracy of single-precision NUFFTs: ducc0 has no kernel below about 5e-7
+(3D from 8e-7) and raises, FINUFFT warns and cuFINUFFT fails to plan below about 1e-7; a
+finer ``eps`` is capped there for complex64 data (double precision keeps it)."""
 
 
 class _Ducc0:
@@ -36,7 +37,7 @@ class _Ducc0:
             import ducc0
             coord = self.trajectory.astype(np.float32 if single else np.float64)
             self._plans[single] = ducc0.nufft.plan(
-                nu2u=False, coord=coord, grid_shape=self.shape, epsilon=max(self.eps, _DUCC0_SINGLE_EPS if single else 1e-14),
+                nu2u=False, coord=coord, grid_shape=self.shape, epsilon=max(self.eps, _SINGLE_EPS if single else 1e-14),
                 nthreads=_THREADS, periodicity=1.0, fft_order=False)
         return self._plans[single]
 
@@ -74,7 +75,9 @@ class _Finufft:
         key = (kind, n_trans, np.dtype(dtype).str)
         if key not in self._plans:
             isign = -1 if kind == 2 else 1
-            plan = self.library.Plan(kind, self.shape, n_trans=n_trans, eps=self.eps,
+            single = np.dtype(dtype) == np.complex64
+            eps = max(self.eps, _SINGLE_EPS) if single else self.eps
+            plan = self.library.Plan(kind, self.shape, n_trans=n_trans, eps=eps,
                                      isign=isign, dtype=np.dtype(dtype).name, **self._options())
             real = np.float32 if np.dtype(dtype) == np.complex64 else np.float64
             plan.setpts(*[self._asarray(c.astype(real)) for c in self.coords])

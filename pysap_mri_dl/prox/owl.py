@@ -17,7 +17,7 @@ def isotonic_decreasing(z):
     g, n = z.shape
     cumulative = xp.concatenate([z[:, :1] * 0, xp.cumsum(z, axis=1)], axis=1)
     j, k = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    count = same_kind(np.maximum(k - j + 1, 1).astype(np.float64), z)
+    count = same_kind(np.maximum(k - j + 1, 1).astype(str(z.dtype).split(".")[-1]), z)
     means = (cumulative[:, same_kind(k + 1, z)] - cumulative[:, same_kind(j, z)]) / count
     means = xp.where(same_kind(k >= j, z), means, -np.inf)
     return xp.stack([xp.amin(xp.amax(means[:, : i + 1, i:], axis=2), axis=1)

@@ -217,6 +217,12 @@ class Learnlet(torch.nn.Module):
     def forward(self, x, sigma):
         if x.ndim != 4 or x.shape[1] != 1:
             raise ValueError(f"Learnlet: x must have shape (B, 1, H, W), received {tuple(x.shape)}")
+        if torch.is_autocast_enabled(x.device.type):
+            # a few thousand weights and custom kernels: it runs in single precision even in
+            # a network trained under autocast (--amp)
+            with torch.autocast(x.device.type, enabled=False):
+                return self.forward(x.float() if x.dtype in (torch.float16, torch.bfloat16)
+                                    else x, sigma)
         sigma = torch.as_tensor(sigma, dtype=x.dtype, device=x.device).reshape(-1)
         sigma = sigma.expand(x.shape[0]) if sigma.numel() == 1 else sigma
         per_chunk = max(1, _CHUNK_PIXELS // (x.shape[2] * x.shape[3]))

@@ -16,6 +16,8 @@ starts from ``start_iterations`` of wavelet FISTA (a warm start near the fixed p
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -44,6 +46,9 @@ class DEQLearnlet(nn.Module):
                  backward_max_iter=200, backward_tol=1e-7, fallback_bound=1.8):
         super().__init__()
         check_options(solver, backward, refine, opa)
+        _check_numbers(sigma=sigma, tol=tol, backward_tol=backward_tol, max_iter=max_iter,
+                       memory=memory, backward_max_iter=backward_max_iter,
+                       start_iterations=start_iterations, fallback_bound=fallback_bound)
         learnlet = dict(learnlet or {})
         self.config = dict(sigma=sigma, learnlet=learnlet, solver=solver, backward=backward,
                            max_iter=max_iter, tol=tol, refine=refine, opa=opa, memory=memory,
@@ -93,3 +98,25 @@ class DEQLearnlet(nn.Module):
                            backward_max_iter=c["backward_max_iter"],
                            fallback_bound=c["fallback_bound"])
         return z[0]
+
+
+def _check_numbers(*, sigma, tol, backward_tol, max_iter, memory, backward_max_iter,
+                   start_iterations, fallback_bound):
+    """Named errors for the DEQ's numeric settings (before a forward pass meets them)."""
+    def number(value):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            math.isfinite(value)
+
+    for name, value in (("sigma", sigma), ("tol", tol), ("backward_tol", backward_tol)):
+        if not number(value) or value <= 0:
+            raise ValueError(f"DEQLearnlet: {name} must be a finite number > 0, received "
+                             f"{value!r}")
+    for name, value, low in (("max_iter", max_iter, 1), ("memory", memory, 1),
+                             ("backward_max_iter", backward_max_iter, 1),
+                             ("start_iterations", start_iterations, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"DEQLearnlet: {name} must be an integer >= {low}, received "
+                             f"{value!r}")
+    if fallback_bound is not None and (not number(fallback_bound) or fallback_bound <= 0):
+        raise ValueError(f"DEQLearnlet: fallback_bound must be None or a number > 0, "
+                         f"received {fallback_bound!r}")

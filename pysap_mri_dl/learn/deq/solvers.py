@@ -173,11 +173,13 @@ class _Tracker:
             self.start_norm = torch.maximum(norm, fz.norm(dim=1).detach()).clamp_min(1e-12)
         else:  # best by the residual's norm (a run-away iterate shrinks the relative one)
             absolute = gz.norm(dim=1).detach()
-            better = absolute < self.best_norm
+            better = absolute < self.best_norm * (1 - 1e-4)  # not by rounding alone
             self.best = torch.where(better[:, None], z, self.best)
             self.best_residual = torch.where(better, residual, self.best_residual)
             self.best_norm = torch.minimum(absolute, self.best_norm)
-        if worst <= self.tol:
+        # converged: the iterate returned (the best one) meets the tolerance, not merely
+        # the current one (a run-away iterate has a small relative residual)
+        if float(self.best_residual.max()) <= self.tol:
             return "converged"
         if (worst > DIVERGENCE * max(self.start, 1e-12)
                 or bool((norm > DIVERGENCE * self.start_norm).any())):

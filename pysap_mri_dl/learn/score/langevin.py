@@ -46,9 +46,10 @@ class LangevinSchedule:
     step_scale: float = 0.3
 
     def __post_init__(self):
-        if not 0 < self.sigma_min <= self.sigma_max < float("inf"):
-            raise ValueError(f"noise levels must satisfy 0 < sigma_min <= sigma_max, received "
-                             f"{self.sigma_min}, {self.sigma_max}")
+        if not 0 < self.sigma_min <= self.sigma_max <= 10:
+            raise ValueError(f"noise levels (relative to the image maximum) must satisfy "
+                             f"0 < sigma_min <= sigma_max <= 10, received {self.sigma_min}, "
+                             f"{self.sigma_max}")
         for name in ("n_levels", "steps_per_level"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
@@ -69,8 +70,10 @@ class LangevinSchedule:
 
 
 def _complex_noise(shape, generator, device):
-    parts = torch.randn((2,) + tuple(shape), generator=generator, device=device)
-    return torch.complex(parts[0], parts[1])
+    """Drawn on the generator's device, then moved: a CPU generator gives the same chains
+    on any device."""
+    parts = torch.randn((2,) + tuple(shape), generator=generator, device=generator.device)
+    return torch.complex(parts[0], parts[1]).to(device)
 
 
 def annealed_langevin(score_model, gradient, start, *, n_samples, noise_level, schedule,

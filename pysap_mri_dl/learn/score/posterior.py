@@ -13,7 +13,8 @@ import torch
 from ..._backend import check_same_kind, to_numpy
 from ...recon.cartesian import zero_filled as cartesian_zero_filled
 from ..unrolled.models import START_IMAGES, start_image
-from ..unrolled.physics import cartesian_measurement, noncartesian_measurement
+from ..unrolled.physics import (cartesian_measurement, check_sampling_arguments,
+                                noncartesian_measurement)
 from .langevin import LangevinSchedule, annealed_langevin
 from .model import ScoreModel, load_score_model
 
@@ -58,6 +59,7 @@ class Posterior:
     calibration: float
     seconds: float
     schedule: dict = field(default_factory=dict)
+    sampling_seconds: float = 0.0  # the chains alone (not the start or the model's loading)
     std_smoothing: float = STD_SMOOTHING
     acquisition: dict = field(default_factory=dict)
     start: str = DEFAULT_START
@@ -75,10 +77,15 @@ def _check_samples(n_samples):
                          f"deviation needs two samples), received {n_samples!r}")
 
 
+MAX_STD_SMOOTHING = 64
+"""The widest pooling window (pixels): a Gaussian that wide averages a whole slice."""
+
+
 def _check_smoothing(std_smoothing):
     if isinstance(std_smoothing, bool) or not isinstance(std_smoothing, Real) \
-            or not 0 <= std_smoothing < float("inf"):
-        raise ValueError(f"std_smoothing must be a finite number >= 0 (pixels), received "
+            or not 0 <= std_smoothing <= MAX_STD_SMOOTHING:
+        raise ValueError(f"std_smoothing must be a number of pixels in [0, "
+                         f"{MAX_STD_SMOOTHING}] (wider is a constant map), received "
                          f"{std_smoothing!r}")
 
 
@@ -93,6 +100,10 @@ def pooled_std(magnitudes, std_smoothing=STD_SMOOTHING):
     case of ``benchmarks/posterior.py`` (``docs/uncertainty.rst``)."""
     from scipy.ndimage import gaussian_filter
     _check_smoothing(std_smoothing)
+    magnitudes = to_numpy(magnitudes)
+    if magnitudes.ndim < 2 or magnitudes.shape[0] < 2:
+        raise ValueError(f"pooled_std needs magnitudes (K, *shape) of K >= 2 samples, "
+                         f"received shape {magnitudes.shape}")
     variance = np.var(magnitudes, axis=0, ddof=1)
     if std_smoothing:
         variance = gaussian_filter(variance, float(std_smoothing), mode="nearest")
@@ -116,6 +127,7 @@ def posterior_start(acceleration):
 
 def _measurement(data, mask, smaps, trajectory, shape, density):
     from ...calibration import kspace_noise_level, trajectory_noise_level
+    check_sampling_arguments(trajectory, mask, shape, density)
     if trajectory is None:
         if mask is None:
             mask = np.abs(data).reshape((-1,) + data.shape[-2:]).max(0) > 0
@@ -130,7 +142,7 @@ def _measurement(data, mask, smaps, trajectory, shape, density):
     trajectory = to_numpy(trajectory)
     m = noncartesian_measurement(data, trajectory, shape, smaps=smaps, density=density)
     noise = trajectory_noise_level(data, trajectory)
-    return m, noise, np.abs(m.zero_filled().numpy()) * m.scale
+    return m, noise, np.abs(m.zero_filled().cpu().numpy()) * m.scale
 
 
 def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="auto",
@@ -189,10 +201,16 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
         start = posterior_start(acceleration)
     generator = torch.Generator().manual_seed(int(seed))
     first = start_image(m, {"start": start, "start_iterations": START_ITERATIONS[start]})
+    chains_began = time.perf_counter()
     samples = annealed_langevin(model, m.gradient, first, n_samples=n_samples,
                                 noise_level=float(noise_level) / m.scale, schedule=schedule,
                                 generator=generator, progress=progress)
-    samples = samples.numpy() * m.scale
+    sampling_seconds = time.perf_counter() - chains_began
+    samples = samples.cpu().numpy() * m.scale
+    if not np.all(np.isfinite(samples)):
+        raise ValueError(f"the Langevin chains diverged (non-finite samples) with the "
+                                 f"schedule {schedule.as_dict()}: lower sigma_max or "
+                                 f"step_scale")
     magnitudes = np.abs(samples)
     acquisition = {"acceleration": acceleration,
                    "coils": data.shape[0] if data.ndim == (3 if trajectory is None else 2) else 1,
@@ -202,6 +220,7 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
                      std=scale * pooled_std(magnitudes, std_smoothing),
                      samples=samples, zero_filled=zero_filled, noise_level=float(noise_level),
                      calibration=scale, seconds=time.perf_counter() - began,
+                     sampling_seconds=sampling_seconds,
                      schedule=schedule.as_dict(), std_smoothing=float(std_smoothing),
                      acquisition=acquisition, start=start)
 

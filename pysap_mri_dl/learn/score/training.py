@@ -45,6 +45,7 @@ def score_training_config(args, model_config):
         min_signal=0.0,  # background patches too: the prior must know that it is empty
         invert_prob=args.invert_prob, train_slices=tuple(args.train_slices),
         val_slices=tuple(args.val_slices), axis=int(args.axis), device=args.device,
+        amp=args.amp,
         init="score" if args.init == "shipped" else args.init)
 
 
@@ -60,7 +61,7 @@ def train_score_model(args, model_config, *, command=""):
     meta = train_denoiser(args.volumes, args.out, config, resume=not args.no_resume,
                           progress=not args.no_progress, command=command,
                           extra_meta={"purpose": "score"})
-    if args.calibration_examples:
+    if args.calibration_examples and meta["steps"] >= config.steps:  # not after a chunk
         meta = recalibrate(args.out / "model.pt", args.volumes, args.calibration_examples,
                            axis=config.axis, progress=not args.no_progress)
     return meta

@@ -50,6 +50,7 @@ class TrainingConfig:
     axis: int = 2
     checkpoint_every: int = 200
     device: str = "cpu"               # e.g. "cuda": model and batches live there
+    amp: bool = False                 # bfloat16 autocast in the forward pass (for CUDA)
     init: str | None = None           # start from these weights (a shipped name or a file)
 
 
@@ -123,7 +124,7 @@ def _signature(config):
     """What a checkpoint must share with the run that resumes it: everything that shapes
     the model and the run's trajectory (not the stopping options)."""
     fields = dict(vars(config))
-    for name in ("minutes", "stop_at", "device", "checkpoint_every"):
+    for name in ("minutes", "stop_at", "device", "amp", "checkpoint_every"):
         fields.pop(name)
     return fields
 
@@ -183,7 +184,7 @@ def train_denoiser(volumes, out, config: TrainingConfig, *, resume=True, progres
 
     schedule = Schedule(steps=config.steps, lr=config.lr, lr_final=config.lr_final,
                         stop_at=config.stop_at, minutes=config.minutes,
-                        checkpoint_every=config.checkpoint_every)
+                        checkpoint_every=config.checkpoint_every, amp=config.amp)
     result = fit(model, lambda step, rank, world: _batch(train, config, step), loss_fn, out,
                  schedule, signature=_signature(config), device=device, resume=resume,
                  progress=progress, desc=f"train {config.model}")
@@ -191,7 +192,7 @@ def train_denoiser(volumes, out, config: TrainingConfig, *, resume=True, progres
     meta = {"steps": result.step, "seconds": result.seconds, "command": command,
             "val_psnr_sigma_0.05": validation_psnr(model, val),
             "train_slices": list(config.train_slices), "val_slices": list(config.val_slices),
-            "sigma_range": list(config.sigma_range), "seed": config.seed,
+            "axis": config.axis, "sigma_range": list(config.sigma_range), "seed": config.seed,
             "sigma_distribution": config.sigma_distribution, "weighting": config.weighting,
             "init": config.init,
             "intensity_range": list(config.intensity_range), "invert_prob": config.invert_prob,

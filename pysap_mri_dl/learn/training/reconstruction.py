@@ -55,6 +55,7 @@ class ReconstructionConfig:
     minutes: float | None = None
     stop_at: int | None = None
     device: str = "cpu"
+    amp: bool = False                  # bfloat16 autocast in the forward pass (for CUDA)
     init: str | None = None            # 'shipped' or a weights file: see initial_network
     grad_clip: float | None = 1.0
 
@@ -159,7 +160,7 @@ def out_of_distribution(acq):
 
 def _signature(config):
     fields = {k: v for k, v in vars(config).items()
-              if k not in ("minutes", "stop_at", "device", "checkpoint_every",
+              if k not in ("minutes", "stop_at", "device", "amp", "checkpoint_every",
                            "validate_every", "acquisition")}
     fields["acquisition"] = dict(vars(config.acquisition))
     return fields
@@ -231,7 +232,8 @@ def train_reconstruction(volumes, out, config, *, fastmri=None, resume=True, pro
     schedule = Schedule(steps=config.steps, lr=config.lr, lr_final=config.lr_final,
                         stop_at=config.stop_at, minutes=config.minutes,
                         checkpoint_every=config.checkpoint_every,
-                        validate_every=config.validate_every, grad_clip=config.grad_clip)
+                        validate_every=config.validate_every, grad_clip=config.grad_clip,
+                        amp=config.amp)
     # the data are part of what a resumed run must match (the file names and slices)
     result = fit(net, batch_fn, loss_fn, out, schedule, signature={**_signature(config),
                                                                    "data": data},
@@ -261,6 +263,12 @@ def _check_network(network, config):
                          f"(received init={config.init!r}); load its weights before passing it")
 
 
+RUN_SETTINGS = {"deq": ("backward", "refine", "opa", "max_iter", "solver", "tol",
+                        "backward_max_iter", "backward_tol", "fallback_bound", "memory")}
+"""Configuration keys that say how a model runs, not what its weights are: fine-tuning a
+file may change them (a DEQ trained with implicit gradients, fine-tuned with SHINE)."""
+
+
 def initial_network(config):
     """The network ``train_reconstruction`` starts from: built from ``config.model_config``
     and, with ``config.init``, loaded with weights. ``init='shipped'``: for
@@ -279,8 +287,14 @@ def initial_network(config):
         return net
     path = network_path(name) if config.init == "shipped" else Path(config.init)
     start, _ = load_model(path, expected=name, kind="reconstruction")
-    net = build_model(name, kind="reconstruction", **(config.model_config or start.config))
-    if net.config != start.config:
+    settings = RUN_SETTINGS.get(name, ())
+    if settings:  # how it runs may change, the rest is the file's
+        wanted = {**start.config, **config.model_config}
+    else:
+        wanted = config.model_config or start.config
+    net = build_model(name, kind="reconstruction", **wanted)
+    structure = lambda c: {k: v for k, v in c.items() if k not in settings}  # noqa: E731
+    if structure(net.config) != structure(start.config):
         raise ValueError(f"--init {config.init}: its configuration {start.config} differs from "
                          f"the model's {net.config} (give its --model-config, or none)")
     net.load_state_dict(start.state_dict())

@@ -34,6 +34,7 @@ import torch
 from ...data import atomic_path
 
 __all__ = ["Schedule", "fit", "learning_rate", "check_device", "distributed_context",
+           "deterministic_cuda",
            "peak_memory_mb"]
 
 
@@ -51,6 +52,7 @@ class Schedule:
     checkpoint_every: int = 200
     validate_every: int | None = None
     grad_clip: float | None = None
+    amp: bool = False  # mixed precision: the forward pass under bfloat16 autocast
 
 
 def learning_rate(schedule, step):
@@ -85,7 +87,7 @@ _FITTED = [False]
 error elsewhere exits at once, and torchrun stops the other processes)."""
 
 
-def distributed_context():
+def distributed_context(device="cpu"):
     """``(rank, world_size)``; starts the process group when launched by ``torchrun``, and
     ends it when the process exits, after a complete fit once every process has reached
     its exit (a process that left first, while rank 0 still wrote the weights, was aborted
@@ -98,11 +100,26 @@ def distributed_context():
 
     import torch.distributed as dist
     if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() and os.environ.get(
-            "PYSAP_MRI_DL_DDP_BACKEND", "") != "gloo" else "gloo"
+        # the backend follows the training device (NCCL for CUDA, gloo for the CPU, also
+        # on a machine with a GPU), unless PYSAP_MRI_DL_DDP_BACKEND names one; on CUDA each
+        # process takes the GPU of its local rank (torchrun's LOCAL_RANK)
+        cuda = torch.device(device).type == "cuda"
+        backend = os.environ.get("PYSAP_MRI_DL_DDP_BACKEND") or ("nccl" if cuda else "gloo")
+        if cuda:
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group(backend)
         atexit.register(_end_process_group)
     return dist.get_rank(), dist.get_world_size()
+
+
+def deterministic_cuda():
+    """Deterministic CUDA kernels, so that a resumed run repeats the uninterrupted one on a
+    GPU as it does on the CPU (cuDNN's fastest convolution backward passes are not
+    deterministic); an operation without a deterministic kernel warns instead of failing."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def _end_process_group():
@@ -189,10 +206,12 @@ def fit(model, batch_fn, loss_fn, out, schedule, *, signature, validate=None, de
     resume.
     """
     from tqdm.auto import tqdm
-    rank, world = distributed_context()
+    device = torch.device(device)
+    rank, world = distributed_context(device)
+    if device.type == "cuda":
+        deterministic_cuda()
     out = Path(out)
     signature = json.loads(json.dumps(signature))  # tuples as lists, as they come back
-    device = torch.device(device)
     model = model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=schedule.lr)
     checkpoint = out / "checkpoint.pt"
@@ -200,7 +219,8 @@ def fit(model, batch_fn, loss_fn, out, schedule, *, signature, validate=None, de
         resume and checkpoint.exists()) else 0
     trained = model
     if world > 1:
-        trained = torch.nn.parallel.DistributedDataParallel(model)
+        trained = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[torch.cuda.current_device()] if device.type == "cuda" else None)
     log = _Log(out / "log.csv", rank == 0, step)
 
     def save_checkpoint():
@@ -232,7 +252,8 @@ def fit(model, batch_fn, loss_fn, out, schedule, *, signature, validate=None, de
         lr = learning_rate(schedule, step)
         for group in optimiser.param_groups:
             group["lr"] = lr
-        loss = loss_fn(trained, batch_fn(step, rank, world))
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=schedule.amp):
+            loss = loss_fn(trained, batch_fn(step, rank, world))
         optimiser.zero_grad()
         began = time.perf_counter()
         loss.backward()

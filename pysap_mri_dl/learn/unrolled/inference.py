@@ -13,7 +13,7 @@ from ...recon.cartesian import zero_filled as recon_zero_filled
 from ...recon.core import Reconstruction
 from ...recon.noncartesian import _adjoint_rss
 from ..weights import WeightsError, load_model, network_path
-from .physics import cartesian_measurement, noncartesian_measurement
+from .physics import cartesian_measurement, check_sampling_arguments, noncartesian_measurement
 
 __all__ = ["reconstruct_network", "load_network"]
 
@@ -45,6 +45,7 @@ def reconstruct_network(kspace, mask=None, *, model="pdnet", weights=None, smaps
     data = to_numpy(kspace)
     if not np.all(np.isfinite(data)):
         raise ValueError("kspace contains NaN or Inf values")
+    check_sampling_arguments(trajectory, mask, shape, density)
     if trajectory is None:
         if mask is None:
             mask = np.abs(data).reshape((-1,) + data.shape[-2:]).max(0) > 0

@@ -234,7 +234,7 @@ class KIKINet(nn.Module):
     (coils as the batch), back to the image, an image CNN, then a data-consistency gradient
     step of learned length."""
 
-    def __init__(self, n_cascades=2, features=32, depth=5, ndim=2):
+    def __init__(self, n_cascades=2, features=48, depth=16, ndim=2):
         super().__init__()
         self.config = dict(n_cascades=n_cascades, features=features, depth=depth, ndim=ndim)
         block = lambda: ConvBlock(2, 2, features=features, depth=depth, ndim=ndim)  # noqa: E731

@@ -23,7 +23,8 @@ from ...operators.nufft import check_image_shape
 from ...optim import LeastSquares
 from ...sampling import as_binary_mask
 
-__all__ = ["Measurement", "cartesian_measurement", "noncartesian_measurement", "to_channels",
+__all__ = ["Measurement", "cartesian_measurement", "check_sampling_arguments",
+           "noncartesian_measurement", "to_channels",
            "from_channels"]
 
 
@@ -33,7 +34,10 @@ def to_channels(x):
 
 
 def from_channels(x):
-    """Real ``(B, 2, *spatial)`` to complex ``(B, *spatial)``."""
+    """Real ``(B, 2, *spatial)`` to complex ``(B, *spatial)`` (single precision at least:
+    a network run under bfloat16 autocast returns to the operators' complex64)."""
+    if x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
     return torch.complex(x[:, 0], x[:, 1])
 
 
@@ -132,6 +136,22 @@ class Measurement:
             operator = NUFFT(self.trajectory, self.shape, smaps=smaps)
         return Measurement(self.kspace, operator, self.shape, self.scale, smaps, self.density,
                            self.mask, self.trajectory)
+
+
+def check_sampling_arguments(trajectory, mask, shape, density):
+    """Cartesian data take ``mask`` (not ``shape`` or ``density``), data on a trajectory take
+    ``shape`` and ``density`` (not ``mask``): one given for the other kind is an error, not
+    ignored."""
+    if trajectory is None:
+        wrong = [name for name, value, default in (("shape", shape, None),
+                                                   ("density", density, "auto"))
+                 if not (value is default or (isinstance(value, str) and value == default))]
+        if wrong:
+            raise ValueError(f"{' and '.join(wrong)} apply to data on a trajectory; Cartesian "
+                             f"k-space takes mask (its shape is the k-space's)")
+    elif mask is not None:
+        raise ValueError("mask applies to Cartesian k-space; data on a trajectory take shape "
+                         "and density")
 
 
 def _check_smaps(smaps, multi_coil):
