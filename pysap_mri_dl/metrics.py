@@ -28,10 +28,25 @@ def _pair(reference, image):
     return reference, image
 
 
+def _data_range(reference, data_range):
+    """The peak: ``data_range`` if given (a finite number > 0), else the reference's
+    maximum, which must then be positive (an all-zero reference has no PSNR or SSIM)."""
+    if data_range is None:
+        data_range = float(reference.max())
+        if not data_range > 0:
+            raise ValueError("the reference is zero everywhere: PSNR and SSIM, relative to "
+                             "its maximum, are undefined (give data_range)")
+        return data_range
+    if isinstance(data_range, bool) or not np.isscalar(data_range) \
+            or not 0 < data_range < float("inf"):
+        raise ValueError(f"data_range must be a finite number > 0, received {data_range!r}")
+    return float(data_range)
+
+
 def psnr(reference, image, *, data_range=None) -> float:
     """Peak signal-to-noise ratio in dB (peak = maximum of the reference magnitude unless ``data_range``)."""
     reference, image = _pair(reference, image)
-    data_range = reference.max() if data_range is None else data_range
+    data_range = _data_range(reference, data_range)
     mse = np.mean((reference - image) ** 2)
     if mse == 0:
         return float("inf")
@@ -43,13 +58,15 @@ def ssim(reference, image, *, data_range=None) -> float:
     from skimage.metrics import structural_similarity
 
     reference, image = _pair(reference, image)
-    data_range = reference.max() if data_range is None else data_range
+    data_range = _data_range(reference, data_range)
     return float(structural_similarity(reference, image, data_range=data_range))
 
 
 def nrmse(reference, image) -> float:
     """``||ref - image|| / ||ref||`` on magnitudes."""
     reference, image = _pair(reference, image)
+    if not np.any(reference):
+        raise ValueError("the reference is zero everywhere: NRMSE is undefined")
     return float(np.linalg.norm(reference - image) / np.linalg.norm(reference))
 
 

@@ -190,7 +190,9 @@ def test_learned_prior_from_the_command_line(tmp_path, brain_npz):
     assert _run("recon", brain_npz, "--out", out, "--acceleration", 4, "--prior", "learnlet",
                 "--n-iter", 20, "--no-progress") == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["prior"] == "LearnedProx" and metrics["psnr"] > metrics["zero_filled_psnr"]
+    # the prior's name and the noise level it ran at (sigma='auto' at 4x: 0.0005)
+    assert metrics["prior"] == "learnlet (sigma 0.0005)"
+    assert metrics["psnr"] > metrics["zero_filled_psnr"]
 
 
 def test_bad_weights_fail_cleanly(tmp_path, brain_npz, capsys):
@@ -244,3 +246,34 @@ def test_the_raw_gre_sample_is_written_as_recon_reads_it(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["zero_filled_psnr"] == pytest.approx(18.21, abs=0.01)
     assert metrics["psnr"] > 22.82 - 0.3, metrics["psnr"]
+
+
+def test_outputs_are_strict_json_and_nifti_shown_as_the_figure(tmp_path):
+    """metrics.json holds no Infinity/NaN (null instead: an exact reconstruction's PSNR);
+    recon.nii.gz keeps the NumPy array and orients it so that a radiological viewer shows
+    row 0 at the top and column 0 on the left, as recon.png does, in millimetres."""
+    import nibabel as nib
+
+    from pysap_mri_dl.data.io import write_json, write_nifti
+    write_json(tmp_path / "m.json", {"psnr": float("inf"), "ssim": np.float32("nan"),
+                                     "n": np.int64(3), "slices": [{"psnr": -np.inf}]})
+    text = (tmp_path / "m.json").read_text()
+
+    def refuse(name):
+        raise ValueError(name)
+    assert json.loads(text, parse_constant=refuse) == {"psnr": None, "ssim": None, "n": 3,
+                                                       "slices": [{"psnr": None}]}
+    image = np.zeros((64, 48), np.float32)
+    image[8:20, 10:16] = 1
+    write_nifti(tmp_path / "r.nii.gz", image)
+    nifti = nib.load(tmp_path / "r.nii.gz")
+    np.testing.assert_array_equal(np.asarray(nifti.dataobj), image)
+    assert nib.aff2axcodes(nifti.affine) == ("P", "L", "S")  # rows down, columns leftwards
+    assert nifti.header.get_xyzt_units()[0] == "mm"
+    corner = nifti.affine @ [0, 0, 0, 1]  # row 0, column 0: anterior and on the right
+    assert corner[1] == 63 and corner[0] == 47
+    volume = np.stack([image] * 3)
+    write_nifti(tmp_path / "v.nii.gz", volume, voxel_size=(3.0, 0.5, 0.5))
+    nifti = nib.load(tmp_path / "v.nii.gz")
+    assert nib.aff2axcodes(nifti.affine) == ("S", "P", "L")
+    np.testing.assert_allclose(nifti.header.get_zooms(), (3.0, 0.5, 0.5))

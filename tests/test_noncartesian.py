@@ -280,3 +280,21 @@ def test_self_calibration_caps_its_region_on_short_axes():
     kspace = (rng.standard_normal((4, 16, 64, 64))
               + 1j * rng.standard_normal((4, 16, 64, 64))).astype(np.complex64)
     assert self_calibrated_smaps(kspace, support=0).shape == (4, 16, 64, 64)
+
+
+def test_pipe_density_gives_a_stack_of_stars_centre_its_slab():
+    """Stack-of-stars: each partition's centre pile gets the disc of half the radial
+    spacing times the partition's thickness, shared by its spokes (the analytic weight),
+    and the gridding keeps the object's intensity (0.89 of it; a 3D ball gave 0.82)."""
+    from pysap_mri_dl.sampling import stack_of_stars
+    trajectory = stack_of_stars(24, 32, 8)
+    density = pipe_density(trajectory, (8, 16, 16))
+    centre = np.all(np.abs(trajectory[:, 1:]) < 1e-9, axis=1)
+    expected = np.pi * (1 / 64) ** 2 * (1 / 8) / 24 * (8 * 16 * 16)
+    np.testing.assert_allclose(density[centre], expected, rtol=1e-5)
+    trajectory, shape = stack_of_stars(64, 64, 8, golden=True), (8, 32, 32)
+    _, y, x = np.mgrid[:8, :32, :32]
+    inside = ((y - 16) / 10) ** 2 + ((x - 16) / 7) ** 2 < 1
+    kspace = NUFFT(trajectory, shape).op(inside.astype(np.complex64))
+    image = gridding(kspace, trajectory, shape, density="auto").image
+    assert np.abs(image)[inside].mean() > 0.87

@@ -171,3 +171,32 @@ def test_simulated_acquisition_is_consistent():
     assert single.kspace.shape == image.shape
     with pytest.raises(ValueError, match="finite 2D"):
         simulate_acquisition(np.full((8, 8), np.nan))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: variable_density_mask((64, 64), acceleration=4, decay=float("nan")), "decay must"),
+    (lambda: variable_density_mask((64, 64), acceleration=4, decay=-1), "decay must"),
+    (lambda: random_column_mask((32, 32), acceleration=float("inf"), center_fraction=0),
+     "acceleration must be a finite number"),
+    (lambda: random_column_mask((32, 32), acceleration=True, center_fraction=0),
+     "acceleration must be a finite number"),
+    (lambda: random_column_mask((32, 32), acceleration="4", center_fraction=0.08),
+     "acceleration must be a finite number"),
+    (lambda: random_column_mask((32.5, 32), acceleration=4, center_fraction=0.08),
+     "shape must be 2 integer sizes"),
+    (lambda: acceleration_of(np.full((4, 4), 0.5)), "boolean or hold only 0 and 1"),
+    (lambda: psnr(np.ones((4, 4)), np.ones((4, 4)), data_range=0), "data_range must be"),
+    (lambda: ssim(np.ones((8, 8)), np.ones((8, 8)), data_range=-1), "data_range must be"),
+    (lambda: psnr(np.zeros((4, 4)), np.zeros((4, 4))), "reference is zero everywhere"),
+    (lambda: nrmse(np.zeros((4, 4)), np.ones((4, 4))), "reference is zero everywhere"),
+])
+def test_sampling_and_metric_arguments_are_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_a_2d_centre_counts_by_its_area():
+    """variable_density_mask's centre is a square: at 8x a 0.2 centre takes 4% of k-space,
+    within the 12.5% sampled (the check compared 0.2 itself with 1/8)."""
+    mask = variable_density_mask((64, 64), acceleration=8, center_fraction=0.2, seed=0)
+    assert acceleration_of(mask) == pytest.approx(8, rel=0.1)  # one draw (7.57 at seed 0)

@@ -552,6 +552,9 @@ def test_posterior_api_names_what_does_not_apply(untied, small_brain):
     with pytest.raises(ValueError, match="mask applies to Cartesian k-space"):
         sample_posterior(kspace[:, :, 0], mask, trajectory=np.zeros((96, 2)), shape=(96, 96),
                          weights=untied)
+    for bad in ("a", True):
+        with pytest.raises(ValueError, match="noise_level must be a finite number"):
+            sample_posterior(kspace, mask, noise_level=bad, weights=untied)
     with pytest.raises(ValueError, match="K >= 2 samples"):
         pooled_std(np.ones((1, 8, 8)))
     reference = np.random.default_rng(0).random((16, 16)) + 1

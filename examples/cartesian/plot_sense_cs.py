@@ -25,7 +25,7 @@ mask = random_column_mask(sample.kspace.shape[1:], acceleration=4, center_fracti
 kspace = sample.kspace * mask
 
 # %%
-# One call: self-calibrated maps, the data-driven lambda, sym8 wavelets, FISTA.
+# One call: self-calibrated maps, the data-driven lambda, Haar wavelets with random shifts, FISTA.
 result = reconstruct_sense(kspace, mask, n_iter=N_ITER)
 print(f"zero-filled {psnr(sample.reference, result.zero_filled):.2f} dB -> "
       f"SENSE-CS {psnr(sample.reference, result.image):.2f} dB "

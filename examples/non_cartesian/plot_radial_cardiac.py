@@ -8,7 +8,7 @@ radial Nyquist rate. Four reconstructions of the same data, each one call:
 
 * the density-compensated adjoint ("gridding"), with Voronoi weights;
 * CG-SENSE, 10 conjugate-gradient iterations on the normal equations;
-* compressed sensing with a sym8 wavelet prior (FISTA), sensitivity maps from the k-space
+* compressed sensing with the default Haar wavelet prior (FISTA), sensitivity maps from the k-space
   centre;
 * the shipped NC-PDNet (:doc:`/unrolled`): 100 iterations of wavelet FISTA with the default
   lambda, then six unrolled iterations of the density-compensated gradient with a small CNN

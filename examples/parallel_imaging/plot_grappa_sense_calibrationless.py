@@ -6,7 +6,7 @@ The real 4-coil brain with every third column plus 24 central columns (R about 2
 reconstructions of the same k-space:
 
 * GRAPPA (5x5 kernel), which fills the missing k-space from the calibration region;
-* SENSE compressed sensing with ESPIRiT maps (sym8 wavelets, FISTA);
+* SENSE compressed sensing with ESPIRiT maps (the default Haar wavelets, FISTA);
 * calibrationless group lasso and OWL across coils (no maps at all).
 
 The table prints PSNR/SSIM against the fully sampled RSS and the time each took.

@@ -120,24 +120,36 @@ def svd_compress(kspace, n_virtual):
     return compressed.astype(np.complex64), matrix, energy
 
 
-def geometric_compress(kspace, n_virtual, *, calib=24):
+def geometric_compress(kspace, n_virtual, *, calib=24, readout_axis=-2):
     """Geometric coil compression (Zhang et al., MRM 2013) of 2D Cartesian k-space
-    ``(n_coils, ny, nx)`` fully sampled along the readout (last axis): one compression
-    matrix per readout position ``x`` (after an inverse FFT along the readout), from the
-    ``calib`` central phase-encoding lines, aligned from one position to the next so that
-    the virtual coils vary smoothly. Returns ``(compressed, energy)`` with ``energy`` the
-    fraction of the whole data's energy kept.
+    ``(n_coils, ny, nx)`` fully sampled along the readout (``readout_axis``: -2, the
+    package's and fastMRI's layout, whose last axis holds the phase encodes, or -1): one
+    compression matrix per readout position (after an inverse FFT along the readout), from
+    the ``calib`` central phase-encoding lines (which must be sampled), aligned from one
+    position to the next so that the virtual coils vary smoothly. Returns
+    ``(compressed, energy)`` with ``energy`` the fraction of the whole data's energy kept.
     """
     kspace = np.asarray(kspace)
     if kspace.ndim != 3:
         raise ValueError(f"kspace must have shape (n_coils, ny, nx), received {kspace.shape}")
+    if readout_axis not in (-1, -2, 1, 2):
+        raise ValueError(f"readout_axis must be -2 or -1 (an axis of the image), received "
+                         f"{readout_axis!r}")
+    if readout_axis in (-2, 1):  # work with the readout last, as the loop below does
+        compressed, energy = geometric_compress(np.swapaxes(kspace, 1, 2), n_virtual,
+                                                calib=calib, readout_axis=-1)
+        return np.ascontiguousarray(np.swapaxes(compressed, 1, 2)), energy
     n_coils, ny, nx = kspace.shape
     if not 1 <= n_virtual <= n_coils:
         raise ValueError(f"n_virtual must be in [1, {n_coils}], received {n_virtual}")
     if not 1 <= calib <= ny:
         raise ValueError(f"calib={calib} must be between 1 and the {ny} phase-encoding lines")
-    hybrid = ifftn_centered(kspace, 1)  # image space along the readout
     lines = slice(ny // 2 - calib // 2, ny // 2 - calib // 2 + calib)
+    if not np.all(np.abs(kspace[:, lines]).max(axis=0) > 0):
+        raise ValueError(f"geometric_compress: the {calib} central phase-encoding lines are "
+                         f"not all sampled (undersampled along readout_axis="
+                         f"{readout_axis}? the readout must be fully sampled)")
+    hybrid = ifftn_centered(kspace, 1)  # image space along the readout
     out = np.empty((n_virtual, ny, nx), dtype=np.complex64)
     previous = None
     for x in range(nx):

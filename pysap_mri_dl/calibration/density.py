@@ -88,12 +88,56 @@ def _coincident_cells(trajectory, density, shape, min_copies=3):
     piles = counts >= min_copies
     if not piles.any() or len(unique) < 2:
         return density
-    distance = cKDTree(unique).query(unique[piles], k=2)[0][:, 1]
     ndim = trajectory.shape[1]
-    ball = pi ** (ndim / 2) / gamma(ndim / 2 + 1) * (distance / 2) ** ndim
+    axis = _stack_axis(unique, shape)
+    if axis is None:
+        distance = cKDTree(unique).query(unique[piles], k=2)[0][:, 1]
+        cell = pi ** (ndim / 2) / gamma(ndim / 2 + 1) * (distance / 2) ** ndim
+    else:  # a stack of 2D trajectories: a disc in its plane times the plane's thickness
+        cell = _stacked_pile_cells(unique, piles, axis)
     per_copy = np.zeros(len(unique))
-    per_copy[piles] = ball * np.prod(shape) / counts[piles]
+    per_copy[piles] = cell * np.prod(shape) / counts[piles]
     return np.where(piles[inverse], per_copy[inverse], density)
+
+
+def _stack_axis(unique, shape):
+    """The partition axis of a 3D stack of 2D trajectories (stack-of-stars, -spirals): the
+    axis whose positions take at most ``shape[axis]`` values, the others many more; None
+    otherwise (2D, a kooshball)."""
+    if unique.shape[1] != 3:
+        return None
+    for axis in range(3):
+        planes = len(np.unique(unique[:, axis]))
+        if planes <= shape[axis] and planes * 8 <= len(unique):
+            return axis
+    return None
+
+
+def _stacked_pile_cells(unique, piles, axis):
+    """Cells of the piles of a stack: the disc of radius half the distance to the nearest
+    distinct sample of the same plane, times the plane's thickness (half the gaps to the
+    planes on either side; the whole gap for the outermost)."""
+    from scipy.spatial import cKDTree
+    planes = np.unique(unique[:, axis])
+    gaps = np.diff(planes)
+    if len(planes) == 1:
+        thickness = np.ones(1)
+    else:
+        below, above = np.r_[gaps[0], gaps], np.r_[gaps, gaps[-1]]
+        thickness = (below + above) / 2
+    others = [d for d in range(3) if d != axis]
+    cells = np.zeros(int(piles.sum()))
+    pile_index = np.flatnonzero(piles)
+    for p, value in enumerate(planes):
+        in_plane = unique[:, axis] == value
+        wanted = piles[in_plane]
+        if not wanted.any():
+            continue
+        points = unique[in_plane][:, others]
+        distance = cKDTree(points).query(points[wanted], k=2)[0][:, 1]
+        where = np.searchsorted(pile_index, np.flatnonzero(in_plane)[wanted])
+        cells[where] = np.pi * (distance / 2) ** 2 * thickness[p]
+    return cells
 
 
 def _polygon_areas(vertices, regions):

@@ -46,7 +46,7 @@ def add_train_network_parser(sub):
     parser.add_argument("--model-config", default="{}",
                         help='constructor arguments as JSON, e.g. \'{"n_iter": 6}\'')
     parser.add_argument("--out", type=out_path, required=True,
-                        help="output folder (model.pt, checkpoint.pt, log.csv)")
+                        help="output folder (model.pt, training.json, checkpoint.pt, log.csv)")
     parser.add_argument("--steps", type=count, default=1000, help="training steps")
     parser.add_argument("--stop-at", type=count, default=None,
                         help="stop at this step (train in chunks; rerunning resumes)")

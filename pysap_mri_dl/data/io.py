@@ -51,6 +51,12 @@ def _validate(acq: Acquisition) -> Acquisition:
     if k.ndim not in (2, 3) or not np.issubdtype(k.dtype, np.number):
         raise DataError(f"{src}: kspace must be a numeric array of shape ([coils,] ny, nx), "
                         f"received shape {k.shape} dtype {k.dtype}")
+    if not np.iscomplexobj(k):
+        raise DataError(f"{src}: kspace is real ({k.dtype}, shape {k.shape}); MR k-space is "
+                        f"complex: combine real and imaginary parts stored on an axis "
+                        f"(k[..., 0] + 1j * k[..., 1]) first")
+    if k.size == 0:
+        raise DataError(f"{src}: kspace is empty (shape {k.shape})")
     try:
         check_cartesian_axes(k.shape, f"{src}: kspace", strict=True)
     except ValueError as exc:
@@ -60,6 +66,7 @@ def _validate(acq: Acquisition) -> Acquisition:
         k = k[0]
         acq.smaps = None
     acq.kspace = k.astype(np.complex64)
+    check_finite(acq.kspace, f"{src}: kspace (beyond single precision)")
     shape = acq.kspace.shape[-2:]
     if acq.mask is not None:
         try:
@@ -193,16 +200,66 @@ def atomic_path(path):
             os.remove(tmp)
 
 
-def write_nifti(path, image, *, voxel_size=(1.0, 1.0)):
-    """Write a 2D/3D magnitude image as NIfTI (float32), atomically."""
+def nifti_affine(shape, voxel_size=None):
+    """The affine that shows an array of image rows and columns as NumPy and ``recon.png``
+    do in NIfTI viewers (RAS world, radiological display: the patient's right on the
+    screen's left): the second-last axis (rows, row 0 at the top) runs from anterior to
+    posterior (-y), the last (columns, column 0 on the left) from right to left (-x), the
+    first axis of a 3D array (slices, or samples) along +z. ``voxel_size``: one size per
+    array axis, in mm (default 1). A 4D array (a volume's samples) gets the identity."""
+    ndim = len(shape)
+    if ndim not in (2, 3):  # a 4D stack (a volume's posterior samples): NumPy's axes as they are
+        return np.eye(4)
+    sizes = np.ones(ndim) if voxel_size is None else np.asarray(voxel_size, dtype=np.float64)
+    if sizes.shape != (ndim,) or not np.all(sizes > 0):
+        raise ValueError(f"voxel_size must hold {ndim} positive sizes (one per array axis), "
+                         f"received {voxel_size!r}")
+    affine = np.zeros((4, 4))
+    affine[3, 3] = 1.0
+    rows, cols = ndim - 2, ndim - 1
+    affine[0, cols] = -sizes[cols]
+    affine[0, 3] = sizes[cols] * (shape[cols] - 1)
+    affine[1, rows] = -sizes[rows]
+    affine[1, 3] = sizes[rows] * (shape[rows] - 1)
+    if ndim == 3:
+        affine[2, 0] = sizes[0]
+    else:
+        affine[2, 2] = 1.0
+    return affine
+
+
+def write_nifti(path, image, *, voxel_size=None):
+    """Write a 2D/3D magnitude image as NIfTI (float32, millimetres), atomically, with the
+    orientation of :func:`nifti_affine` (the array as NumPy holds it, upright in viewers)."""
     import nibabel as nib
     data = np.abs(np.asarray(image)).astype(np.float32)
-    affine = np.diag(list(voxel_size) + [1.0] * (4 - len(voxel_size)))
+    nifti = nib.Nifti1Image(data, nifti_affine(data.shape, voxel_size))
+    nifti.header.set_xyzt_units("mm")
     with atomic_path(path) as tmp:
-        nib.save(nib.Nifti1Image(data, affine), str(tmp) + ".nii.gz")
-        os.replace(str(tmp) + ".nii.gz", tmp)
+        written = str(tmp) + ".nii.gz"
+        try:
+            nib.save(nifti, written)
+            os.replace(written, tmp)
+        finally:
+            if os.path.exists(written):
+                os.remove(written)
 
 
 def write_json(path, payload):
+    """JSON, atomically; non-finite numbers (a PSNR of an exact reconstruction, ...) are
+    written as null, since JSON has no Infinity or NaN."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        tmp.write_text(json.dumps(_finite(payload), indent=2, sort_keys=True,
+                                  allow_nan=False) + "\n")
+
+
+def _finite(value):
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -45,13 +45,20 @@ def noncartesian_from_archive(archive, source):
             kspace.dtype, np.number):
         raise DataError(f"{source}: kspace must be numeric of shape ([coils,] {n_samples}) to "
                         f"match the trajectory's {n_samples} samples, received {kspace.shape}")
+    if not np.iscomplexobj(kspace):
+        raise DataError(f"{source}: kspace is real ({kspace.dtype}); MR k-space is complex")
     check_finite(kspace, f"{source}: kspace")
     if shape is None:
         if reference is None:
             raise DataError(f"{source}: the image shape is unknown; add a dataset 'shape' "
                             f"({ndim} integers) or a 'reference' image")
         shape = np.shape(reference)
-    shape = tuple(int(s) for s in np.ravel(shape))
+    values = np.ravel(shape)
+    if not np.issubdtype(values.dtype, np.number) or not np.all(np.isfinite(values)) \
+            or np.any(values != np.round(values)):
+        raise DataError(f"{source}: shape must hold {ndim} integers, received "
+                        f"{values.tolist()}")
+    shape = tuple(int(s) for s in values)
     if len(shape) != ndim or any(s < 2 for s in shape):
         raise DataError(f"{source}: shape {shape} must have {ndim} sizes >= 2 (the trajectory "
                         f"has {ndim} columns)")

@@ -54,7 +54,8 @@ def _make_prior(prior, shape, lam, wavelet, levels, undecimated, cycle_spin, see
     if isinstance(prior, SparsePrior):
         return prior
     if hasattr(prior, "prox"):
-        return identity_prior(shape, prior, name=type(prior).__name__)
+        return identity_prior(shape, prior, name=getattr(prior, "name", None)
+                              or type(prior).__name__)
     raise ValueError(f"prior must be 'wavelet', a SparsePrior, an object with prox(x, step) "
                      f"or with build(operator, kspace) (e.g. learn.learned_prior), received "
                      f"{prior!r}")

@@ -83,8 +83,8 @@ def operator_acceleration(operator):
     """The effective acceleration of the Cartesian mask of ``operator`` (``FFT``, ``SENSE``
     over one, or a composition with one, such as soft-SENSE's ``FFT @ MapSets``), or None
     (trajectories, no mask, an empty mask)."""
-    mask = _cartesian_mask(operator)
-    return None if mask is None else acceleration_of(mask)
+    mask = _cartesian_mask(operator)  # sampling weights count where they are non-zero
+    return None if mask is None else acceleration_of(np.asarray(to_numpy(mask)) > 0)
 
 
 def lambda_factor(acceleration=None) -> float:
@@ -132,7 +132,7 @@ def noise_lambda(operator, kspace) -> float:
     if mask is None:
         return 0.0
     sigma = kspace_noise_level(to_numpy(kspace), mask, ndim=mask.ndim)
-    return by_acceleration(NOISE_LAMBDA_FACTORS, acceleration_of(mask)) * sigma
+    return by_acceleration(NOISE_LAMBDA_FACTORS, operator_acceleration(operator)) * sigma
 
 
 def data_lambda(operator, kspace, factor="auto", *, noise_floor=True) -> float:

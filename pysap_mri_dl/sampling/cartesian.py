@@ -15,18 +15,27 @@ __all__ = ["random_column_mask", "equispaced_column_mask", "variable_density_mas
 
 
 def _rng(seed):
+    """``seed``: an int (the same mask every call), None (fresh randomness) or a NumPy
+    Generator (advanced by each call)."""
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def _check(shape, acceleration, center_fraction):
-    shape = tuple(int(s) for s in shape)
-    if len(shape) != 2 or any(s < 2 for s in shape):
-        raise ValueError(f"shape must be 2 sizes >= 2, received {shape}")
-    if not acceleration >= 1:
+def _check(shape, acceleration, center_fraction, *, center_area=False):
+    sizes = tuple(shape) if hasattr(shape, "__len__") else (shape,)
+    if len(sizes) != 2 or any(isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer))
+                              or s < 2 for s in sizes):
+        raise ValueError(f"shape must be 2 integer sizes >= 2, received {shape!r}")
+    shape = tuple(int(s) for s in sizes)
+    acceleration = check_acceleration(acceleration)
+    if acceleration < 1:
         raise ValueError(f"acceleration must be >= 1, received {acceleration}")
-    if not 0 <= center_fraction < 1:
-        raise ValueError(f"center_fraction must be in [0, 1), received {center_fraction}")
-    if center_fraction * acceleration > 1:
+    if isinstance(center_fraction, (bool, np.bool_)) or not isinstance(center_fraction, Real) \
+            or not 0 <= center_fraction < 1:
+        raise ValueError(f"center_fraction must be a number in [0, 1), received "
+                         f"{center_fraction!r}")
+    # the share of k-space the centre alone takes: a band of columns, or (2D) a square
+    share = center_fraction ** 2 if center_area else center_fraction
+    if share * acceleration > 1:
         raise ValueError(
             f"center_fraction={center_fraction} alone samples more than 1/acceleration="
             f"{1 / acceleration:.3f} of k-space")
@@ -69,7 +78,11 @@ def variable_density_mask(shape, *, acceleration, center_fraction=0.04, decay=3.
     """2D variable-density random mask: sampling probability ``(1 - r)^decay`` (``r`` the
     normalised k-space radius), scaled so the expected acceleration is ``acceleration``, plus a
     fully sampled central square of side ``center_fraction * size``."""
-    ny, nx = _check(shape, acceleration, center_fraction)
+    ny, nx = _check(shape, acceleration, center_fraction, center_area=True)
+    if isinstance(decay, (bool, np.bool_)) or not isinstance(decay, Real) \
+            or not 0 <= decay < float("inf"):
+        raise ValueError(f"decay must be a finite number >= 0 (the density's power of "
+                         f"1 - radius), received {decay!r}")
     ky = (np.arange(ny) - ny // 2) / (ny / 2)
     kx = (np.arange(nx) - nx // 2) / (nx / 2)
     radius = np.minimum(np.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2) / np.sqrt(2), 1.0)
@@ -151,8 +164,11 @@ def as_binary_mask(mask, shape, *, name="mask"):
 
 
 def acceleration_of(mask) -> float:
-    """Achieved acceleration: number of k-space locations / number sampled."""
-    mask = np.asarray(mask)
+    """Achieved acceleration: number of k-space locations / number sampled (``mask``
+    boolean or 0/1, any array kind)."""
+    from .._backend import to_numpy
+    raw = np.asarray(to_numpy(mask))
+    mask = as_binary_mask(raw, raw.shape)
     n = np.count_nonzero(mask)
     if n == 0:
         raise ValueError("mask samples nothing")

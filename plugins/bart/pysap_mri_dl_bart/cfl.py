@@ -10,6 +10,10 @@ import numpy as np
 __all__ = ["read_cfl", "write_cfl", "CflError"]
 
 
+BART_DIMS = 16
+"""The number of dimensions BART's arrays have (its DIMS)."""
+
+
 class CflError(ValueError):
     """A missing, truncated or malformed .cfl/.hdr pair."""
 
@@ -29,7 +33,11 @@ def read_cfl(path):
     header, data = Path(stem + ".hdr"), Path(stem + ".cfl")
     if not header.is_file() or not data.is_file():
         raise CflError(f"{stem}: expected both {header.name} and {data.name}")
-    lines = [line for line in header.read_text().splitlines() if not line.startswith("#")]
+    try:
+        text = header.read_text()
+    except UnicodeDecodeError:
+        raise CflError(f"{header}: not a text header (not UTF-8)") from None
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
     try:
         dims = [int(d) for d in lines[0].split()]
     except (IndexError, ValueError):
@@ -50,6 +58,11 @@ def write_cfl(path, array):
     array = np.asarray(array)
     if not np.all(np.isfinite(array)):
         raise CflError(f"{stem}: array contains NaN or Inf values")
+    if array.ndim == 0:  # BART has no 0-d arrays: one element in one dimension
+        array = array.reshape(1)
+    if array.size == 0 or array.ndim > BART_DIMS:
+        raise CflError(f"{stem}: BART holds arrays of 1 to {BART_DIMS} dimensions of sizes "
+                       f">= 1, received shape {array.shape}")
     array = array.astype(np.complex64)
     dims = " ".join(str(d) for d in array.shape)
     for suffix, write in ((".cfl", lambda f: array.ravel(order="F").tofile(f)),

@@ -40,6 +40,16 @@ def test_cfl_round_trip_and_errors(tmp_path):
     with pytest.raises(CflError, match="NaN"):
         write_cfl(tmp_path / "c", np.array([np.nan]))
     assert not (tmp_path / "c.cfl").exists()
+    # what BART cannot hold is refused; a 0-d array is one element in one dimension
+    for shape in [(0, 3), (1,) * 16 + (2,)]:
+        with pytest.raises(CflError, match="1 to 16 dimensions"):
+            write_cfl(tmp_path / "d", np.ones(shape))
+    write_cfl(tmp_path / "e", np.array(1 + 2j))
+    np.testing.assert_array_equal(read_cfl(tmp_path / "e"), [1 + 2j])
+    (tmp_path / "f.hdr").write_bytes(b"\xff\xfe\x00")
+    (tmp_path / "f.cfl").write_bytes(b"")
+    with pytest.raises(CflError, match="not UTF-8"):
+        read_cfl(tmp_path / "f")
 
 
 def test_plugin_is_found_by_entry_point():

@@ -188,9 +188,11 @@ class LearnedPrior:
             raise ValueError("cannot scale the learned prior: the adjoint image is zero")
         from ...optim import LeastSquares
         step = 1.0 / LeastSquares(operator, kspace).lipschitz()  # the step FISTA will take
-        prox = LearnedProx.from_sigma(self.model, self.sigma_for(operator), scale=scale,
-                                      step=step, ensemble=self.ensemble)
+        sigma = self.sigma_for(operator)
+        prox = LearnedProx.from_sigma(self.model, sigma, scale=scale, step=step,
+                                      ensemble=self.ensemble)
         prox.forward_backward_step = step
+        prox.name = f"{self.name} (sigma {sigma:g})"  # what results and metrics.json record
         return prox
 
 

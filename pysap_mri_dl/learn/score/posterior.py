@@ -191,8 +191,10 @@ def sample_posterior(kspace, mask=None, *, n_samples=8, weights=None, smaps="aut
     m, estimated, zero_filled = _measurement(data, mask, smaps, trajectory, shape, density)
     if noise_level is None:
         noise_level = estimated
-    elif not 0 <= noise_level < float("inf"):
-        raise ValueError(f"noise_level must be a finite number >= 0, received {noise_level}")
+    elif isinstance(noise_level, bool) or not isinstance(noise_level, Real) \
+            or not 0 <= noise_level < float("inf"):
+        raise ValueError(f"noise_level must be a finite number >= 0 (the k-space noise's "
+                         f"standard deviation) or None, received {noise_level!r}")
     acceleration = None
     if trajectory is None:
         from ...sampling import acceleration_of

@@ -258,8 +258,10 @@ def fit(model, batch_fn, loss_fn, out, schedule, *, signature, validate=None, de
         began = time.perf_counter()
         loss.backward()
         backward_seconds = time.perf_counter() - began
-        finite = bool(torch.isfinite(loss)) and all(
-            bool(torch.isfinite(p.grad).all()) for p in model.parameters() if p.grad is not None)
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        # one device-to-host read per step (a GPU waits for each)
+        finite = bool(torch.stack([torch.isfinite(loss).all(), *(
+            torch.isfinite(g).all() for g in grads)]).all())
         if finite:  # a non-finite loss or gradient skips the update: weights stay finite
             if schedule.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), schedule.grad_clip)
