@@ -398,6 +398,8 @@ def test_operator_arithmetic_with_arrays_and_scalars():
     assert (-FiniteDifference((8, 8))).adj_op(np.zeros((2, 8, 8), np.float32)).dtype == np.float32
     with pytest.raises(TypeError, match="applies from the left"):
         x * op
+    with pytest.raises(TypeError, match="unsupported operand"):  # operators compose with @
+        op * op
 
 
 def test_lipschitz_runs_on_the_kind_of_the_operators_own_maps():

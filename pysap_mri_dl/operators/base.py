@@ -114,6 +114,8 @@ class LinearOperator:
 
     def __mul__(self, other):
         """``A * c`` scales by a scalar; ``A * x`` applies ``A`` to an array (SigPy's idiom)."""
+        if isinstance(other, LinearOperator):  # compose with @, not *
+            return NotImplemented
         scalar = _as_scalar(other)
         if scalar is not None:
             return _Scaled(self, scalar)
@@ -122,6 +124,8 @@ class LinearOperator:
         return NotImplemented
 
     def __rmul__(self, other):
+        if isinstance(other, LinearOperator):
+            return NotImplemented
         scalar = _as_scalar(other)
         if scalar is not None:
             return _Scaled(self, scalar)
