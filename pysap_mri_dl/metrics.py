@@ -37,10 +37,13 @@ def _data_range(reference, data_range):
             raise ValueError("the reference is zero everywhere: PSNR and SSIM, relative to "
                              "its maximum, are undefined (give data_range)")
         return data_range
-    if isinstance(data_range, bool) or not np.isscalar(data_range) \
-            or not 0 < data_range < float("inf"):
+    try:
+        value = float(to_numpy(data_range)) if hasattr(data_range, "shape") else float(data_range)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(data_range, bool) or not 0 < value < float("inf"):
         raise ValueError(f"data_range must be a finite number > 0, received {data_range!r}")
-    return float(data_range)
+    return value
 
 
 def psnr(reference, image, *, data_range=None) -> float:
@@ -99,8 +102,8 @@ def uncertainty_correlation(reference, mean, std, *, mask=None) -> float:
     reference, mean = _pair(reference, mean)
     std = _checked_std(std, mean.shape)
     mask = foreground(reference) if mask is None else np.asarray(mask, bool)
-    if np.ptp(std[mask]) == 0:
-        raise ValueError("std is constant over the mask: a rank correlation is undefined")
+    if np.ptp(std[mask]) == 0:  # no ranks to correlate (metrics.json records null)
+        return float("nan")
     return float(spearmanr(std[mask], np.abs(reference - mean)[mask]).statistic)
 
 

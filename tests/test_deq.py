@@ -71,6 +71,15 @@ def test_no_fixed_point_is_never_reported_converged(solver):
     assert float(solution.residual.max()) > 0.05
 
 
+def test_a_slowly_contracting_solve_still_converges():
+    """The best iterate must advance when each step improves the residual by only 1e-4
+    (a slowly contracting plug-and-play step): it is compared with the best's own residual,
+    not with the smallest seen."""
+    solution = fixed_point(lambda z: 0.9999 * z + 1, torch.zeros(1, 4), tol=0.5,
+                           max_iter=20000)
+    assert solution.stop_reason == "converged" and float(solution.residual.max()) <= 0.5
+
+
 def test_broyden_restarts_from_its_best_iterate_after_a_bad_secant_step():
     """``g(z) = atan(z - 0.5)`` from z = 5: the secant steps overshoot and the plain method
     runs away (as Newton does on atan); with the restart safeguard (the default) a bad step

@@ -120,7 +120,7 @@ def svd_compress(kspace, n_virtual):
     return compressed.astype(np.complex64), matrix, energy
 
 
-def geometric_compress(kspace, n_virtual, *, calib=24, readout_axis=-2):
+def geometric_compress(kspace, n_virtual, *, calib=24, readout_axis=-2, _given_axis=None):
     """Geometric coil compression (Zhang et al., MRM 2013) of 2D Cartesian k-space
     ``(n_coils, ny, nx)`` fully sampled along the readout (``readout_axis``: -2, the
     package's and fastMRI's layout, whose last axis holds the phase encodes, or -1): one
@@ -137,7 +137,8 @@ def geometric_compress(kspace, n_virtual, *, calib=24, readout_axis=-2):
                          f"{readout_axis!r}")
     if readout_axis in (-2, 1):  # work with the readout last, as the loop below does
         compressed, energy = geometric_compress(np.swapaxes(kspace, 1, 2), n_virtual,
-                                                calib=calib, readout_axis=-1)
+                                                calib=calib, readout_axis=-1,
+                                                _given_axis=readout_axis)
         return np.ascontiguousarray(np.swapaxes(compressed, 1, 2)), energy
     n_coils, ny, nx = kspace.shape
     if not 1 <= n_virtual <= n_coils:
@@ -145,10 +146,14 @@ def geometric_compress(kspace, n_virtual, *, calib=24, readout_axis=-2):
     if not 1 <= calib <= ny:
         raise ValueError(f"calib={calib} must be between 1 and the {ny} phase-encoding lines")
     lines = slice(ny // 2 - calib // 2, ny // 2 - calib // 2 + calib)
-    if not np.all(np.abs(kspace[:, lines]).max(axis=0) > 0):
+    block = np.abs(kspace[:, lines]).max(axis=0) > 0  # (calib lines, readout positions)
+    # every calibration line sampled, and most of the readout (a partial echo leaves part
+    # of it zero; an undersampled axis taken for the readout leaves most of it)
+    if not block.any(axis=1).all() or block.mean() < 0.5:
         raise ValueError(f"geometric_compress: the {calib} central phase-encoding lines are "
-                         f"not all sampled (undersampled along readout_axis="
-                         f"{readout_axis}? the readout must be fully sampled)")
+                         f"not sampled along the readout (readout_axis="
+                         f"{readout_axis if _given_axis is None else _given_axis}: is that "
+                         f"the fully sampled axis?)")
     hybrid = ifftn_centered(kspace, 1)  # image space along the readout
     out = np.empty((n_virtual, ny, nx), dtype=np.complex64)
     previous = None

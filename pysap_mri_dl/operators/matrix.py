@@ -56,8 +56,11 @@ class Diagonal(LinearOperator):
         """``weights`` at ``x``'s precision (double weights would promote single-precision
         data) and of its array kind."""
         if precision_of(x) == "complex64" and array_kind(weights) == "numpy":
-            weights = weights.astype(np.complex64 if weights.dtype.kind == "c" else np.float32,
-                                     copy=False)
+            single = self.__dict__.setdefault("_single", {})  # cast once per name
+            if name not in single:
+                single[name] = weights.astype(
+                    np.complex64 if weights.dtype.kind == "c" else np.float32, copy=False)
+            weights = single[name]
         return self._consts.get((name, weights.dtype.str), weights, x)
 
     def lipschitz_bound(self):

@@ -176,7 +176,7 @@ class _Tracker:
             better = absolute < self.best_norm * (1 - 1e-4)  # not by rounding alone
             self.best = torch.where(better[:, None], z, self.best)
             self.best_residual = torch.where(better, residual, self.best_residual)
-            self.best_norm = torch.minimum(absolute, self.best_norm)
+            self.best_norm = torch.where(better, absolute, self.best_norm)  # the best's own
         # converged: the iterate returned (the best one) meets the tolerance, not merely
         # the current one (a run-away iterate has a small relative residual)
         if float(self.best_residual.max()) <= self.tol:
