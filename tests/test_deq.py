@@ -283,11 +283,12 @@ def test_train_and_recon_deq_commands(tmp_path, tiny_volume):
 
 @pytest.mark.parametrize("argv, message", [
     (["--model", "pdnet", "--backward", "implicit"], "--backward does not apply"),
-    (["--model", "deq", "--backward", "implicit", "--refine", "2"], "options of --backward shine"),
+    (["--model", "deq", "--backward", "implicit", "--refine", "2"],
+     "refine and opa are options of the SHINE backward, received backward='implicit'"),
     (["--model", "deq", "--backward", "shine", "--solver", "fixed-point"],
-     "needs --solver broyden or anderson"),
+     "it needs solver='broyden' or 'anderson', received 'fixed-point'"),
     (["--model", "deq", "--backward", "shine", "--solver", "anderson", "--opa"],
-     "needs --solver broyden"),
+     "it needs solver='broyden', received 'anderson'"),
     (["--model", "deq", "--max-iter", "0"], "--max-iter"),
     (["--model", "deq", "--model-config", '{"backward": "shine"}', "--backward", "implicit"],
      "backward given twice, differently: in --model-config and as --backward"),

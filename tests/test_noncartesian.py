@@ -285,7 +285,8 @@ def test_self_calibration_caps_its_region_on_short_axes():
 def test_pipe_density_gives_a_stack_of_stars_centre_its_slab():
     """Stack-of-stars: each partition's centre pile gets the disc of half the radial
     spacing times the partition's thickness, shared by its spokes (the analytic weight),
-    and the gridding keeps the object's intensity (0.89 of it; a 3D ball gave 0.82)."""
+    and the gridding keeps 0.89 of the object's intensity, near the same spokes in 2D
+    (0.94; docs/noncartesian.rst)."""
     from pysap_mri_dl.sampling import stack_of_stars
     trajectory = stack_of_stars(24, 32, 8)
     density = pipe_density(trajectory, (8, 16, 16))
@@ -297,4 +298,8 @@ def test_pipe_density_gives_a_stack_of_stars_centre_its_slab():
     inside = ((y - 16) / 10) ** 2 + ((x - 16) / 7) ** 2 < 1
     kspace = NUFFT(trajectory, shape).op(inside.astype(np.complex64))
     image = gridding(kspace, trajectory, shape, density="auto").image
-    assert np.abs(image)[inside].mean() > 0.87
+    assert np.abs(image)[inside].mean() > 0.87  # measured 0.893
+    planar = radial(64, 64, golden=True)
+    kspace = NUFFT(planar, shape[1:]).op(inside[0].astype(np.complex64))
+    image = gridding(kspace, planar, shape[1:], density="pipe").image
+    assert np.abs(image)[inside[0]].mean() > 0.92  # measured 0.939

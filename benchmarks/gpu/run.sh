@@ -2,15 +2,16 @@
 # Run THERE, on the lent GPU machine, after benchmarks/gpu/prepare.sh here: one call of the
 # device tool with `carry: [".gpu_carry"]` and the command
 #     bash benchmarks/gpu/run.sh [SECTION ...]
-# Sections, in order (all by default; each under its own time limit, so that the whole run
-# ends within about 8 minutes and a failing section does not stop the next):
+# Sections, in order (all by default; each under its own time limit, which together stay
+# below the 600 s a call may run, and a failing section does not stop the next):
 #   env       versions, nvidia-smi                                      (a few seconds)
-#   gpu       the GPU tests: pytest -m gpu                              (limit 180 s)
+#   gpu       the GPU tests: pytest -m gpu                              (limit 150 s)
 #   backends  benchmarks/backends.py: FFT, SENSE, NUFFT, FISTA on NumPy, torch CPU/CUDA, CuPy
-#                                                                       (limit 120 s)
+#                                                                       (limit 100 s)
 #   steps     benchmarks/gpu/training_steps.py: every shipped network's training step and
-#             inference on CUDA, and the seed-size PDNet / XPDNet / NC-PDNet (limit 120 s)
-#   train     the seed-size XPDNet, trained on CUDA for TRAIN_MINUTES (default 3) by our own
+#             inference on CUDA, and the seed-size PDNet / XPDNet / NC-PDNet (limit 100 s)
+#   train     the seed-size XPDNet, trained on CUDA for TRAIN_MINUTES (default 2; limit
+#             that + 60 s) by our own
 #             command on Colin27 (needs .gpu_carry/data), weights and log sent back
 #   suite     the rest of the test suite on 12 processes (pytest-xdist) (limit 240 s; not in
 #             the default list: run it in a second call if time is left)
@@ -51,23 +52,23 @@ print('numpy', numpy.__version__)"; $PY -c "import cupy; print('cupy', cupy.__ve
         cat "$OUT/env.txt" ;;
     gpu)
         section gpu
-        timeout 180 $PY -m pytest -q -m gpu -p no:cacheprovider -rs tests plugins \
+        timeout 150 $PY -m pytest -q -m gpu -p no:cacheprovider -rs tests plugins \
             > "$OUT/gpu_tests.log" 2>&1
         echo "exit $?"; tail -25 "$OUT/gpu_tests.log" ;;
     backends)
         section backends
-        timeout 120 $PY benchmarks/backends.py --repeats 3 > "$OUT/backends.txt" 2>&1
+        timeout 100 $PY benchmarks/backends.py --repeats 3 > "$OUT/backends.txt" 2>&1
         echo "exit $?"; cat "$OUT/backends.txt" ;;
     steps)
         section steps
-        timeout 120 $PY benchmarks/gpu/training_steps.py --device "$DEVICE" \
+        timeout 100 $PY benchmarks/gpu/training_steps.py --device "$DEVICE" \
             > "$OUT/training_steps.txt" 2>&1
         echo "exit $?"; cat "$OUT/training_steps.txt" ;;
     train)
         section train
-        minutes=${TRAIN_MINUTES:-3}
+        minutes=${TRAIN_MINUTES:-2}
         rm -rf /tmp/xpdnet_seed
-        timeout $(( minutes * 60 + 90 )) $PY -m pysap_mri_dl train \
+        timeout $(( minutes * 60 + 60 )) $PY -m pysap_mri_dl train \
             ../shared/data/images/mricron_colin27_ch2.nii.gz --model xpdnet \
             --model-config '{"start": "wavelet", "start_iterations": 100}' \
             --acceleration 4 --coils 1 12 --noise 0 0.005 --loss psnr --lr 1e-4 \

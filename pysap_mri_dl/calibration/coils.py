@@ -120,7 +120,7 @@ def svd_compress(kspace, n_virtual):
     return compressed.astype(np.complex64), matrix, energy
 
 
-def geometric_compress(kspace, n_virtual, *, calib=24, readout_axis=-2, _given_axis=None):
+def geometric_compress(kspace, n_virtual, *, calib=24, readout_axis=-2):
     """Geometric coil compression (Zhang et al., MRM 2013) of 2D Cartesian k-space
     ``(n_coils, ny, nx)`` fully sampled along the readout (``readout_axis``: -2, the
     package's and fastMRI's layout, whose last axis holds the phase encodes, or -1): one
@@ -135,11 +135,9 @@ def geometric_compress(kspace, n_virtual, *, calib=24, readout_axis=-2, _given_a
     if readout_axis not in (-1, -2, 1, 2):
         raise ValueError(f"readout_axis must be -2 or -1 (an axis of the image), received "
                          f"{readout_axis!r}")
-    if readout_axis in (-2, 1):  # work with the readout last, as the loop below does
-        compressed, energy = geometric_compress(np.swapaxes(kspace, 1, 2), n_virtual,
-                                                calib=calib, readout_axis=-1,
-                                                _given_axis=readout_axis)
-        return np.ascontiguousarray(np.swapaxes(compressed, 1, 2)), energy
+    swap = readout_axis in (-2, 1)  # the loop below works with the readout last
+    if swap:
+        kspace = np.swapaxes(kspace, 1, 2)
     n_coils, ny, nx = kspace.shape
     if not 1 <= n_virtual <= n_coils:
         raise ValueError(f"n_virtual must be in [1, {n_coils}], received {n_virtual}")
@@ -151,9 +149,8 @@ def geometric_compress(kspace, n_virtual, *, calib=24, readout_axis=-2, _given_a
     # of it zero; an undersampled axis taken for the readout leaves most of it)
     if not block.any(axis=1).all() or block.mean() < 0.5:
         raise ValueError(f"geometric_compress: the {calib} central phase-encoding lines are "
-                         f"not sampled along the readout (readout_axis="
-                         f"{readout_axis if _given_axis is None else _given_axis}: is that "
-                         f"the fully sampled axis?)")
+                         f"not sampled along the readout (readout_axis={readout_axis}: is "
+                         f"that the fully sampled axis?)")
     hybrid = ifftn_centered(kspace, 1)  # image space along the readout
     out = np.empty((n_virtual, ny, nx), dtype=np.complex64)
     previous = None
@@ -166,8 +163,8 @@ def geometric_compress(kspace, n_virtual, *, calib=24, readout_axis=-2, _given_a
         previous = matrix
         out[:, :, x] = matrix @ hybrid[:, :, x]
     energy = float(np.sum(np.abs(out) ** 2) / np.sum(np.abs(hybrid) ** 2))
-    compressed = fftn_centered(out, 1)
-    return compressed.astype(np.complex64), energy
+    compressed = fftn_centered(out, 1).astype(np.complex64)
+    return (np.ascontiguousarray(np.swapaxes(compressed, 1, 2)) if swap else compressed), energy
 
 
 def remove_readout_oversampling(kspace, factor=2, *, axis=-1):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["HelpFormatter", "positive_float", "non_negative_float", "relative_level",
+__all__ = ["HelpFormatter", "add_device_arguments", "positive_float", "non_negative_float", "relative_level",
            "count", "non_negative_int", "sample_count", "out_path"]
 
 
@@ -81,3 +81,11 @@ def out_path(text):
     if not text.strip():
         raise argparse.ArgumentTypeError("expected a path, received an empty string")
     return Path(text)
+
+
+def add_device_arguments(parser):
+    """``--device`` and ``--amp``, shared by the training commands."""
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
+    parser.add_argument("--amp", action="store_true",
+                        help="mixed precision: the forward pass under bfloat16 autocast "
+                             "(meant for CUDA; complex operators stay in single precision)")

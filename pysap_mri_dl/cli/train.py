@@ -6,7 +6,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from .arguments import HelpFormatter, count, non_negative_int, out_path, positive_float
+from .arguments import (HelpFormatter, add_device_arguments, count, non_negative_int, out_path,
+                        positive_float)
 
 __all__ = ["add_train_parser", "run_train"]
 
@@ -44,10 +45,7 @@ def add_train_parser(sub):
     parser.add_argument("--val-slices", type=int, nargs=2, default=(120, 140),
                         help="slice range of the validation slices")
     parser.add_argument("--axis", type=int, default=2, help="slicing axis")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
-    parser.add_argument("--amp", action="store_true",
-                        help="mixed precision: the forward pass under bfloat16 autocast (meant for CUDA; "
-                             "complex operators stay in single precision)")
+    add_device_arguments(parser)
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     parser.add_argument("--no-progress", action="store_true")
     return parser

@@ -8,8 +8,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from .arguments import (HelpFormatter, count, non_negative_float, non_negative_int, out_path,
-                        positive_float)
+from .arguments import (HelpFormatter, add_device_arguments, count, non_negative_float,
+                        non_negative_int, out_path, positive_float)
 
 __all__ = ["add_train_network_parser", "run_train_network"]
 
@@ -23,9 +23,9 @@ NETWORK_ONLY = {"fastmri": None, "loss": "l1", "acceleration": [4, 8],
                 "trajectory": "cartesian", "spokes": (60, 100), "coils": (4, 12),
                 "noise": (0.001, 0.005), "shape": (224, 224), "validate_every": None}
 SCORE_ONLY = {"sigma_range": (0.001, 0.5), "patch": 128, "calibration_examples": 24}
-# options of the deep equilibrium model only (they become its configuration)
-DEQ_ONLY = {"backward": "implicit", "refine": 0, "opa": False, "max_iter": 100,
-            "solver": "anderson", "tol": 1e-5}
+# options of the deep equilibrium model only (they become its configuration; its defaults
+# are DEQLearnlet's, which --help quotes)
+DEQ_ONLY = ("backward", "refine", "opa", "max_iter", "solver", "tol")
 # defaults that differ between the networks and the score model
 PER_MODEL = {"batch_size": (1, 4), "invert_prob": (0.3, 0.5), "axis": ("all", "2"),
              "train_slices": ((30, 150), (30, 115)), "val_slices": ((155, 170), (120, 140))}
@@ -124,10 +124,7 @@ def add_train_network_parser(sub):
                        default=None,
                        help="forward root finder (SHINE reuses the inverse estimate of "
                             "broyden or anderson; --opa needs broyden; default anderson)")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
-    parser.add_argument("--amp", action="store_true",
-                        help="mixed precision: the forward pass under bfloat16 autocast (meant for CUDA; "
-                             "complex operators stay in single precision)")
+    add_device_arguments(parser)
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     parser.add_argument("--no-progress", action="store_true")
     return parser
@@ -141,9 +138,8 @@ def _resolve_defaults(args):
         if getattr(args, name) is None:
             setattr(args, name, pair[score])
     wrong = dict(NETWORK_ONLY if score else SCORE_ONLY)
-    for name in DEQ_ONLY:  # given only with --model deq (_check resolves them)
-        given = getattr(args, name) is not None and getattr(args, name) is not False
-        if args.model != "deq" and given:
+    if args.model != "deq":
+        for name in _given_deq_options(args):  # given only with --model deq
             raise ValueError(f"--{name.replace('_', '-')} does not apply to --model "
                              f"{args.model}")
     for name, default in wrong.items():
@@ -220,33 +216,22 @@ def _check(args):
     return config
 
 
+def _given_deq_options(args):
+    """The DEQ options given on the command line (the parser's defaults are None/False)."""
+    return {name: getattr(args, name) for name in DEQ_ONLY
+            if getattr(args, name) is not None and getattr(args, name) is not False}
+
+
 def _deq_options(args, config):
-    """The DEQ options given on the command line, checked together with what they run with:
-    the file's settings (``--init FILE``) or the defaults, under ``--model-config``'s."""
-    given = {name: getattr(args, name) for name in DEQ_ONLY
-             if getattr(args, name) is not None and getattr(args, name) is not False}
+    """The DEQ options given on the command line, to go over ``--model-config``'s (the same
+    key given differently in both is an error). The model checks what they make together
+    (:func:`~pysap_mri_dl.learn.deq.backward.check_options`, with the file's own settings
+    under ``--init FILE``) when it is built, before any data is read or output written."""
+    given = _given_deq_options(args)
     twice = sorted(name for name in set(given) & set(config) if given[name] != config[name])
     if twice:
         raise ValueError(f"{', '.join(twice)} given twice, differently: in --model-config "
                          f"and as {', '.join('--' + n.replace('_', '-') for n in twice)}")
-    base = dict(DEQ_ONLY)
-    if args.init not in (None, "shipped"):
-        from ..learn.weights import read_weights
-        base.update({k: v for k, v in read_weights(args.init, expected="deq",
-                                                   kind="reconstruction")["config"].items()
-                     if k in DEQ_ONLY})
-    run = {**base, **{k: config[k] for k in DEQ_ONLY if k in config}, **given}
-    if run["refine"] < 0 or run["max_iter"] < 1 or not run["tol"] > 0:
-        raise ValueError(f"--refine must be >= 0, --max-iter >= 1 and --tol > 0, "
-                         f"received {run['refine']}, {run['max_iter']} and {run['tol']}")
-    if (run["refine"] or run["opa"]) and run["backward"] != "shine":
-        raise ValueError("--refine and --opa are options of --backward shine")
-    if run["backward"] == "shine" and run["solver"] == "fixed-point":
-        raise ValueError("--backward shine reuses the forward solver's inverse estimate: "
-                         "it needs --solver broyden or anderson")
-    if run["opa"] and run["solver"] != "broyden":
-        raise ValueError("--opa updates Broyden's inverse estimate: it needs --solver "
-                         "broyden")
     return given
 
 

@@ -177,16 +177,15 @@ class LinearOperator:
         """A non-NumPy array the operator holds (maps, weights), searched through the
         operators it is made of; None when all it holds is NumPy (or nothing)."""
         for value in vars(self).values():
-            if isinstance(value, LinearOperator):
-                found = value._own_array()
-            elif isinstance(value, (list, tuple)):
-                found = next((v._own_array() for v in value if isinstance(v, LinearOperator)
-                              and v._own_array() is not None), None)
-            else:
-                found = value if (_is_array(value) and type(value).__module__.startswith(
-                    ("torch", "cupy"))) else None
-            if found is not None:
-                return found
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(item, LinearOperator):
+                    found = item._own_array()
+                elif _is_array(item) and type(item).__module__.startswith(("torch", "cupy")):
+                    found = item
+                else:
+                    continue
+                if found is not None:
+                    return found
         return None
 
     def _power_iteration(self, n_iter, tol, seed, like):
@@ -323,15 +322,16 @@ def _is_array(value):
     return hasattr(value, "shape") and hasattr(value, "dtype")
 
 
-def image_shape(shape, owner, minimum=1):
-    """``shape`` as a tuple of 1 to 3 integer sizes >= ``minimum``, or a ValueError naming
-    ``owner`` (an int such as ``FFT(8)`` is named, not a bare TypeError)."""
+def image_shape(shape, what="shape", *, ndims=(1, 2, 3), minimum=1):
+    """``shape`` as a tuple of ``ndims`` integer sizes >= ``minimum``, or a ValueError that
+    names ``what`` (an int such as ``FFT(8)``, a float size, a string)."""
+    count = " or ".join(map(str, ndims)) if len(ndims) < 3 else f"{ndims[0]} to {ndims[-1]}"
     if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__"):
-        raise ValueError(f"{owner}: shape must be a tuple of 1 to 3 sizes, e.g. (256, 256), "
+        raise ValueError(f"{what} must be a tuple of {count} sizes, e.g. (256, 256), "
                          f"received {shape!r}")
     sizes = tuple(shape)
-    if not 1 <= len(sizes) <= 3 or any(isinstance(n, bool) or not isinstance(n, numbers.Integral)
-                                       or n < minimum for n in sizes):
-        raise ValueError(f"{owner}: shape must have 1 to 3 integer sizes >= {minimum}, "
+    if len(sizes) not in ndims or any(isinstance(n, bool) or not isinstance(n, numbers.Integral)
+                                      or n < minimum for n in sizes):
+        raise ValueError(f"{what} must have {count} integer sizes >= {minimum}, "
                          f"received {sizes!r}")
     return tuple(int(n) for n in sizes)

@@ -30,7 +30,7 @@ class FFT(LinearOperator):
     """
 
     def __init__(self, shape, *, mask=None, n_coils=None, dtype=np.complex64):
-        shape = image_shape(shape, "FFT", minimum=1)
+        shape = image_shape(shape, "FFT: shape", minimum=1)
         if n_coils is not None and int(n_coils) < 1:
             raise ValueError(f"FFT: n_coils must be a positive integer, received {n_coils}")
         self.ndim = len(shape)

@@ -28,7 +28,7 @@ class FiniteDifference(LinearOperator):
     """
 
     def __init__(self, shape, *, boundary="neumann"):
-        shape = image_shape(shape, "FiniteDifference", minimum=2)
+        shape = image_shape(shape, "FiniteDifference: shape", minimum=2)
         if boundary not in ("neumann", "periodic"):
             raise ValueError(
                 f"FiniteDifference: boundary must be 'neumann' or 'periodic', received {boundary!r}")

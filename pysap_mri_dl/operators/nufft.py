@@ -8,24 +8,17 @@ from importlib.util import find_spec
 import numpy as np
 
 from .._backend import array_kind, check_same_kind, is_torch, same_kind, to_cupy, to_numpy
+from .._fourier import precision_of
 from ._autograd import apply_external, numpy_external
-from .base import LinearOperator
+from .base import LinearOperator, image_shape
 from .nufft_backends import make_backend
 
 __all__ = ["NUFFT", "check_trajectory", "check_image_shape"]
 
 
 def check_image_shape(shape, what="shape"):
-    """A 2D or 3D image shape: a sequence of 2 or 3 integers >= 2 (a named error for an
-    int, a non-integer size, ...)."""
-    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__"):
-        raise ValueError(f"{what} must be a tuple of 2 or 3 sizes, e.g. (256, 256), received "
-                         f"{shape!r}")
-    sizes = tuple(shape)
-    if len(sizes) not in (2, 3) or any(
-            isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2 for n in sizes):
-        raise ValueError(f"{what} must have 2 or 3 integer sizes >= 2, received {sizes!r}")
-    return tuple(int(n) for n in sizes)
+    """A 2D or 3D image shape: :func:`~.base.image_shape` with 2 or 3 sizes >= 2."""
+    return image_shape(shape, what, ndims=(2, 3), minimum=2)
 
 
 def check_trajectory(trajectory, ndim=None):
@@ -125,7 +118,7 @@ class NUFFT(LinearOperator):
         lead = x.shape[: x.ndim - self.ndim]
         flat = x.reshape((-1,) + self.shape)
         if flat.dtype.kind != "c":  # real images (a backend takes complex input only)
-            flat = flat.astype(_complex_dtype(flat.dtype))
+            flat = flat.astype(precision_of(flat))
         out = (backend or self.backend).forward(flat) * self.scale
         return out.reshape(lead + (self.n_samples,))
 
@@ -133,7 +126,7 @@ class NUFFT(LinearOperator):
         lead = y.shape[:-1]
         flat = y.reshape(-1, self.n_samples)
         if flat.dtype.kind != "c":  # real k-space
-            flat = flat.astype(_complex_dtype(flat.dtype))
+            flat = flat.astype(precision_of(flat))
         out = (backend or self.backend).adjoint(flat) * self.scale
         return out.reshape(lead + self.shape)
 
@@ -190,11 +183,6 @@ class NUFFT(LinearOperator):
     def __repr__(self):
         return (f"NUFFT(shape={self.shape}, n_samples={self.n_samples}, n_coils={self.n_coils}, "
                 f"backend={self.backend.name!r}, eps={self.eps:g})")
-
-
-def _complex_dtype(real_dtype):
-    """The complex type of a real array's precision (float64 stays double)."""
-    return np.complex128 if real_dtype == np.float64 else np.complex64
 
 
 _GPU_LIBRARIES = []

@@ -102,7 +102,7 @@ class Wavelet(LinearOperator):
 
     def __init__(self, shape, *, wavelet="sym8", levels=4, mode="periodization",
                  undecimated=False, pad=True):
-        shape = image_shape(shape, "Wavelet", minimum=2)
+        shape = image_shape(shape, "Wavelet: shape", minimum=2)
         self.wavelet = check_wavelet(wavelet)
         if mode not in pywt.Modes.modes:
             raise ValueError(f"Wavelet: unknown mode {mode!r}; expected one of {pywt.Modes.modes}")

@@ -7,10 +7,20 @@ output is ``x - net([x, sigma])``.
 """
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import nn
 
 __all__ = ["DnCNN", "UNet", "apply_denoiser"]
+
+
+def move_denoiser(model, device):
+    """Put the denoiser's weights (or buffers) on the images' device (a no-op when already
+    there)."""
+    held = next(itertools.chain(model.parameters(), model.buffers()), None)
+    if held is not None and held.device != device:
+        model.to(device)
 
 
 def apply_denoiser(model, parts, sigma):

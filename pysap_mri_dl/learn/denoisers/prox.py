@@ -17,7 +17,7 @@ from ..._backend import array_kind, to_cupy, to_numpy, to_torch
 from ...prox.base import Prox
 from ...recon.regularisation import operator_acceleration
 from ...sampling import by_acceleration
-from .cnn import apply_denoiser
+from .cnn import apply_denoiser, move_denoiser
 
 __all__ = ["LearnedProx", "LearnedPrior", "learned_prior", "denoise", "pnp_sigma",
            "PNP_SIGMAS"]
@@ -68,7 +68,7 @@ def _denoise(model, image, kind, sigma, ensemble):
         tensor = to_torch(image)  # DLPack: stays on the GPU
     else:
         tensor = torch.as_tensor(np.ascontiguousarray(image))
-    _move_to(model, tensor.device)
+    move_denoiser(model, tensor.device)
     lead, (h, w) = tuple(tensor.shape[:-2]), tuple(tensor.shape[-2:])
     if ensemble == 8 and h != w:
         raise ValueError(f"ensemble=8 (with transposes) needs a square image, received {h}x{w}")
@@ -107,13 +107,6 @@ def _undo(parts, flip_w, flip_h, transpose):
     parts = parts.transpose(-1, -2) if transpose else parts
     dims = [d for d, on in ((-1, flip_w), (-2, flip_h)) if on]
     return parts.flip(dims) if dims else parts
-
-
-def _move_to(model, device):
-    """Put the denoiser's weights on the image's device (once; a no-op when already there)."""
-    parameter = next(iter(model.parameters()), None)
-    if parameter is not None and parameter.device != device:
-        model.to(device)
 
 
 class LearnedProx(Prox):

@@ -23,8 +23,9 @@ from torch import nn
 
 from ...optim import forward_backward_step
 from ..denoisers.learnlet import Learnlet
-from ..unrolled.models import SCHEDULE_GAIN, _ScaledDenoiser
+from ..unrolled.models import SCHEDULE_GAIN, _check_start, _ScaledDenoiser
 from .backward import check_options, equilibrium
+from .solvers import check_solve
 
 __all__ = ["DEQLearnlet"]
 
@@ -46,9 +47,10 @@ class DEQLearnlet(nn.Module):
                  backward_max_iter=200, backward_tol=1e-7, fallback_bound=1.8):
         super().__init__()
         check_options(solver, backward, refine, opa)
-        _check_numbers(sigma=sigma, tol=tol, backward_tol=backward_tol, max_iter=max_iter,
-                       memory=memory, backward_max_iter=backward_max_iter,
-                       start_iterations=start_iterations, fallback_bound=fallback_bound)
+        check_solve(tol, max_iter, memory)  # the forward solve's settings, then the backward's
+        check_solve(backward_tol, backward_max_iter, prefix="backward_")
+        _check_start("wavelet", start_iterations)  # it starts from wavelet FISTA
+        _check_numbers(sigma=sigma, fallback_bound=fallback_bound)
         learnlet = dict(learnlet or {})
         self.config = dict(sigma=sigma, learnlet=learnlet, solver=solver, backward=backward,
                            max_iter=max_iter, tol=tol, refine=refine, opa=opa, memory=memory,
@@ -100,23 +102,16 @@ class DEQLearnlet(nn.Module):
         return z[0]
 
 
-def _check_numbers(*, sigma, tol, backward_tol, max_iter, memory, backward_max_iter,
-                   start_iterations, fallback_bound):
-    """Named errors for the DEQ's numeric settings (before a forward pass meets them)."""
+def _check_numbers(*, sigma, fallback_bound):
+    """Named errors for the DEQ's own numeric settings (the solves' are
+    :func:`~.solvers.check_solve`'s, the start's the unrolled networks'), before a forward
+    pass meets them."""
     def number(value):
         return isinstance(value, (int, float)) and not isinstance(value, bool) and \
             math.isfinite(value)
 
-    for name, value in (("sigma", sigma), ("tol", tol), ("backward_tol", backward_tol)):
-        if not number(value) or value <= 0:
-            raise ValueError(f"DEQLearnlet: {name} must be a finite number > 0, received "
-                             f"{value!r}")
-    for name, value, low in (("max_iter", max_iter, 1), ("memory", memory, 1),
-                             ("backward_max_iter", backward_max_iter, 1),
-                             ("start_iterations", start_iterations, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"DEQLearnlet: {name} must be an integer >= {low}, received "
-                             f"{value!r}")
+    if not number(sigma) or sigma <= 0:
+        raise ValueError(f"DEQLearnlet: sigma must be a finite number > 0, received {sigma!r}")
     if fallback_bound is not None and (not number(fallback_bound) or fallback_bound <= 0):
         raise ValueError(f"DEQLearnlet: fallback_bound must be None or a number > 0, "
                          f"received {fallback_bound!r}")

@@ -15,6 +15,7 @@ parts).
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import torch
@@ -205,13 +206,14 @@ class _Tracker:
                         reason, self.history, inverse)
 
 
-def _check(tol, max_iter, memory=1):
-    if not tol > 0:
-        raise ValueError(f"tol must be > 0, received {tol}")
-    if isinstance(max_iter, bool) or int(max_iter) != max_iter or max_iter < 1:
-        raise ValueError(f"max_iter must be an integer >= 1, received {max_iter!r}")
-    if int(memory) != memory or memory < 1:
-        raise ValueError(f"memory must be an integer >= 1, received {memory!r}")
+def check_solve(tol, max_iter, memory=1, *, prefix=""):
+    """Named errors for a solve's settings (``prefix``: the settings' name prefix, e.g.
+    ``backward_``)."""
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < float("inf"):
+        raise ValueError(f"{prefix}tol must be a finite number > 0, received {tol!r}")
+    for name, value in ((f"{prefix}max_iter", max_iter), ("memory", memory)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, received {value!r}")
 
 
 def _residual_map(f, like):
@@ -223,7 +225,7 @@ def _residual_map(f, like):
 
 def fixed_point(f, z0, *, tol=1e-4, max_iter=50, damping=1.0):
     """``z <- (1 - damping) z + damping f(z)``: converges when ``f`` is a contraction."""
-    _check(tol, max_iter)
+    check_solve(tol, max_iter)
     evaluate = _residual_map(f, z0)
     tracker = _Tracker(z0, tol, max_iter)
     z = flat(z0)
@@ -244,7 +246,7 @@ def anderson(f, z0, *, tol=1e-4, max_iter=50, memory=5, mixing=1.0, regularisati
     ``memory`` iterates (:meth:`LowRankInverse.multisecant`), which Anderson mixing
     implicitly uses (Fang and Saad, 2009): SHINE's backward pass can reuse it as it does
     Broyden's."""
-    _check(tol, max_iter, memory)
+    check_solve(tol, max_iter, memory)
     evaluate = _residual_map(f, z0)
     tracker = _Tracker(z0, tol, max_iter)
     z = flat(z0)
@@ -290,7 +292,7 @@ def broyden(f, z0, *, tol=1e-4, max_iter=50, memory=30, extra_directions=None,
     identity as its estimate (a safeguard for maps that are not smooth, such as a
     denoiser with thresholds, where secant updates can send the iterate away; ``None``
     turns it off)."""
-    _check(tol, max_iter, memory)
+    check_solve(tol, max_iter, memory)
     evaluate = _residual_map(f, z0)
     tracker = _Tracker(z0, tol, max_iter)
     z = flat(z0)

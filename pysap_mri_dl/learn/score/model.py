@@ -10,14 +10,12 @@ calibration of its posterior intervals.
 """
 from __future__ import annotations
 
-import itertools
-
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..denoisers.cnn import apply_denoiser
+from ..denoisers.cnn import apply_denoiser, move_denoiser
 
 __all__ = ["ScoreModel", "load_score_model", "calibration_features", "FEATURES"]
 
@@ -72,9 +70,7 @@ class ScoreModel:
     def denoise(self, x, sigma):
         """Denoise complex images ``x`` ``(B, H, W)`` at noise level ``sigma`` (a float)."""
         parts = torch.stack([x.real, x.imag], 1).to(torch.float32)
-        held = next(itertools.chain(self.denoiser.parameters(), self.denoiser.buffers()), None)
-        if held is not None and held.device != x.device:  # follow the images
-            self.denoiser.to(x.device)
+        move_denoiser(self.denoiser, x.device)
         noise = torch.full((x.shape[0],), float(sigma), device=x.device)
         out = apply_denoiser(self.denoiser, parts, noise)
         return torch.complex(out[:, 0], out[:, 1])

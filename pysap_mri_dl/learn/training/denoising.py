@@ -21,7 +21,7 @@ from ...metrics import psnr
 from ..data import augment, invert_contrast, load_slices
 from ..denoisers.cnn import apply_denoiser
 from ..weights import build_model, save_denoiser
-from .trainer import Schedule, check_device, fit, learning_rate
+from .trainer import RUN_ONLY, Schedule, check_device, fit, learning_rate
 
 __all__ = ["TrainingConfig", "train_denoiser", "validation_psnr", "denoising_loss",
            "draw_sigmas", "load_slices", "invert_contrast", "check_device", "learning_rate"]
@@ -126,7 +126,7 @@ def _signature(config):
     """What a checkpoint must share with the run that resumes it: everything that shapes
     the model and the run's trajectory (not the stopping options)."""
     fields = dict(vars(config))
-    for name in ("minutes", "stop_at", "device", "amp", "checkpoint_every"):
+    for name in RUN_ONLY:
         fields.pop(name)
     return fields
 

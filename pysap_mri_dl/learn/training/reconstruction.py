@@ -29,7 +29,7 @@ from ..data.acquisitions import AcquisitionConfig, TrajectoryPool, simulate_exam
 from ..data.slices import load_slices
 from ..unrolled.physics import cartesian_measurement, noncartesian_measurement
 from ..weights import build_model, save_model
-from .trainer import Schedule, distributed_context, fit
+from .trainer import RUN_ONLY, Schedule, distributed_context, fit
 
 __all__ = ["ReconstructionConfig", "train_reconstruction", "measurement_of", "LOSSES",
            "evaluate", "out_of_distribution"]
@@ -162,8 +162,7 @@ def out_of_distribution(acq):
 
 def _signature(config):
     fields = {k: v for k, v in vars(config).items()
-              if k not in ("minutes", "stop_at", "device", "amp", "checkpoint_every",
-                           "validate_every", "acquisition")}
+              if k not in RUN_ONLY + ("validate_every", "acquisition")}
     fields["acquisition"] = dict(vars(config.acquisition))
     return fields
 

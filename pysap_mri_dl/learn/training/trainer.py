@@ -33,7 +33,7 @@ import torch
 
 from ...data import atomic_path
 
-__all__ = ["Schedule", "fit", "learning_rate", "check_device", "distributed_context",
+__all__ = ["Schedule", "fit", "RUN_ONLY", "learning_rate", "check_device", "distributed_context",
            "deterministic_cuda",
            "peak_memory_mb"]
 
@@ -53,6 +53,11 @@ class Schedule:
     validate_every: int | None = None
     grad_clip: float | None = None
     amp: bool = False  # mixed precision: the forward pass under bfloat16 autocast
+
+
+RUN_ONLY = ("minutes", "stop_at", "device", "amp", "checkpoint_every")
+"""Training options a resumed run may change (where and how long it runs, not what it
+learns): left out of the signature a checkpoint is compared with."""
 
 
 def learning_rate(schedule, step):
